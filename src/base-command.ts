@@ -1,0 +1,69 @@
+/**
+ * The base of every dsv command: `--json` (one JSON document on stdout, errors included),
+ * `--quiet`, error formatting and exit codes, progress, and opening the repository.
+ */
+import {Command, Flags, Interfaces} from '@oclif/core'
+import {Repository} from './core/repository.js'
+import {DsvError} from './errors/index.js'
+import {progressReporter, type ProgressReporter} from './ui/progress.js'
+
+export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof DsvCommand)['baseFlags'] & T['flags']>
+
+export abstract class DsvCommand extends Command {
+  static override enableJsonFlag = true
+  static override baseFlags = {
+    quiet: Flags.boolean({char: 'q', summary: 'Print nothing but errors.', helpGroup: 'GLOBAL'}),
+    'no-progress': Flags.boolean({summary: 'Do not show progress on the terminal.', helpGroup: 'GLOBAL'}),
+  }
+
+  private repo?: Repository
+  private reporter?: ProgressReporter
+
+  protected async openRepo(): Promise<Repository> {
+    this.repo ??= await Repository.open(process.cwd())
+    return this.repo
+  }
+
+  protected progress(): ProgressReporter {
+    const quiet = this.argv.includes('--quiet') || this.argv.includes('-q') || this.argv.includes('--no-progress')
+    this.reporter ??= progressReporter(!quiet && !this.jsonEnabled())
+    return this.reporter
+  }
+
+  /** Human output: suppressed by --quiet and --json. */
+  protected say(text = ''): void {
+    if (this.jsonEnabled() || this.argv.includes('--quiet') || this.argv.includes('-q')) return
+    this.log(text)
+  }
+
+  protected override async catch(err: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
+    this.reporter?.done()
+    let payload: Record<string, unknown>
+    let exitCode: number
+    if (err instanceof DsvError) {
+      payload = err.toJSON()
+      exitCode = err.exitCode
+    } else if (err.oclif?.exit !== undefined || err.name === 'CLIError' || /Parse|Flag|Arg/i.test(err.constructor?.name ?? '')) {
+      if (err.oclif?.exit === 0) return
+      payload = {code: 'E_USAGE', message: err.message}
+      exitCode = err.oclif?.exit ?? 2
+    } else {
+      payload = {code: 'E_INTERNAL', message: err.message, stack: err.stack}
+      exitCode = 70
+    }
+    if (this.jsonEnabled()) process.stdout.write(`${JSON.stringify({error: payload}, null, 2)}\n`)
+    else {
+      process.stderr.write(`error: ${payload.message}\n`)
+      if (payload.hint) process.stderr.write(`hint: ${payload.hint}\n`)
+      if (payload.code === 'E_INTERNAL' && process.env.DSV_DEBUG) process.stderr.write(`${payload.stack}\n`)
+    }
+    process.exitCode = exitCode
+    return undefined
+  }
+
+  protected override async finally(err: Error | undefined): Promise<unknown> {
+    this.reporter?.done()
+    await this.repo?.close()
+    return super.finally(err)
+  }
+}

@@ -1,0 +1,29 @@
+import {Args, Flags} from '@oclif/core'
+import {DsvCommand} from '../base-command.js'
+import type {CheckoutResult} from '../core/ops/checkout.js'
+import {shortId} from '../ui/format.js'
+
+export default class Checkout extends DsvCommand {
+  static override summary = 'Make the working directory exactly a version.'
+  static override description = 'Writes, restores and removes files so the working directory is byte-for-byte REV, then moves HEAD: attached when REV is a branch name, detached for a tag or commit (`dsv checkout main` goes back). Refuses when uncommitted changes would be lost unless --force. With --to DIR, writes REV into DIR and leaves HEAD and the working directory alone.'
+  static override examples = ['<%= config.bin %> checkout v1', '<%= config.bin %> checkout main', '<%= config.bin %> checkout HEAD~2 --force', '<%= config.bin %> checkout v1 --to /tmp/dataset-v1']
+  static override args = {rev: Args.string({description: 'branch, tag or commit', required: true})}
+  static override flags = {
+    force: Flags.boolean({char: 'f', summary: 'Discard uncommitted changes (or write into a non-empty --to DIR).'}),
+    to: Flags.string({summary: 'Write the version into this directory instead.'}),
+  }
+
+  async run(): Promise<CheckoutResult> {
+    const {args, flags} = await this.parse(Checkout)
+    const repo = await this.openRepo()
+    const progress = this.progress()
+    const r = await repo.checkout(args.rev, {force: flags.force, to: flags.to, onProgress: progress.onProgress})
+    progress.done()
+    if (r.to) this.say(`Wrote ${args.rev} (${shortId(r.head)}) into ${r.to}: ${r.written} files`)
+    else {
+      this.say(r.detached ? `HEAD is now at ${shortId(r.head)} (detached)` : `Switched to branch '${r.branch}'`)
+      this.say(`${r.written} files written, ${r.removed} removed`)
+    }
+    return r
+  }
+}

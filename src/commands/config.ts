@@ -1,0 +1,29 @@
+import {Args, Flags} from '@oclif/core'
+import {DsvCommand} from '../base-command.js'
+
+export default class Config extends DsvCommand {
+  static override summary = 'Get or set a repository setting.'
+  static override description = `Settings live in .dsv/config.json. Keys:
+  user.name, user.email   the commit author
+  core.compression        zlib level for packs, 0-9 (default 6)
+  keys.<pattern>          the key field(s) of the examples in files matching a gitignore-style pattern, comma-separated; empty means keyless`
+  static override examples = ['<%= config.bin %> config user.name "Ada Lovelace"', '<%= config.bin %> config user.email', '<%= config.bin %> config "keys.common_voice/*.tsv" path', '<%= config.bin %> config --unset keys.*.jsonl']
+  static override args = {
+    key: Args.string({description: 'setting name', required: true}),
+    value: Args.string({description: 'new value (omit to read)'}),
+  }
+  static override flags = {unset: Flags.boolean({summary: 'Remove the setting.'})}
+
+  async run(): Promise<{key: string; value: unknown}> {
+    const {args, flags} = await this.parse(Config)
+    const repo = await this.openRepo()
+    if (flags.unset || args.value !== undefined) {
+      await repo.locked(async () => repo.setConfig(args.key, flags.unset ? null : args.value!))
+      return {key: args.key, value: flags.unset ? null : repo.getConfig(args.key)}
+    }
+    const value = repo.getConfig(args.key)
+    if (value === undefined) process.exitCode = 1
+    else this.say(String(value))
+    return {key: args.key, value: value ?? null}
+  }
+}

@@ -1,0 +1,38 @@
+import {Args, Flags} from '@oclif/core'
+import {DsvCommand} from '../base-command.js'
+import type {LogEntry} from '../core/ops/history.js'
+import {formatCounts, shortId} from '../ui/format.js'
+
+export default class Log extends DsvCommand {
+  static override summary = 'Show the history of versions.'
+  static override description = 'Lists commits reachable from REV (default HEAD), newest first, with author, date, message, tags, and the examples added, removed and modified by each.'
+  static override examples = ['<%= config.bin %> log', '<%= config.bin %> log --oneline -n 5', '<%= config.bin %> log v1 --json']
+  static override args = {rev: Args.string({description: 'revision to start from (default HEAD)'})}
+  static override flags = {
+    'max-count': Flags.integer({char: 'n', summary: 'Show at most N commits.', min: 1}),
+    oneline: Flags.boolean({summary: 'One line per commit.'}),
+  }
+
+  async run(): Promise<Array<Omit<LogEntry, 'tree'>>> {
+    const {args, flags} = await this.parse(Log)
+    const repo = await this.openRepo()
+    const entries = await repo.log({rev: args.rev, max: flags['max-count']})
+    if (entries.length === 0) this.say('No commits yet.')
+    for (const e of entries) {
+      const deco = [...e.refs, ...e.tags.map((t) => `tag: ${t}`)]
+      const decoText = deco.length > 0 ? ` (${deco.join(', ')})` : ''
+      if (flags.oneline) {
+        this.say(`${shortId(e.id)}${decoText} ${e.message.split('\n')[0]}  [${formatCounts(e.examples)}]`)
+        continue
+      }
+      this.say(`commit ${e.id}${decoText}`)
+      this.say(`Author: ${e.author.name} <${e.author.email}>`)
+      this.say(`Date:   ${e.date}`)
+      this.say(`Examples: ${formatCounts(e.examples)}   Files: ${formatCounts(e.files)}${e.code ? `   Code: ${e.code.gitCommit.slice(0, 12)}` : ''}`)
+      this.say('')
+      for (const line of e.message.split('\n')) this.say(`    ${line}`)
+      this.say('')
+    }
+    return entries.map(({tree: _t, ...rest}) => rest)
+  }
+}

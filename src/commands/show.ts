@@ -1,0 +1,25 @@
+import {Args} from '@oclif/core'
+import {DsvCommand} from '../base-command.js'
+import {formatCounts} from '../ui/format.js'
+
+export default class Show extends DsvCommand {
+  static override summary = 'Show one version: its commit and the files it holds.'
+  static override examples = ['<%= config.bin %> show', '<%= config.bin %> show v1 --json', '<%= config.bin %> show HEAD~1']
+  static override args = {rev: Args.string({description: 'revision (default HEAD)', default: 'HEAD'})}
+
+  async run(): Promise<unknown> {
+    const {args} = await this.parse(Show)
+    const repo = await this.openRepo()
+    const shown = await repo.show(args.rev)
+    this.say(`commit ${shown.id}${shown.tags.length ? ` (tag: ${shown.tags.join(', ')})` : ''}`)
+    this.say(`Author: ${shown.author.name} <${shown.author.email}>`)
+    this.say(`Date:   ${shown.date}`)
+    this.say(`Examples: ${formatCounts(shown.examples)}   Files: ${formatCounts(shown.files)}`)
+    this.say('')
+    for (const line of shown.message.split('\n')) this.say(`    ${line}`)
+    this.say('')
+    for (const f of shown.contents) this.say(`  ${f.type.padEnd(5)} ${String(f.size).padStart(10)}  ${f.path}${f.examples !== undefined ? `  (${f.examples} examples)` : ''}`)
+    const {tree: _t, contents, ...rest} = shown
+    return {...rest, tree: shown.tree, contents: contents.map(({name: _n, ...c}) => c)}
+  }
+}

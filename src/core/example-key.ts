@@ -1,0 +1,56 @@
+/**
+ * An example's identity across versions: its key fields. Configured per file pattern
+ * (`dsv config keys.<pattern> field[,field]`, gitignore-style patterns); otherwise the
+ * first of `id`, `example_id`, `uuid` present, `path` for Common Voice clip tables, or
+ * none (keyless: identity by content, edits paired by position).
+ */
+import ignore from 'ignore'
+import {parse as parseCsv} from 'csv-parse/sync'
+import {stripTerminator, type TableFormat} from './table-format.js'
+import {splitHeader} from './ingest.js'
+
+const AUTO_KEYS = ['id', 'example_id', 'uuid']
+
+export function chooseKey(path: string, fields: string[], configured: Record<string, string>): string[] | null {
+  for (const [pattern, value] of Object.entries(configured)) {
+    if (ignore().add(pattern).ignores(path)) {
+      const key = value.split(',').map((s) => s.trim()).filter(Boolean)
+      return key.length > 0 ? key : null
+    }
+  }
+  for (const k of AUTO_KEYS) if (fields.includes(k)) return [k]
+  if (fields.includes('path') && fields.includes('client_id')) return ['path']
+  return null
+}
+
+/** Parses one record into a field map (top-level fields; nested values stay nested). */
+export function parseRecord(rec: Buffer, format: TableFormat, header: string): Record<string, unknown> | null {
+  const text = stripTerminator(rec).toString('utf8')
+  if (text.trim() === '') return null
+  if (format === 'jsonl') return JSON.parse(text) as Record<string, unknown>
+  const columns = splitHeader(stripTerminator(Buffer.from(header)).toString('utf8'), format)
+  const values = format === 'tsv' ? text.split('\t') : ((parseCsv(text, {relax_column_count: true, relax_quotes: true}) as string[][])[0] ?? [])
+  const out: Record<string, unknown> = {}
+  columns.forEach((c, i) => (out[c] = values[i] ?? ''))
+  return out
+}
+
+export function getPath(obj: Record<string, unknown>, path: string): unknown {
+  let cur: unknown = obj
+  for (const part of path.split('.')) {
+    if (cur === null || typeof cur !== 'object') return undefined
+    cur = (cur as Record<string, unknown>)[part]
+  }
+  return cur
+}
+
+/** The key of a parsed example as a string, or null when a key field is missing. */
+export function keyOf(example: Record<string, unknown>, key: string[]): string | null {
+  const parts: unknown[] = []
+  for (const k of key) {
+    const v = getPath(example, k)
+    if (v === undefined || v === null || v === '') return null
+    parts.push(v)
+  }
+  return parts.length === 1 ? (typeof parts[0] === 'string' ? parts[0] : JSON.stringify(parts[0])) : JSON.stringify(parts)
+}

@@ -1,0 +1,149 @@
+/**
+ * The LevelDB index: where each object lives in the packs, and the stat cache that lets
+ * `status` and `commit` skip files that did not change. Both are derived data: the packs
+ * and refs are the truth; `dsv fsck --reindex` can rebuild the object index from packs.
+ */
+import {Level} from 'level'
+import {ByteReader, ByteWriter} from './bytes.js'
+import {kindCode, kindFromCode, type ObjectKind} from './object-kinds.js'
+import type {PackEntryInfo, PackLocation} from './pack.js'
+import {LockedError} from '../errors/index.js'
+
+export interface IndexEntry extends PackLocation {
+  kind: ObjectKind
+  base?: Buffer
+}
+
+export interface StatEntry {
+  size: number
+  mtimeNs: string
+  ctimeNs: string
+  ino: number
+  /** When this entry was recorded (ns); a file modified in the same tick is re-read. */
+  recordedNs: string
+  type: 'table' | 'file'
+  oid: string
+  examples?: number
+}
+
+const OBJECT_PREFIX = 0x6f // 'o'
+const STAT_PREFIX = 's:'
+
+function objectKey(oid: Buffer): Buffer {
+  const key = Buffer.allocUnsafe(33)
+  key[0] = OBJECT_PREFIX
+  oid.copy(key, 1)
+  return key
+}
+
+export function encodeIndexEntry(e: IndexEntry): Buffer {
+  const w = new ByteWriter(64)
+    .bytes(Buffer.from(e.packId, 'hex'))
+    .varint(e.blockOffset)
+    .varint(e.entryOffset)
+    .byte(kindCode(e.kind))
+    .byte(e.base ? 1 : 0)
+  if (e.base) w.bytes(e.base)
+  return w.toBuffer()
+}
+
+export function decodeIndexEntry(value: Buffer): IndexEntry {
+  const r = new ByteReader(value)
+  const packId = r.bytes(8).toString('hex')
+  const blockOffset = r.varint()
+  const entryOffset = r.varint()
+  const kind = kindFromCode(r.byte())
+  const base = r.byte() & 1 ? Buffer.from(r.bytes(32)) : undefined
+  return {packId, blockOffset, entryOffset, kind, base}
+}
+
+export class IndexDb {
+  private constructor(private readonly db: Level<Buffer, Buffer>) {}
+
+  /** Opens the index, waiting up to `waitMs` while another dsv process holds it. */
+  static async open(path: string, waitMs = 30_000): Promise<IndexDb> {
+    const deadline = Date.now() + waitMs
+    let delay = 20
+    for (;;) {
+      const db = new Level<Buffer, Buffer>(path, {keyEncoding: 'buffer', valueEncoding: 'buffer'})
+      try {
+        await db.open()
+        return new IndexDb(db)
+      } catch (error) {
+        const cause = (error as {cause?: {code?: string}}).cause
+        if (cause?.code !== 'LEVEL_LOCKED' || Date.now() > deadline) {
+          if (cause?.code === 'LEVEL_LOCKED') throw new LockedError(path, 'another dsv process')
+          throw error
+        }
+        await new Promise((resolve) => setTimeout(resolve, delay))
+        delay = Math.min(delay * 2, 250)
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.db.close()
+  }
+
+  async getObject(oid: Buffer): Promise<IndexEntry | undefined> {
+    const v = await this.db.get(objectKey(oid))
+    return v === undefined ? undefined : decodeIndexEntry(v)
+  }
+
+  async getObjects(oids: Buffer[]): Promise<Array<IndexEntry | undefined>> {
+    if (oids.length === 0) return []
+    const values = await this.db.getMany(oids.map(objectKey))
+    return values.map((v) => (v === undefined ? undefined : decodeIndexEntry(v)))
+  }
+
+  async putObjects(entries: PackEntryInfo[], sync = true): Promise<void> {
+    const CHUNK = 50_000
+    for (let i = 0; i < entries.length; i += CHUNK) {
+      const batch = this.db.batch()
+      for (const e of entries.slice(i, i + CHUNK)) batch.put(objectKey(e.oid), encodeIndexEntry(e))
+      await batch.write({sync: sync && i + CHUNK >= entries.length})
+    }
+  }
+
+  async *objects(): AsyncGenerator<[Buffer, IndexEntry]> {
+    const gte = Buffer.from([OBJECT_PREFIX])
+    const lt = Buffer.from([OBJECT_PREFIX + 1])
+    for await (const [k, v] of this.db.iterator({gte, lt})) yield [k.subarray(1), decodeIndexEntry(v)]
+  }
+
+  /** Object ids starting with a hex prefix (for abbreviated revisions). */
+  async objectsWithPrefix(hexPrefix: string, limit = 10): Promise<Array<[string, IndexEntry]>> {
+    const even = hexPrefix.length % 2 === 0 ? hexPrefix : hexPrefix.slice(0, -1)
+    const gte = Buffer.concat([Buffer.from([OBJECT_PREFIX]), Buffer.from(even, 'hex')])
+    const out: Array<[string, IndexEntry]> = []
+    for await (const [k, v] of this.db.iterator({gte})) {
+      if (k[0] !== OBJECT_PREFIX) break
+      const hex = k.subarray(1).toString('hex')
+      if (!hex.startsWith(even)) break
+      if (hex.startsWith(hexPrefix)) out.push([hex, decodeIndexEntry(v)])
+      if (out.length >= limit) break
+    }
+    return out
+  }
+
+  async clearObjects(): Promise<void> {
+    await this.db.clear({gte: Buffer.from([OBJECT_PREFIX]), lt: Buffer.from([OBJECT_PREFIX + 1])})
+  }
+
+  async getStats(paths: string[]): Promise<Array<StatEntry | undefined>> {
+    if (paths.length === 0) return []
+    const values = await this.db.getMany(paths.map((p) => Buffer.from(STAT_PREFIX + p)))
+    return values.map((v) => (v === undefined ? undefined : (JSON.parse(v.toString()) as StatEntry)))
+  }
+
+  async putStats(entries: Array<[string, StatEntry | null]>): Promise<void> {
+    if (entries.length === 0) return
+    const batch = this.db.batch()
+    for (const [path, entry] of entries) {
+      const key = Buffer.from(STAT_PREFIX + path)
+      if (entry) batch.put(key, Buffer.from(JSON.stringify(entry)))
+      else batch.del(key)
+    }
+    await batch.write({sync: false})
+  }
+}

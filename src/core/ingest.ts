@@ -1,0 +1,137 @@
+/**
+ * Turning one data file into leaves: read in large chunks, split and validate records,
+ * hash each record, cut leaves at content-defined boundaries, and store every leaf that
+ * is not already there (as a delta against the matching leaf of the previous version
+ * when that is smaller). Synchronous and free of LevelDB so that it runs in workers.
+ */
+import {closeSync, openSync, readSync} from 'node:fs'
+import {createHash} from 'node:crypto'
+import {RecordSplitter, stripTerminator, type TableFormat} from './table-format.js'
+import {encodeLeaf, isLeafBoundary, leafRecordSpans} from './table-nodes.js'
+import {objectIdBytes} from './object-kinds.js'
+import type {Span} from './delta.js'
+import {parse as parseCsv} from 'csv-parse/sync'
+import {DsvError} from '../errors/index.js'
+
+export const READ_CHUNK = 4 << 20
+
+export interface LeafRef {
+  oid: string
+  records: number
+  bytes: number
+}
+
+/** A leaf of the previous version of the same file: a dedup hit and a delta base. */
+export interface OldLeaf extends LeafRef {
+  /** The full (non-delta) object to delta against: the leaf itself or its base. */
+  keyframe?: string
+}
+
+export interface LeafStore {
+  /** Reads the full content of a stored object (verified), or null if unavailable. */
+  readFull(oid: string): Buffer | null
+  write(oid: Buffer, content: Buffer, base?: {oid: string; content: Buffer; units: Span[]; targetUnits: Span[]}): void
+}
+
+export interface IngestTask {
+  absPath: string
+  relPath: string
+  format: TableFormat
+  oldLeaves: OldLeaf[]
+}
+
+export interface IngestResult {
+  relPath: string
+  format: TableFormat
+  header: string
+  leaves: LeafRef[]
+  records: number
+  examples: number
+  bytes: number
+  /** Field names of the first example (JSONL) or the header's columns (CSV/TSV). */
+  fields: string[]
+  newLeaves: number
+}
+
+export function ingestTable(task: IngestTask, store: LeafStore): IngestResult {
+  const oldIndex = new Map<string, number>()
+  task.oldLeaves.forEach((l, i) => oldIndex.set(l.oid, i))
+  let nextOld = 0
+  let header: Buffer = Buffer.alloc(0)
+  let fields: string[] | null = null
+  const leaves: LeafRef[] = []
+  let pending: Buffer[] = []
+  let pendingBytes = 0
+  let records = 0
+  let examples = 0
+  let bytes = 0
+  let newLeaves = 0
+
+  const closeLeaf = () => {
+    const content = encodeLeaf(pending)
+    const oidBytes = objectIdBytes('leaf', content)
+    const oid = oidBytes.toString('hex')
+    leaves.push({oid, records: pending.length, bytes: pendingBytes})
+    const matched = oldIndex.get(oid)
+    if (matched !== undefined) {
+      nextOld = matched + 1
+    } else {
+      newLeaves++
+      // the first unmatched old leaf after the last match covers the same region
+      const base = nextOld < task.oldLeaves.length ? task.oldLeaves[nextOld++] : undefined
+      const baseContent = base ? store.readFull(base.keyframe ?? base.oid) : null
+      store.write(oidBytes, content, base && baseContent
+        ? {oid: base.keyframe ?? base.oid, content: baseContent, units: leafRecordSpans(baseContent), targetUnits: leafRecordSpans(content)}
+        : undefined)
+    }
+    pending = []
+    pendingBytes = 0
+  }
+
+  const splitter = new RecordSplitter(task.format, task.relPath, {
+    header(rec) {
+      header = Buffer.from(rec)
+      fields = splitHeader(stripTerminator(rec).toString('utf8'), task.format)
+    },
+    record(rec, _line, blank) {
+      records++
+      bytes += rec.length
+      if (!blank) {
+        examples++
+        if (!fields && task.format === 'jsonl') fields = Object.keys(JSON.parse(rec.toString('utf8')))
+      }
+      pending.push(rec)
+      pendingBytes += rec.length
+      const hash = createHash('sha256').update(rec).digest()
+      if (isLeafBoundary(hash, pending.length, pendingBytes)) closeLeaf()
+    },
+  })
+
+  let fd: number
+  try {
+    fd = openSync(task.absPath, 'r')
+  } catch (error) {
+    throw new DsvError('E_UNREADABLE_FILE', `${task.relPath}: cannot read (${(error as NodeJS.ErrnoException).code})`, {file: task.relPath})
+  }
+  try {
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(READ_CHUNK)
+      const n = readSync(fd, chunk, 0, READ_CHUNK, null)
+      if (n === 0) break
+      splitter.push(chunk.subarray(0, n))
+    }
+    splitter.end()
+  } finally {
+    closeSync(fd)
+  }
+  if (pending.length > 0) closeLeaf()
+  return {relPath: task.relPath, format: task.format, header: header.toString('utf8'), leaves, records, examples, bytes: bytes + header.length, fields: fields ?? [], newLeaves}
+}
+
+/** Column names from a header line (CSV quoting honoured by csv-parse, TSV never quoted). */
+export function splitHeader(line: string, format: TableFormat): string[] {
+  if (format === 'tsv') return line.split('\t')
+  if (format !== 'csv' || line.length === 0) return []
+  const rows = parseCsv(line, {relax_column_count: true}) as string[][]
+  return rows[0] ?? []
+}

@@ -1,0 +1,62 @@
+/**
+ * The LeafStore that ingestion writes through, in a worker or in-process: new leaves go
+ * to a pack of its own; delta bases are read straight from the packs at locations the
+ * main thread looked up, and verified.
+ */
+import {computeDelta} from './delta.js'
+import {objectIdBytes} from './object-kinds.js'
+import {PackReader, PackWriter, type PackEntryInfo} from './pack.js'
+import type {IndexEntry} from './index-db.js'
+import type {LeafStore} from './ingest.js'
+import type {Span} from './delta.js'
+
+const DELTA_WORTH_IT = 0.5
+
+export class PackLeafStore implements LeafStore {
+  private writer?: PackWriter
+  readonly reader: PackReader
+
+  constructor(private readonly packDir: string, private readonly level: number, private locations: Map<string, IndexEntry>) {
+    this.reader = new PackReader(packDir, 32 << 20)
+  }
+
+  setLocations(locations: Map<string, IndexEntry>): void {
+    this.locations = locations
+  }
+
+  readFull(oid: string): Buffer | null {
+    const loc = this.locations.get(oid)
+    if (!loc || loc.base) return null
+    try {
+      const entry = this.reader.entry(loc)
+      if (entry.base || !objectIdBytes(entry.kind, entry.data).equals(Buffer.from(oid, 'hex'))) return null
+      return entry.data
+    } catch {
+      return null
+    }
+  }
+
+  write(oid: Buffer, content: Buffer, base?: {oid: string; content: Buffer; units: Span[]; targetUnits: Span[]}): void {
+    this.writer ??= new PackWriter(this.packDir, this.level)
+    if (base) {
+      const delta = computeDelta(base.content, base.units, content, base.targetUnits)
+      if (delta.length <= content.length * DELTA_WORTH_IT) {
+        this.writer.add(oid, 'leaf', delta, Buffer.from(base.oid, 'hex'))
+        return
+      }
+    }
+    this.writer.add(oid, 'leaf', content)
+  }
+
+  finish(): PackEntryInfo[] {
+    const entries = this.writer ? this.writer.finish() : []
+    this.writer = undefined
+    this.reader.close()
+    return entries
+  }
+
+  abort(): void {
+    this.writer?.abort()
+    this.reader.close()
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * Value objects stored as canonical JSON: trees (directories), tables, commits and
+ * annotated tags. Canonical means fixed key order by construction, no whitespace, so
+ * equal values always get equal ids.
+ */
+import type {Oid} from './bytes.js'
+import type {TableFormat} from './table-format.js'
+
+export interface TreeEntry {
+  name: string
+  type: 'table' | 'file' | 'dir'
+  oid: Oid
+  /** bytes of the file; for a directory, of everything below it */
+  size: number
+  /** examples in a table */
+  examples?: number
+}
+
+export interface Tree {
+  entries: TreeEntry[]
+}
+
+export interface Table {
+  format: TableFormat
+  /** the header line of a CSV/TSV file, terminator included */
+  header: string
+  /** root of the record tree, null for a table with no records */
+  root: Oid | null
+  /** height of the root: 0 is a leaf */
+  height: number
+  records: number
+  examples: number
+  bytes: number
+  /** the fields that identify an example across versions; null: keyless */
+  key: string[] | null
+}
+
+export interface Person {
+  name: string
+  email: string
+}
+
+export interface ChangeCounts {
+  added: number
+  removed: number
+  modified: number
+}
+
+export interface Commit {
+  tree: Oid
+  parents: Oid[]
+  author: Person
+  /** seconds since the epoch */
+  timestamp: number
+  /** minutes east of UTC */
+  tzOffset: number
+  message: string
+  files: ChangeCounts
+  examples: ChangeCounts
+  /** the enclosing git repository's HEAD when the commit was made (code provenance) */
+  code: {gitCommit: string} | null
+}
+
+export interface AnnotatedTag {
+  object: Oid
+  tag: string
+  tagger: Person
+  timestamp: number
+  tzOffset: number
+  message: string
+}
+
+export function encodeTree(tree: Tree): Buffer {
+  const entries = [...tree.entries].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+  return Buffer.from(JSON.stringify({entries: entries.map((e) => ({name: e.name, type: e.type, oid: e.oid, size: e.size, ...(e.examples === undefined ? {} : {examples: e.examples})}))}))
+}
+
+export function encodeTable(t: Table): Buffer {
+  return Buffer.from(JSON.stringify({format: t.format, header: t.header, root: t.root, height: t.height, records: t.records, examples: t.examples, bytes: t.bytes, key: t.key}))
+}
+
+export function encodeCommit(c: Commit): Buffer {
+  return Buffer.from(JSON.stringify({tree: c.tree, parents: c.parents, author: {name: c.author.name, email: c.author.email}, timestamp: c.timestamp, tzOffset: c.tzOffset, message: c.message, files: counts(c.files), examples: counts(c.examples), code: c.code}))
+}
+
+export function encodeTag(t: AnnotatedTag): Buffer {
+  return Buffer.from(JSON.stringify({object: t.object, tag: t.tag, tagger: {name: t.tagger.name, email: t.tagger.email}, timestamp: t.timestamp, tzOffset: t.tzOffset, message: t.message}))
+}
+
+function counts(c: ChangeCounts): ChangeCounts {
+  return {added: c.added, removed: c.removed, modified: c.modified}
+}
+
+export function decodeJson<T>(content: Buffer): T {
+  return JSON.parse(content.toString('utf8')) as T
+}
+
+export function formatDate(timestamp: number, tzOffset: number): string {
+  const local = new Date((timestamp + tzOffset * 60) * 1000).toISOString().slice(0, 19)
+  const sign = tzOffset >= 0 ? '+' : '-'
+  const abs = Math.abs(tzOffset)
+  return `${local}${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`
+}

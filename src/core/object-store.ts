@@ -1,0 +1,114 @@
+/**
+ * The content-addressed object store: objects in packs, located through the LevelDB
+ * index, every read re-hashed and rejected when it does not match its id.
+ * Writes accumulate in one pack per operation; `flush()` makes them durable and visible.
+ */
+import {join} from 'node:path'
+import {applyDelta, computeDelta, type Span} from './delta.js'
+import {IndexDb, type IndexEntry} from './index-db.js'
+import {objectIdBytes, type ObjectKind, type StoredObject} from './object-kinds.js'
+import {PackReader, PackWriter, type PackEntryInfo} from './pack.js'
+import type {Oid} from './bytes.js'
+import {CorruptObjectError} from '../errors/index.js'
+
+/** A delta is kept only when it is at most this share of the full object. */
+const DELTA_WORTH_IT = 0.5
+
+export interface DeltaBase {
+  oid: Oid
+  content: Buffer
+  units: Span[]
+  targetUnits: Span[]
+}
+
+export class ObjectStore {
+  readonly packDir: string
+  readonly reader: PackReader
+  private writer?: PackWriter
+  private pending = new Map<string, StoredObject>()
+
+  constructor(dsvDir: string, readonly db: IndexDb, readonly compressionLevel = 6) {
+    this.packDir = join(dsvDir, 'packs')
+    this.reader = new PackReader(this.packDir)
+  }
+
+  async locate(oid: Oid): Promise<IndexEntry | undefined> {
+    return this.db.getObject(Buffer.from(oid, 'hex'))
+  }
+
+  async has(oid: Oid): Promise<boolean> {
+    return this.pending.has(oid) || (await this.locate(oid)) !== undefined
+  }
+
+  async get(oid: Oid, expect?: ObjectKind): Promise<StoredObject> {
+    const obj = this.pending.get(oid) ?? (await this.readVerified(oid))
+    if (expect && obj.kind !== expect) throw new CorruptObjectError(oid, `expected a ${expect}, found a ${obj.kind}`)
+    return obj
+  }
+
+  /** Reads an object given its index entry (saves a lookup when the caller has it). */
+  async readAt(oid: Oid, entry: IndexEntry): Promise<StoredObject> {
+    let packed
+    try {
+      packed = this.reader.entry(entry)
+    } catch (error) {
+      throw new CorruptObjectError(oid, `cannot be read from pack ${entry.packId}: ${(error as Error).message}`)
+    }
+    if (packed.oid.toString('hex') !== oid) throw new CorruptObjectError(oid, `index points at another object (${packed.oid.toString('hex')})`)
+    let content = packed.data
+    if (packed.base) {
+      const base = await this.get(packed.base.toString('hex'))
+      try {
+        content = applyDelta(base.content, packed.data)
+      } catch (error) {
+        throw new CorruptObjectError(oid, `bad delta: ${(error as Error).message}`)
+      }
+    }
+    if (!objectIdBytes(packed.kind, content).equals(packed.oid)) throw new CorruptObjectError(oid, 'content does not match its SHA-256 id')
+    return {kind: packed.kind, content}
+  }
+
+  private async readVerified(oid: Oid): Promise<StoredObject> {
+    const entry = await this.locate(oid)
+    if (!entry) throw new CorruptObjectError(oid, 'missing from the store')
+    return this.readAt(oid, entry)
+  }
+
+  /** Stores an object unless it is already there; returns its id. */
+  async put(kind: ObjectKind, content: Buffer, base?: DeltaBase): Promise<Oid> {
+    const oidBytes = objectIdBytes(kind, content)
+    const oid = oidBytes.toString('hex')
+    if (this.pending.has(oid) || (await this.locate(oid))) return oid
+    this.writer ??= new PackWriter(this.packDir, this.compressionLevel)
+    const delta = base && computeDelta(base.content, base.units, content, base.targetUnits)
+    if (base && delta && delta.length <= content.length * DELTA_WORTH_IT) {
+      this.writer.add(oidBytes, kind, delta, Buffer.from(base.oid, 'hex'))
+    } else this.writer.add(oidBytes, kind, content)
+    this.pending.set(oid, {kind, content})
+    return oid
+  }
+
+  /** Makes the objects written by another writer (a worker's pack) findable. */
+  async indexPack(entries: PackEntryInfo[]): Promise<void> {
+    await this.db.putObjects(entries)
+  }
+
+  /** Writes the pending pack durably, then indexes it. Objects are then readable by anyone. */
+  async flush(): Promise<void> {
+    if (!this.writer) return
+    const entries = this.writer.finish()
+    this.writer = undefined
+    await this.db.putObjects(entries)
+    this.pending.clear()
+  }
+
+  abort(): void {
+    this.writer?.abort()
+    this.writer = undefined
+    this.pending.clear()
+  }
+
+  close(): void {
+    this.reader.close()
+  }
+}

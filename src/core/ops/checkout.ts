@@ -1,0 +1,124 @@
+/**
+ * Checkout: make the working directory exactly a committed version (files written,
+ * restored and removed), then move HEAD. `--to DIR` writes a version elsewhere and
+ * leaves the repository alone. Rollback commits a past version on top of HEAD.
+ */
+import {existsSync, readdirSync, statSync} from 'node:fs'
+import {join, resolve} from 'node:path'
+import {cachedView, snapshot} from './snapshot.js'
+import {headTree, readCommit} from './history.js'
+import {resolveRevision} from './revision.js'
+import {recordCommit, type CommitResult} from './commit.js'
+import {resolveAuthor} from './author.js'
+import {removeFileAndEmptyDirs, writeEntry} from './materialize.js'
+import {flattenTree, type FileMap} from '../tree-ops.js'
+import {DsvError, InvalidDataError} from '../../errors/index.js'
+import type {StatEntry} from '../index-db.js'
+import type {ProgressFn, Repository} from '../repository.js'
+import type {Oid} from '../bytes.js'
+
+export interface CheckoutResult {
+  head: Oid
+  branch: string | null
+  detached: boolean
+  written: number
+  removed: number
+  to?: string
+}
+
+async function dirtyPaths(repo: Repository, current: FileMap): Promise<string[]> {
+  const base = await flattenTree(repo.store, await headTree(repo))
+  const paths = new Set([...base.keys(), ...current.keys()])
+  return [...paths].filter((p) => base.get(p)?.oid !== current.get(p)?.oid).sort()
+}
+
+/**
+ * The working directory's files, refusing (unless forced) when they differ from HEAD.
+ * Forced, nothing is read: files the stat cache cannot vouch for are simply rewritten.
+ */
+async function currentFiles(repo: Repository, force: boolean | undefined, onProgress?: ProgressFn): Promise<FileMap> {
+  if (force) return cachedView(repo)
+  let snap
+  try {
+    snap = await snapshot(repo, onProgress)
+  } catch (error) {
+    // a file that cannot be committed as it is differs from HEAD: it is an uncommitted change
+    if (error instanceof InvalidDataError) throw dirtyError([String(error.data.file)])
+    throw error
+  }
+  const dirty = await dirtyPaths(repo, snap.files)
+  if (dirty.length > 0) throw dirtyError(dirty)
+  return snap.files
+}
+
+function dirtyError(paths: string[]): DsvError {
+  const shown = paths.slice(0, 10).join(', ') + (paths.length > 10 ? `, and ${paths.length - 10} more` : '')
+  return new DsvError('E_DIRTY_WORKTREE', `uncommitted changes would be lost: ${shown}`, {paths}, 'commit them first, or pass --force to discard them')
+}
+
+/** Rewrites the working directory from `current` to `target`; returns counts. */
+async function syncWorktree(repo: Repository, current: FileMap, tracked: FileMap, target: FileMap, onProgress?: ProgressFn): Promise<{written: number; removed: number}> {
+  const toWrite = [...target.values()].filter((e) => current.get(e.name)?.oid !== e.oid)
+  const toRemove = [...tracked.keys()].filter((p) => !target.has(p) && current.has(p))
+  let done = 0
+  const total = toWrite.length + toRemove.length
+  for (const p of toRemove) {
+    removeFileAndEmptyDirs(repo.root, p)
+    onProgress?.({phase: 'updating files', loaded: ++done, total, unit: 'files'})
+  }
+  const stats: Array<[string, StatEntry | null]> = toRemove.map((p) => [p, null])
+  const written: StatEntry[] = []
+  for (const e of toWrite) {
+    const abs = join(repo.root, e.name)
+    await writeEntry(repo.store, e, abs)
+    const st = statSync(abs, {bigint: true})
+    const entry: StatEntry = {size: Number(st.size), mtimeNs: String(st.mtimeNs), ctimeNs: String(st.ctimeNs), ino: Number(st.ino), recordedNs: '0', type: e.type as 'table' | 'file', oid: e.oid, examples: e.examples}
+    written.push(entry)
+    stats.push([e.name, entry])
+    onProgress?.({phase: 'updating files', loaded: ++done, total, unit: 'files'})
+  }
+  // recorded after every write: only files touched in the last racy window get re-read
+  const recordedNs = String(BigInt(Date.now()) * 1_000_000n)
+  for (const e of written) e.recordedNs = recordedNs
+  await repo.db.putStats(stats)
+  return {written: toWrite.length, removed: toRemove.length}
+}
+
+export async function checkout(repo: Repository, rev: string, opts: {force?: boolean; to?: string; onProgress?: ProgressFn} = {}): Promise<CheckoutResult> {
+  const target = await resolveRevision(repo, rev)
+  const targetFiles = await flattenTree(repo.store, (await readCommit(repo, target.commit)).tree)
+  if (opts.to) return checkoutTo(repo, target.commit, targetFiles, resolve(opts.to), opts)
+  return repo.locked(async () => {
+    const current = await currentFiles(repo, opts.force, opts.onProgress)
+    const tracked = await flattenTree(repo.store, await headTree(repo))
+    const counts = await syncWorktree(repo, current, tracked, targetFiles, opts.onProgress)
+    if (target.branch) repo.refs.setHead({symbolic: true, ref: `refs/heads/${target.branch}`}, `checkout: moving to ${target.branch}`)
+    else repo.refs.setHead({symbolic: false, oid: target.commit}, `checkout: moving to ${rev}`)
+    return {head: target.commit, branch: target.branch ?? null, detached: !target.branch, ...counts}
+  })
+}
+
+async function checkoutTo(repo: Repository, commit: Oid, files: FileMap, dir: string, opts: {force?: boolean; onProgress?: ProgressFn}): Promise<CheckoutResult> {
+  if (existsSync(dir) && readdirSync(dir).length > 0 && !opts.force)
+    throw new DsvError('E_DIRTY_WORKTREE', `${dir} is not empty`, {path: dir}, 'choose an empty or new directory, or pass --force to write over it')
+  let written = 0
+  for (const e of files.values()) {
+    await writeEntry(repo.store, e, join(dir, e.name))
+    opts.onProgress?.({phase: 'writing files', loaded: ++written, total: files.size, unit: 'files'})
+  }
+  return {head: commit, branch: repo.currentBranch(), detached: repo.head().symbolic === false, written, removed: 0, to: dir}
+}
+
+export async function rollback(repo: Repository, rev: string, opts: {message?: string; author?: string; force?: boolean; onProgress?: ProgressFn} = {}): Promise<CommitResult & {target: Oid}> {
+  const target = await resolveRevision(repo, rev)
+  return repo.locked(async () => {
+    const author = await resolveAuthor(repo, opts.author)
+    const tree = (await readCommit(repo, target.commit)).tree
+    if (tree === (await headTree(repo))) throw new DsvError('E_NOTHING_TO_COMMIT', `HEAD already has the content of ${rev}`, {rev})
+    const current = await currentFiles(repo, opts.force, opts.onProgress)
+    const tracked = await flattenTree(repo.store, await headTree(repo))
+    await syncWorktree(repo, current, tracked, await flattenTree(repo.store, tree), opts.onProgress)
+    const message = opts.message ?? `Rollback to ${rev} (${target.commit.slice(0, 12)})`
+    return {...(await recordCommit(repo, tree, message, author, false, opts.onProgress)), target: target.commit}
+  })
+}

@@ -1,0 +1,71 @@
+/** Recording a snapshot as a commit on the current branch (or detached HEAD). */
+import {snapshot} from './snapshot.js'
+import {diffFileMaps, type TreeChanges} from './tree-diff.js'
+import {headTree, readCommit} from './history.js'
+import {gitProvenance, resolveAuthor} from './author.js'
+import {flattenTree} from '../tree-ops.js'
+import {encodeCommit, type Commit} from '../model.js'
+import {DsvError} from '../../errors/index.js'
+import type {ProgressFn, Repository} from '../repository.js'
+import type {Oid} from '../bytes.js'
+
+export interface CommitOptions {
+  message: string
+  author?: string
+  allowEmpty?: boolean
+  onProgress?: ProgressFn
+}
+
+export interface CommitResult {
+  id: Oid
+  branch: string | null
+  parents: Oid[]
+  tree: Oid
+  files: TreeChanges['fileCounts']
+  examples: TreeChanges['examples']
+  changes: TreeChanges['files']
+}
+
+export async function commit(repo: Repository, opts: CommitOptions): Promise<CommitResult> {
+  if (!opts.message.trim()) throw new DsvError('E_USAGE', 'empty commit message', {}, 'pass -m "what changed and why"')
+  return repo.locked(async () => {
+    const author = await resolveAuthor(repo, opts.author)
+    const snap = await snapshot(repo, opts.onProgress)
+    return recordCommit(repo, snap.tree, opts.message, author, opts.allowEmpty ?? false, opts.onProgress)
+  })
+}
+
+/** Writes a commit of `tree` on top of HEAD and moves the branch by compare-and-swap. */
+export async function recordCommit(repo: Repository, tree: Oid, message: string, author: Commit['author'], allowEmpty: boolean, onProgress?: ProgressFn): Promise<CommitResult> {
+  const parent = repo.headCommit()
+  const parentTree = await headTree(repo)
+  if (tree === parentTree && !allowEmpty)
+    throw new DsvError('E_NOTHING_TO_COMMIT', 'nothing to commit, working tree clean', {}, 'change some files first, or pass --allow-empty')
+  onProgress?.({phase: 'comparing with HEAD', loaded: 0})
+  const changes = await diffFileMaps(repo, await flattenTree(repo.store, parentTree), await flattenTree(repo.store, tree))
+  if (parent === null && changes.files.length === 0 && !allowEmpty)
+    throw new DsvError('E_NOTHING_TO_COMMIT', 'nothing to commit: the working directory has no files to version', {}, 'add dataset files first')
+  const now = new Date()
+  const c: Commit = {
+    tree,
+    parents: parent ? [parent] : [],
+    author,
+    timestamp: Math.floor(now.getTime() / 1000),
+    tzOffset: -now.getTimezoneOffset(),
+    message: message.trim(),
+    files: changes.fileCounts,
+    examples: changes.examples,
+    code: await gitProvenance(repo),
+  }
+  const id = await repo.store.put('commit', encodeCommit(c))
+  await repo.store.flush()
+  const head = repo.head()
+  const summary = message.trim().split('\n')[0]
+  if (head.symbolic) repo.refs.update(head.ref, parent, id, `commit${parent ? '' : ' (initial)'}: ${summary}`)
+  else repo.refs.setHead({symbolic: false, oid: id}, `commit (detached): ${summary}`)
+  return {id, branch: repo.currentBranch(), parents: c.parents, tree, files: changes.fileCounts, examples: changes.examples, changes: changes.files}
+}
+
+export async function commitTree(repo: Repository, commitOid: Oid): Promise<Oid> {
+  return (await readCommit(repo, commitOid)).tree
+}

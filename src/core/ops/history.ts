@@ -1,0 +1,74 @@
+/** Reading history: commits, the HEAD tree, log walks and tags by target. */
+import {decodeJson, formatDate, type AnnotatedTag, type Commit} from '../model.js'
+import type {Repository} from '../repository.js'
+import type {Oid} from '../bytes.js'
+
+export async function readCommit(repo: Repository, oid: Oid): Promise<Commit> {
+  return decodeJson<Commit>((await repo.store.get(oid, 'commit')).content)
+}
+
+export async function headTree(repo: Repository): Promise<Oid | null> {
+  const head = repo.headCommit()
+  return head ? (await readCommit(repo, head)).tree : null
+}
+
+/** Follows annotated tags to the commit they name. */
+export async function peel(repo: Repository, oid: Oid): Promise<Oid> {
+  for (let i = 0; i < 10; i++) {
+    const obj = await repo.store.get(oid)
+    if (obj.kind !== 'tag') return oid
+    oid = decodeJson<AnnotatedTag>(obj.content).object
+  }
+  return oid
+}
+
+export interface LogEntry {
+  id: Oid
+  parents: Oid[]
+  author: {name: string; email: string}
+  date: string
+  timestamp: number
+  message: string
+  tags: string[]
+  refs: string[]
+  files: Commit['files']
+  examples: Commit['examples']
+  code: Commit['code']
+  tree: Oid
+}
+
+export async function decorations(repo: Repository): Promise<{tags: Map<Oid, string[]>; branches: Map<Oid, string[]>}> {
+  const tags = new Map<Oid, string[]>()
+  for (const t of repo.refs.list('refs/tags')) {
+    const target = await peel(repo, t.oid).catch(() => t.oid)
+    tags.set(target, [...(tags.get(target) ?? []), t.name])
+  }
+  const branches = new Map<Oid, string[]>()
+  for (const b of [...repo.refs.list('refs/heads'), ...repo.refs.list('refs/remotes').map((r) => ({...r, name: `remotes/${r.name}`}))])
+    branches.set(b.oid, [...(branches.get(b.oid) ?? []), b.name])
+  return {tags, branches}
+}
+
+export function toLogEntry(id: Oid, c: Commit, deco: {tags: Map<Oid, string[]>; branches: Map<Oid, string[]>}): LogEntry {
+  return {id, parents: c.parents, author: c.author, date: formatDate(c.timestamp, c.tzOffset), timestamp: c.timestamp, message: c.message,
+    tags: deco.tags.get(id) ?? [], refs: deco.branches.get(id) ?? [], files: c.files, examples: c.examples, code: c.code, tree: c.tree}
+}
+
+/** Commits reachable from `start`, newest first (by commit time, then discovery order). */
+export async function walkLog(repo: Repository, start: Oid, max = Infinity): Promise<LogEntry[]> {
+  const deco = await decorations(repo)
+  const out: LogEntry[] = []
+  const seen = new Set<Oid>([start])
+  const queue: Array<{id: Oid; c: Commit}> = [{id: start, c: await readCommit(repo, start)}]
+  while (queue.length > 0 && out.length < max) {
+    queue.sort((a, b) => b.c.timestamp - a.c.timestamp)
+    const {id, c} = queue.shift()!
+    out.push(toLogEntry(id, c, deco))
+    for (const p of c.parents) {
+      if (seen.has(p)) continue
+      seen.add(p)
+      queue.push({id: p, c: await readCommit(repo, p)})
+    }
+  }
+  return out
+}

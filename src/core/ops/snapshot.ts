@@ -1,0 +1,99 @@
+/**
+ * Snapshot of the working directory into the store: files whose stat matches the stat
+ * cache are taken as they are; the others are read, validated and stored (tables on
+ * worker threads). Returns the root tree and every file's entry. Like `git add -A`,
+ * this writes objects; they stay unreferenced until a commit points at them.
+ */
+import {ingestTableJobs} from './ingest-jobs.js'
+import {chunkFile, CHUNK_THRESHOLD, encodeChunks, type ChunkRef} from '../blob.js'
+import {scanWorktree, type WorkFile} from '../worktree.js'
+import {tableFormatOf} from '../table-format.js'
+import {buildTree, flattenTree, type FileMap} from '../tree-ops.js'
+import {readFileSync} from 'node:fs'
+import type {StatEntry} from '../index-db.js'
+import type {ProgressFn, Repository} from '../repository.js'
+import type {Oid} from '../bytes.js'
+import {DsvError} from '../../errors/index.js'
+import {headTree} from './history.js'
+
+/** A file modified within this window of the cache entry being recorded is re-read. */
+const RACY_NS = 100_000_000n
+
+export interface Snapshot {
+  tree: Oid
+  files: FileMap
+  /** files that were read (not taken from the stat cache) */
+  read: number
+  skipped: string[]
+}
+
+function statMatches(f: WorkFile, c: StatEntry | undefined): boolean {
+  return !!c && c.size === Number(f.stat.size) && c.mtimeNs === String(f.stat.mtimeNs) && c.ctimeNs === String(f.stat.ctimeNs)
+    && c.ino === Number(f.stat.ino) && f.stat.mtimeNs < BigInt(c.recordedNs) - RACY_NS
+}
+
+/**
+ * The files whose stat matches the cache, with their known ids, without reading any
+ * file. Files missing from it are unknown (changed or never seen).
+ */
+export async function cachedView(repo: Repository): Promise<FileMap> {
+  const {files} = scanWorktree(repo.root)
+  const cached = await repo.db.getStats(files.map((f) => f.path))
+  const out: FileMap = new Map()
+  files.forEach((f, i) => {
+    const c = cached[i]
+    if (statMatches(f, c)) out.set(f.path, {name: f.path, type: c!.type, oid: c!.oid, size: c!.size})
+  })
+  return out
+}
+
+export async function snapshot(repo: Repository, onProgress?: ProgressFn): Promise<Snapshot> {
+  const startedNs = BigInt(Date.now()) * 1_000_000n
+  const {files, skipped} = scanWorktree(repo.root)
+  const cached = await repo.db.getStats(files.map((f) => f.path))
+  const out: FileMap = new Map()
+  const tables: WorkFile[] = []
+  const blobs: WorkFile[] = []
+  files.forEach((f, i) => {
+    const c = cached[i]
+    if (statMatches(f, c)) out.set(f.path, {name: f.path, type: c!.type, oid: c!.oid, size: c!.size, ...(c!.type === 'table' ? {examples: c!.examples} : {})})
+    else if (tableFormatOf(f.path)) tables.push(f)
+    else blobs.push(f)
+  })
+  const toRead = tables.length + blobs.length
+  let done = 0
+  const tick = () => onProgress?.({phase: 'reading files', loaded: ++done, total: toRead, unit: 'files'})
+
+  if (tables.length > 0) {
+    const previous = await flattenTree(repo.store, await headTree(repo))
+    for (const e of await ingestTableJobs(repo, tables, previous, tick)) out.set(e.name, e)
+  }
+  for (const f of blobs) {
+    out.set(f.path, {name: f.path, type: 'file', oid: await storeBlob(repo, f), size: Number(f.stat.size)})
+    tick()
+  }
+  const tree = await buildTree(repo.store, out)
+  await repo.store.flush()
+
+  const updates: Array<[string, StatEntry]> = []
+  for (const f of [...tables, ...blobs]) {
+    const e = out.get(f.path)!
+    updates.push([f.path, {size: Number(f.stat.size), mtimeNs: String(f.stat.mtimeNs), ctimeNs: String(f.stat.ctimeNs), ino: Number(f.stat.ino), recordedNs: String(startedNs), type: e.type as 'table' | 'file', oid: e.oid, examples: e.examples}])
+  }
+  await repo.db.putStats(updates)
+  return {tree, files: out, read: toRead, skipped}
+}
+
+async function storeBlob(repo: Repository, f: WorkFile): Promise<Oid> {
+  try {
+    if (f.stat.size <= BigInt(CHUNK_THRESHOLD)) return await repo.store.put('blob', readFileSync(f.abs))
+    const chunks: Buffer[] = []
+    chunkFile(f.abs, (c) => chunks.push(c))
+    const refs: ChunkRef[] = []
+    for (const c of chunks) refs.push({oid: await repo.store.put('blob', c), length: c.length})
+    return await repo.store.put('chunks', encodeChunks(refs))
+  } catch (error) {
+    if (error instanceof DsvError) throw error
+    throw new DsvError('E_UNREADABLE_FILE', `${f.path}: cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, {file: f.path})
+  }
+}

@@ -1,0 +1,59 @@
+/** Tags: lightweight (a ref to a commit) or annotated (a tag object with a message). */
+import {resolveRevision} from './revision.js'
+import {resolveAuthor} from './author.js'
+import {decodeJson, encodeTag, type AnnotatedTag} from '../model.js'
+import {checkRefName} from '../refs.js'
+import {DsvError} from '../../errors/index.js'
+import type {Repository} from '../repository.js'
+import type {Oid} from '../bytes.js'
+
+export interface TagInfo {
+  name: string
+  /** the commit the tag names */
+  target: Oid
+  /** the tag object, for annotated tags */
+  object?: Oid
+  message: string | null
+}
+
+export async function listTags(repo: Repository): Promise<TagInfo[]> {
+  const out: TagInfo[] = []
+  for (const t of repo.refs.list('refs/tags')) {
+    const obj = await repo.store.get(t.oid)
+    if (obj.kind === 'tag') {
+      const tag = decodeJson<AnnotatedTag>(obj.content)
+      out.push({name: t.name, target: tag.object, object: t.oid, message: tag.message})
+    } else out.push({name: t.name, target: t.oid, message: null})
+  }
+  return out
+}
+
+export async function createTag(repo: Repository, name: string, rev = 'HEAD', opts: {message?: string; force?: boolean; author?: string} = {}): Promise<TagInfo> {
+  checkRefName(name, 'tag name')
+  const {commit} = await resolveRevision(repo, rev)
+  return repo.locked(async () => {
+    const ref = `refs/tags/${name}`
+    const existing = repo.refs.read(ref)
+    if (existing && !opts.force) throw new DsvError('E_TAG_EXISTS', `tag '${name}' already exists`, {name, target: existing}, 'pass --force to move it, or choose another name')
+    let value = commit
+    if (opts.message !== undefined) {
+      const now = new Date()
+      const tagger = await resolveAuthor(repo, opts.author)
+      value = await repo.store.put('tag', encodeTag({object: commit, tag: name, tagger, timestamp: Math.floor(now.getTime() / 1000), tzOffset: -now.getTimezoneOffset(), message: opts.message}))
+      await repo.store.flush()
+    }
+    repo.refs.update(ref, existing ?? null, value, `tag: ${name}`)
+    return {name, target: commit, ...(value !== commit ? {object: value} : {}), message: opts.message ?? null}
+  })
+}
+
+export async function deleteTag(repo: Repository, name: string): Promise<{deleted: string; target: Oid}> {
+  checkRefName(name, 'tag name')
+  return repo.locked(async () => {
+    const ref = `refs/tags/${name}`
+    const existing = repo.refs.read(ref)
+    if (!existing) throw new DsvError('E_BAD_REVISION', `tag '${name}' does not exist`, {name}, 'see `dsv tag` for the list')
+    repo.refs.update(ref, existing, null, `tag: delete ${name}`)
+    return {deleted: name, target: existing}
+  })
+}

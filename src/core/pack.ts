@@ -1,0 +1,227 @@
+/**
+ * Pack files: append-only files of compressed blocks, each block a run of object
+ * entries. A million small records become a few hundred blocks, not a million files.
+ *
+ * File:   "DSVPACK1" block*
+ * Block:  codec:u8 rawLength:varint storedLength:varint stored-bytes
+ * Entry (inside a decompressed block):
+ *         oid:32 kind:u8 flags:u8 [base-oid:32 if flags&1] length:varint bytes
+ * A delta entry's bytes are a unit delta (delta.ts) against the base object.
+ */
+import {closeSync, fsyncSync, openSync, readSync, renameSync, statSync, unlinkSync, writeSync} from 'node:fs'
+import {randomBytes} from 'node:crypto'
+import {join} from 'node:path'
+import {deflateRawSync, inflateRawSync} from 'node:zlib'
+import {ByteReader, ByteWriter} from './bytes.js'
+import {kindCode, kindFromCode, type ObjectKind} from './object-kinds.js'
+import {fsyncDir} from './atomic-file.js'
+
+export const PACK_MAGIC = Buffer.from('DSVPACK1')
+const CODEC_RAW = 0
+const CODEC_DEFLATE = 1
+/** Uncompressed size at which a block is closed; large enough for zlib to find repeats across records. */
+export const BLOCK_TARGET = 1 << 20
+
+export interface PackLocation {
+  packId: string
+  blockOffset: number
+  entryOffset: number
+}
+
+export interface PackEntryInfo extends PackLocation {
+  oid: Buffer
+  kind: ObjectKind
+  base?: Buffer
+  length: number
+}
+
+export interface PackEntry extends PackEntryInfo {
+  data: Buffer
+}
+
+export function packPath(packDir: string, packId: string): string {
+  return join(packDir, `${packId}.pack`)
+}
+
+export class PackWriter {
+  readonly packId: string
+  private readonly fd: number
+  private readonly tmpPath: string
+  private offset = PACK_MAGIC.length
+  private block = new ByteWriter(BLOCK_TARGET + 65536)
+  private blockEntries: Array<Omit<PackEntryInfo, 'blockOffset' | 'packId'>> = []
+  readonly written: PackEntryInfo[] = []
+  bytesIn = 0
+
+  constructor(private readonly packDir: string, private readonly level = 6) {
+    this.packId = randomBytes(8).toString('hex')
+    this.tmpPath = join(packDir, `${this.packId}.pack.tmp`)
+    this.fd = openSync(this.tmpPath, 'wx')
+    writeSync(this.fd, PACK_MAGIC)
+  }
+
+  add(oid: Buffer, kind: ObjectKind, data: Buffer, base?: Buffer): void {
+    const entryOffset = this.block.length
+    this.block.bytes(oid).byte(kindCode(kind)).byte(base ? 1 : 0)
+    if (base) this.block.bytes(base)
+    this.block.varint(data.length).bytes(data)
+    this.blockEntries.push({oid: Buffer.from(oid), kind, base: base && Buffer.from(base), length: data.length, entryOffset})
+    this.bytesIn += data.length
+    if (this.block.length >= BLOCK_TARGET) this.flushBlock()
+  }
+
+  private flushBlock(): void {
+    if (this.block.length === 0) return
+    const raw = this.block.view()
+    const compressed = deflateRawSync(raw, {level: this.level})
+    const useRaw = compressed.length >= raw.length * 0.97
+    const stored = useRaw ? raw : compressed
+    const header = new ByteWriter(24).byte(useRaw ? CODEC_RAW : CODEC_DEFLATE).varint(raw.length).varint(stored.length)
+    const blockOffset = this.offset
+    writeSync(this.fd, header.view())
+    writeSync(this.fd, stored)
+    this.offset += header.length + stored.length
+    for (const e of this.blockEntries) this.written.push({...e, packId: this.packId, blockOffset})
+    this.blockEntries = []
+    this.block.reset()
+  }
+
+  get isEmpty(): boolean {
+    return this.written.length === 0 && this.blockEntries.length === 0
+  }
+
+  /** Flushes, fsyncs and renames the pack into place; returns where every entry lives. */
+  finish(): PackEntryInfo[] {
+    this.flushBlock()
+    fsyncSync(this.fd)
+    closeSync(this.fd)
+    renameSync(this.tmpPath, packPath(this.packDir, this.packId))
+    fsyncDir(this.packDir)
+    return this.written
+  }
+
+  abort(): void {
+    try {
+      closeSync(this.fd)
+    } catch {}
+    try {
+      unlinkSync(this.tmpPath)
+    } catch {}
+  }
+}
+
+interface CachedBlock {
+  key: string
+  data: Buffer
+}
+
+/** Reads blocks of pack files, keeping the most recently used decompressed blocks. */
+export class PackReader {
+  private fds = new Map<string, number>()
+  private cache = new Map<string, CachedBlock>()
+  private cacheBytes = 0
+
+  constructor(private readonly packDir: string, private readonly cacheLimit = 64 << 20) {}
+
+  private fd(packId: string): number {
+    let fd = this.fds.get(packId)
+    if (fd === undefined) {
+      fd = openSync(packPath(this.packDir, packId), 'r')
+      this.fds.set(packId, fd)
+    }
+    return fd
+  }
+
+  /** Reads one block: returns its decompressed bytes and where the next block starts. */
+  readBlockAt(packId: string, blockOffset: number): {data: Buffer; next: number} {
+    const fd = this.fd(packId)
+    const head = Buffer.alloc(21)
+    const got = readSync(fd, head, 0, head.length, blockOffset)
+    const r = new ByteReader(head.subarray(0, got))
+    const codec = r.byte()
+    const rawLength = r.varint()
+    const storedLength = r.varint()
+    const stored = Buffer.allocUnsafe(storedLength)
+    const n = readSync(fd, stored, 0, storedLength, blockOffset + r.pos)
+    if (n !== storedLength) throw new RangeError(`pack ${packId} is truncated at block ${blockOffset}`)
+    let data: Buffer
+    if (codec === CODEC_RAW) data = stored
+    else if (codec === CODEC_DEFLATE) data = inflateRawSync(stored)
+    else throw new RangeError(`pack ${packId}: unknown block codec ${codec}`)
+    if (data.length !== rawLength) throw new RangeError(`pack ${packId}: block ${blockOffset} has the wrong length`)
+    return {data, next: blockOffset + r.pos + storedLength}
+  }
+
+  block(packId: string, blockOffset: number): Buffer {
+    const key = `${packId}:${blockOffset}`
+    const hit = this.cache.get(key)
+    if (hit) {
+      this.cache.delete(key)
+      this.cache.set(key, hit)
+      return hit.data
+    }
+    const {data} = this.readBlockAt(packId, blockOffset)
+    this.cache.set(key, {key, data})
+    this.cacheBytes += data.length
+    for (const [k, v] of this.cache) {
+      if (this.cacheBytes <= this.cacheLimit) break
+      this.cache.delete(k)
+      this.cacheBytes -= v.data.length
+    }
+    return data
+  }
+
+  entry(loc: PackLocation): PackEntry {
+    return parseEntry(this.block(loc.packId, loc.blockOffset), loc)
+  }
+
+  /** Every entry of a pack, block by block (for fsck and re-indexing). */
+  *scan(packId: string): Generator<PackEntry> {
+    const size = statSync(packPath(this.packDir, packId)).size
+    const magic = Buffer.alloc(PACK_MAGIC.length)
+    readSync(this.fd(packId), magic, 0, magic.length, 0)
+    if (!magic.equals(PACK_MAGIC)) throw new RangeError(`pack ${packId} has a bad header`)
+    let offset = PACK_MAGIC.length
+    while (offset < size) {
+      const {data, next} = this.readBlockAt(packId, offset)
+      let at = 0
+      while (at < data.length) {
+        const e = parseEntry(data, {packId, blockOffset: offset, entryOffset: at})
+        yield e
+        at = e.entryOffset + entrySize(e)
+      }
+      offset = next
+    }
+  }
+
+  close(): void {
+    for (const fd of this.fds.values()) closeSync(fd)
+    this.fds.clear()
+    this.cache.clear()
+    this.cacheBytes = 0
+  }
+}
+
+function entrySize(e: PackEntry): number {
+  return 32 + 2 + (e.base ? 32 : 0) + varintSize(e.length) + e.length
+}
+
+function varintSize(n: number): number {
+  let size = 1
+  while (n >= 0x80) {
+    n = Math.floor(n / 0x80)
+    size++
+  }
+  return size
+}
+
+function parseEntry(block: Buffer, loc: PackLocation): PackEntry {
+  const r = new ByteReader(block, loc.entryOffset)
+  const oid = r.bytes(32)
+  const kind = kindFromCode(r.byte())
+  const flags = r.byte()
+  const base = flags & 1 ? r.bytes(32) : undefined
+  const length = r.varint()
+  const data = r.bytes(length)
+  return {...loc, oid, kind, base, length, data}
+}

@@ -1,0 +1,190 @@
+/**
+ * References: `HEAD` (symbolic `ref: refs/heads/main` or a detached commit id),
+ * `refs/heads/*`, `refs/tags/*`, `refs/remotes/*`, each a small file holding an oid.
+ * A ref moves only by compare-and-swap: take `<ref>.lock` exclusively, check the current
+ * value is the expected one, write the new value, fsync, rename over the ref.
+ * Every move is appended to the reflog under `logs/`.
+ */
+import {appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeSync} from 'node:fs'
+import {dirname, join} from 'node:path'
+import {acquireLockFile} from './lock-file.js'
+import {fsyncDir} from './atomic-file.js'
+import {DsvError} from '../errors/index.js'
+import {OID_HEX} from './object-kinds.js'
+
+export type Head = {symbolic: true; ref: string} | {symbolic: false; oid: string}
+
+const ZERO = '0'.repeat(64)
+
+/** git check-ref-format rules, for one name below refs/heads or refs/tags. */
+export function checkRefName(name: string, what = 'name'): void {
+  const bad = (why: string) => {
+    throw new DsvError('E_BAD_REF_NAME', `invalid ${what} '${name}': ${why}`, {name},
+      'use letters, digits, and . _ - / (no "..", no leading "-" or "/", no trailing "." or ".lock")')
+  }
+  if (name.length === 0) bad('empty')
+  if (name.length > 200) bad('too long')
+  if (name.startsWith('-')) bad('starts with "-"')
+  if (name.startsWith('/') || name.endsWith('/') || name.includes('//')) bad('leading, trailing or double "/"')
+  if (name.includes('..')) bad('contains ".."')
+  if (name.includes('@{') || name === '@') bad('contains "@{"')
+  if (/[\x00-\x20\x7f~^:?*[\\]/.test(name)) bad('contains a space, control character or one of ~ ^ : ? * [ \\')
+  for (const part of name.split('/')) {
+    if (part.startsWith('.')) bad('a component starts with "."')
+    if (part.endsWith('.lock')) bad('a component ends with ".lock"')
+  }
+  if (name.endsWith('.')) bad('ends with "."')
+  if (name === 'HEAD') bad('HEAD is reserved')
+}
+
+export class Refs {
+  constructor(readonly dsvDir: string) {}
+
+  private path(ref: string): string {
+    return join(this.dsvDir, ...ref.split('/'))
+  }
+
+  readHead(): Head {
+    const text = readFileSync(join(this.dsvDir, 'HEAD'), 'utf8').trim()
+    if (text.startsWith('ref: ')) return {symbolic: true, ref: text.slice(5)}
+    if (!OID_HEX.test(text)) throw new DsvError('E_CORRUPT', `HEAD is damaged: '${text.slice(0, 80)}'`)
+    return {symbolic: false, oid: text}
+  }
+
+  /** The commit HEAD points at, or null on an unborn branch. */
+  headCommit(): string | null {
+    const head = this.readHead()
+    return head.symbolic ? this.read(head.ref) : head.oid
+  }
+
+  read(ref: string): string | null {
+    let text: string
+    try {
+      text = readFileSync(this.path(ref), 'utf8').trim()
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR') return null
+      throw error
+    }
+    if (!OID_HEX.test(text)) throw new DsvError('E_CORRUPT', `ref ${ref} is damaged: '${text.slice(0, 80)}'`, {ref})
+    return text
+  }
+
+  list(prefix: 'refs/heads' | 'refs/tags' | 'refs/remotes'): Array<{name: string; ref: string; oid: string}> {
+    const out: Array<{name: string; ref: string; oid: string}> = []
+    const walk = (dir: string, rel: string) => {
+      let names: string[]
+      try {
+        names = readdirSync(dir)
+      } catch {
+        return
+      }
+      for (const n of names.sort()) {
+        if (n.endsWith('.lock') || n.endsWith('.tmp')) continue
+        const p = join(dir, n)
+        const r = rel ? `${rel}/${n}` : n
+        if (existsSync(p) && readdirSafe(p)) walk(p, r)
+        else {
+          const oid = this.read(`${prefix}/${r}`)
+          if (oid) out.push({name: r, ref: `${prefix}/${r}`, oid})
+        }
+      }
+    }
+    walk(this.path(prefix), '')
+    return out
+  }
+
+  /**
+   * Moves `ref` from `expected` (null: must not exist; undefined: any value) to `next`
+   * (null: delete). Fails with E_REF_CONFLICT if someone else moved it first.
+   */
+  update(ref: string, expected: string | null | undefined, next: string | null, reason: string): void {
+    const target = this.path(ref)
+    mkdirSync(dirname(target), {recursive: true})
+    const lockPath = `${target}.lock`
+    const fd = acquireLockFile(lockPath)
+    let renamed = false
+    try {
+      const current = this.read(ref)
+      if (expected !== undefined && current !== expected)
+        throw new DsvError('E_REF_CONFLICT', `${ref} moved to ${current ?? 'nothing'} while this command ran (expected ${expected ?? 'nothing'})`, {ref, current, expected})
+      if (next === null) {
+        rmSync(target, {force: true})
+      } else {
+        // the lock file becomes the new ref: rewrite it with just the oid
+        closeSync(fd)
+        const wfd = openSync(lockPath, 'w') // the lock we own: replace our pid line with the value
+        writeSync(wfd, `${next}\n`)
+        fsyncSync(wfd)
+        closeSync(wfd)
+        renameSync(lockPath, target)
+        renamed = true
+        fsyncDir(dirname(target))
+      }
+      this.appendLog(ref, current, next, reason)
+    } finally {
+      if (!renamed) {
+        try {
+          closeSync(fd)
+        } catch {}
+        try {
+          unlinkSync(lockPath)
+        } catch {}
+      }
+    }
+  }
+
+  setHead(head: Head, reason: string): void {
+    const path = join(this.dsvDir, 'HEAD')
+    const lockPath = `${path}.lock`
+    const fd = acquireLockFile(lockPath)
+    const before = this.headCommit()
+    closeSync(fd)
+    const wfd = openSync(lockPath, 'w') // the lock we own: replace our pid line with the value
+    writeSync(wfd, head.symbolic ? `ref: ${head.ref}\n` : `${head.oid}\n`)
+    fsyncSync(wfd)
+    closeSync(wfd)
+    renameSync(lockPath, path)
+    fsyncDir(this.dsvDir)
+    this.appendLog('HEAD', before, head.symbolic ? this.read(head.ref) : head.oid, reason)
+  }
+
+  private appendLog(ref: string, before: string | null, after: string | null, reason: string): void {
+    const logPath = join(this.dsvDir, 'logs', ...ref.split('/'))
+    mkdirSync(dirname(logPath), {recursive: true})
+    const when = Math.floor(Date.now() / 1000)
+    appendFileSync(logPath, `${before ?? ZERO} ${after ?? ZERO} ${when} ${reason.replace(/\n/g, ' ')}\n`)
+  }
+
+  /** Every oid a reflog mentions (fsck keeps them reachable). */
+  reflogOids(): string[] {
+    const out = new Set<string>()
+    const walk = (dir: string) => {
+      let names: string[]
+      try {
+        names = readdirSync(dir)
+      } catch {
+        return
+      }
+      for (const n of names) {
+        const p = join(dir, n)
+        if (readdirSafe(p)) walk(p)
+        else
+          for (const line of readFileSync(p, 'utf8').split('\n')) {
+            const [a, b] = line.split(' ')
+            for (const o of [a, b]) if (o && OID_HEX.test(o) && o !== ZERO) out.add(o)
+          }
+      }
+    }
+    walk(join(this.dsvDir, 'logs'))
+    return [...out]
+  }
+}
+
+function readdirSafe(p: string): boolean {
+  try {
+    readdirSync(p)
+    return true
+  } catch {
+    return false
+  }
+}

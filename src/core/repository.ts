@@ -1,0 +1,233 @@
+/**
+ * A dsv repository: a working directory with a `.dsv/` store. This class is the public
+ * API the CLI calls; it owns the store, the refs and the lock, and never prints
+ * (progress leaves through `onProgress`).
+ */
+import {existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
+import {dirname, join, resolve} from 'node:path'
+import {randomBytes} from 'node:crypto'
+import {IndexDb} from './index-db.js'
+import {ObjectStore} from './object-store.js'
+import {Refs, checkRefName, type Head} from './refs.js'
+import {RepoLock} from './lock-file.js'
+import {writeFileAtomic} from './atomic-file.js'
+import {DsvError} from '../errors/index.js'
+import type {Oid} from './bytes.js'
+import {commit, type CommitOptions, type CommitResult} from './ops/commit.js'
+import {status, type StatusResult} from './ops/status.js'
+import {checkout, rollback, type CheckoutResult} from './ops/checkout.js'
+import {walkLog, readCommit, decorations, toLogEntry, type LogEntry} from './ops/history.js'
+import {resolveRevision, type ResolvedRev} from './ops/revision.js'
+import {createTag, deleteTag, listTags, type TagInfo} from './ops/tags.js'
+import {fsck, type FsckResult} from './ops/fsck.js'
+import {flattenTree} from './tree-ops.js'
+import type {TreeEntry} from './model.js'
+
+export const FORMAT_VERSION = 1
+export const DSV_DIR = '.dsv'
+
+export interface RepoConfig {
+  user?: {name?: string; email?: string}
+  core?: {compression?: number}
+  /** example keys per file pattern (gitignore syntax): "golden/*.jsonl": "id" */
+  keys?: Record<string, string>
+}
+
+export interface Progress {
+  phase: string
+  loaded: number
+  total?: number
+  unit?: 'files' | 'bytes'
+}
+
+export type ProgressFn = (p: Progress) => void
+
+/** Walks up from `start` to the folder that holds `.dsv/`. */
+export function findRoot(start: string): string | null {
+  let dir = resolve(start)
+  for (;;) {
+    if (existsSync(join(dir, DSV_DIR, 'format'))) return dir
+    const up = dirname(dir)
+    if (up === dir) return null
+    dir = up
+  }
+}
+
+export class Repository {
+  readonly dsvDir: string
+  readonly refs: Refs
+  private lock: RepoLock | null = null
+
+  private constructor(readonly root: string, readonly db: IndexDb, readonly store: ObjectStore, public config: RepoConfig) {
+    this.dsvDir = join(root, DSV_DIR)
+    this.refs = new Refs(this.dsvDir)
+  }
+
+  /** Creates `.dsv/` atomically: a half-made store is never left behind. */
+  static async init(dir = '.'): Promise<{path: string; formatVersion: number}> {
+    const root = resolve(dir)
+    const target = join(root, DSV_DIR)
+    if (existsSync(target)) throw new DsvError('E_ALREADY_INITIALISED', `${root} already has a dsv repository`, {path: root})
+    mkdirSync(root, {recursive: true})
+    const tmp = join(root, `${DSV_DIR}.init-${randomBytes(4).toString('hex')}`)
+    try {
+      for (const sub of ['packs', 'refs/heads', 'refs/tags', 'logs']) mkdirSync(join(tmp, sub), {recursive: true})
+      writeFileSync(join(tmp, 'HEAD'), 'ref: refs/heads/main\n')
+      writeFileSync(join(tmp, 'config.json'), '{}\n')
+      const db = await IndexDb.open(join(tmp, 'index'))
+      await db.close()
+      writeFileSync(join(tmp, 'format'), `${JSON.stringify({formatVersion: FORMAT_VERSION})}\n`)
+      renameSync(tmp, target)
+    } catch (error) {
+      rmSync(tmp, {recursive: true, force: true})
+      throw error
+    }
+    return {path: root, formatVersion: FORMAT_VERSION}
+  }
+
+  static async open(start = process.cwd()): Promise<Repository> {
+    const root = findRoot(start)
+    if (!root) throw new DsvError('E_NOT_A_REPO', `not a dsv repository (no ${DSV_DIR}/ in ${resolve(start)} or any parent)`, {path: resolve(start)}, 'run `dsv init` first')
+    const dsvDir = join(root, DSV_DIR)
+    let version: unknown
+    try {
+      version = JSON.parse(readFileSync(join(dsvDir, 'format'), 'utf8')).formatVersion
+    } catch {
+      throw new DsvError('E_UNSUPPORTED_FORMAT', `${dsvDir}/format is unreadable`, {path: dsvDir})
+    }
+    if (version !== FORMAT_VERSION)
+      throw new DsvError('E_UNSUPPORTED_FORMAT', `store format ${String(version)} is not supported by this dsv (it understands ${FORMAT_VERSION})`, {path: dsvDir, formatVersion: version}, 'upgrade dsv')
+    const config = readConfig(dsvDir)
+    const db = await IndexDb.open(join(dsvDir, 'index'))
+    return new Repository(root, db, new ObjectStore(dsvDir, db, config.core?.compression ?? 6), config)
+  }
+
+  async close(): Promise<void> {
+    this.unlock()
+    this.store.close()
+    await this.db.close()
+  }
+
+  /** Runs `fn` holding the repository's write lock. */
+  async locked<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.lock) return fn()
+    this.lock = RepoLock.acquire(join(this.dsvDir, 'lock'))
+    try {
+      return await fn()
+    } catch (error) {
+      this.store.abort()
+      throw error
+    } finally {
+      this.unlock()
+    }
+  }
+
+  private unlock(): void {
+    this.lock?.release()
+    this.lock = null
+  }
+
+  head(): Head {
+    return this.refs.readHead()
+  }
+
+  headCommit(): Oid | null {
+    return this.refs.headCommit()
+  }
+
+  currentBranch(): string | null {
+    const h = this.head()
+    return h.symbolic && h.ref.startsWith('refs/heads/') ? h.ref.slice('refs/heads/'.length) : null
+  }
+
+  setConfig(key: string, value: string | null): void {
+    const cfg = readConfig(this.dsvDir) as Record<string, Record<string, unknown>>
+    const [section, ...rest] = key.split('.')
+    const name = rest.join('.')
+    const known: Record<string, (v: string) => unknown> = {
+      'user.name': (v) => v,
+      'user.email': (v) => v,
+      'core.compression': (v) => {
+        const n = Number(v)
+        if (!Number.isInteger(n) || n < 0 || n > 9) throw new DsvError('E_CONFIG', `core.compression must be a whole number from 0 to 9, not '${v}'`)
+        return n
+      },
+    }
+    if (!name || (section !== 'keys' && !known[key]))
+      throw new DsvError('E_CONFIG', `unknown config key '${key}'`, {key}, 'known keys: user.name, user.email, core.compression, keys.<file pattern>')
+    cfg[section] ??= {}
+    if (value === null) delete cfg[section][name]
+    else cfg[section][name] = section === 'keys' ? value : known[key](value)
+    writeFileAtomic(join(this.dsvDir, 'config.json'), `${JSON.stringify(cfg, null, 2)}\n`)
+    this.config = cfg as RepoConfig
+  }
+
+  getConfig(key: string): unknown {
+    const [section, ...rest] = key.split('.')
+    return (this.config as Record<string, Record<string, unknown> | undefined>)[section]?.[rest.join('.')]
+  }
+
+  checkBranchName(name: string): void {
+    checkRefName(name, 'branch name')
+  }
+
+  // ---- operations (each lives in ops/; these are the public entry points) ----
+
+  status(onProgress?: ProgressFn): Promise<StatusResult> {
+    return status(this, onProgress)
+  }
+
+  commit(opts: CommitOptions): Promise<CommitResult> {
+    return commit(this, opts)
+  }
+
+  resolve(rev: string): Promise<ResolvedRev> {
+    return resolveRevision(this, rev)
+  }
+
+  async log(opts: {rev?: string; max?: number} = {}): Promise<LogEntry[]> {
+    const start = opts.rev ? (await this.resolve(opts.rev)).commit : this.headCommit()
+    return start ? walkLog(this, start, opts.max) : []
+  }
+
+  /** One commit with the files of its tree. */
+  async show(rev = 'HEAD'): Promise<LogEntry & {contents: Array<TreeEntry & {path: string}>}> {
+    const {commit: id} = await this.resolve(rev)
+    const c = await readCommit(this, id)
+    const files = [...(await flattenTree(this.store, c.tree)).values()].map((e) => ({...e, path: e.name}))
+    return {...toLogEntry(id, c, await decorations(this)), contents: files}
+  }
+
+  tags(): Promise<TagInfo[]> {
+    return listTags(this)
+  }
+
+  tag(name: string, rev?: string, opts?: {message?: string; force?: boolean; author?: string}): Promise<TagInfo> {
+    return createTag(this, name, rev, opts)
+  }
+
+  deleteTag(name: string): Promise<{deleted: string; target: Oid}> {
+    return deleteTag(this, name)
+  }
+
+  checkout(rev: string, opts?: {force?: boolean; to?: string; onProgress?: ProgressFn}): Promise<CheckoutResult> {
+    return checkout(this, rev, opts)
+  }
+
+  rollback(rev: string, opts?: {message?: string; author?: string; force?: boolean; onProgress?: ProgressFn}): Promise<CommitResult & {target: Oid}> {
+    return rollback(this, rev, opts)
+  }
+
+  fsck(onProgress?: ProgressFn): Promise<FsckResult> {
+    return fsck(this, onProgress)
+  }
+}
+
+function readConfig(dsvDir: string): RepoConfig {
+  try {
+    return JSON.parse(readFileSync(join(dsvDir, 'config.json'), 'utf8')) as RepoConfig
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {}
+    throw new DsvError('E_CONFIG', `${join(dsvDir, 'config.json')} is not valid JSON: ${(error as Error).message}`)
+  }
+}

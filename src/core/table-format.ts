@@ -1,0 +1,155 @@
+/**
+ * Data files as sequences of records. A record is the exact bytes of one example,
+ * terminator included, so concatenating the records gives the file back byte for byte.
+ *
+ * - JSONL/NDJSON: one record per line; each non-blank line must be a JSON object.
+ * - TSV: one record per line, never quoted (IANA TSV, as Common Voice writes it); the
+ *   first line is the header and every row must have as many fields.
+ * - CSV: RFC 4180; a record ends at a newline outside double quotes, so quoted fields
+ *   may hold newlines; the first record is the header.
+ * Blank lines are kept (for byte-exact restore) but are not examples.
+ */
+import {isUtf8} from 'node:buffer'
+import {InvalidDataError} from '../errors/index.js'
+
+export type TableFormat = 'jsonl' | 'csv' | 'tsv'
+
+export function tableFormatOf(path: string): TableFormat | null {
+  const lower = path.toLowerCase()
+  if (lower.endsWith('.jsonl') || lower.endsWith('.ndjson')) return 'jsonl'
+  if (lower.endsWith('.csv')) return 'csv'
+  if (lower.endsWith('.tsv')) return 'tsv'
+  return null
+}
+
+const NL = 0x0a
+const QUOTE = 0x22
+
+export function isBlankRecord(rec: Buffer): boolean {
+  for (const b of rec) if (b !== 0x20 && b !== 0x09 && b !== 0x0d && b !== 0x0a) return false
+  return true
+}
+
+/** Counts delimiter-separated fields of one record (outside quotes when `quoted`). */
+export function countFields(rec: Buffer, delimiter: number, quoted: boolean): number {
+  let fields = 1
+  let inQuotes = false
+  for (let i = 0; i < rec.length; i++) {
+    const b = rec[i]
+    if (quoted && b === QUOTE) inQuotes = !inQuotes
+    else if (b === delimiter && !inQuotes) fields++
+  }
+  return fields
+}
+
+export interface RecordSink {
+  header(bytes: Buffer): void
+  /** `line` is the 1-based line where the record starts. */
+  record(bytes: Buffer, line: number, blank: boolean): void
+}
+
+/**
+ * Splits a stream of chunks into records, validating each. Feed chunks with `push`,
+ * then call `end`. Throws InvalidDataError naming the file and line.
+ */
+export class RecordSplitter {
+  private carry: Buffer | null = null
+  private inQuotes = false
+  private scanFrom = 0
+  private line = 1
+  private headerFields = -1
+  private sawHeader = false
+  private readonly delimiter: number
+
+  constructor(private readonly format: TableFormat, private readonly file: string, private readonly sink: RecordSink) {
+    this.delimiter = format === 'csv' ? 0x2c : 0x09
+  }
+
+  push(chunk: Buffer): void {
+    let buf = chunk
+    let start = 0
+    if (this.carry) {
+      buf = Buffer.concat([this.carry, chunk])
+      this.carry = null
+    }
+    let from = this.scanFrom
+    for (;;) {
+      const end = this.findRecordEnd(buf, from)
+      if (end < 0) break
+      this.emit(buf.subarray(start, end + 1))
+      start = end + 1
+      from = start
+    }
+    if (start < buf.length) {
+      this.carry = Buffer.from(buf.subarray(start))
+      this.scanFrom = buf.length - start
+    } else this.scanFrom = 0
+  }
+
+  end(): void {
+    if (this.carry && this.carry.length > 0) {
+      if (this.inQuotes) throw new InvalidDataError(this.file, this.line, 'a quoted field is never closed')
+      this.emit(this.carry)
+    }
+    this.carry = null
+  }
+
+  /** Index of the newline that ends the record starting at the buffer's start, or -1. */
+  private findRecordEnd(buf: Buffer, from: number): number {
+    if (this.format !== 'csv') return buf.indexOf(NL, from)
+    for (let i = from; i < buf.length; i++) {
+      const b = buf[i]
+      if (b === QUOTE) this.inQuotes = !this.inQuotes
+      else if (b === NL && !this.inQuotes) return i
+    }
+    return -1
+  }
+
+  private emit(rec: Buffer): void {
+    const line = this.line
+    let lines = 0
+    if (this.format === 'csv') {
+      for (let i = rec.indexOf(NL); i >= 0; i = rec.indexOf(NL, i + 1)) lines++
+    } else lines = 1
+    this.line += lines
+    if (!isUtf8(rec)) throw new InvalidDataError(this.file, line, 'invalid UTF-8 (tables must be UTF-8 text)')
+    if (this.format === 'jsonl') {
+      const blank = isBlankRecord(rec)
+      if (!blank) checkJsonObject(rec, this.file, line)
+      this.sink.record(rec, line, blank)
+      return
+    }
+    const body = stripTerminator(rec)
+    if (!this.sawHeader) {
+      this.sawHeader = true
+      this.headerFields = countFields(body, this.delimiter, this.format === 'csv')
+      this.sink.header(rec)
+      return
+    }
+    const blank = body.length === 0
+    if (!blank) {
+      const n = countFields(body, this.delimiter, this.format === 'csv')
+      if (n !== this.headerFields)
+        throw new InvalidDataError(this.file, line, `row has ${n} fields but the header has ${this.headerFields}`)
+    }
+    this.sink.record(rec, line, blank)
+  }
+}
+
+export function stripTerminator(rec: Buffer): Buffer {
+  let end = rec.length
+  if (end > 0 && rec[end - 1] === NL) end--
+  if (end > 0 && rec[end - 1] === 0x0d) end--
+  return rec.subarray(0, end)
+}
+
+function checkJsonObject(rec: Buffer, file: string, line: number): void {
+  let value: unknown
+  try {
+    value = JSON.parse(rec.toString('utf8'))
+  } catch (error) {
+    throw new InvalidDataError(file, line, `not valid JSON (${(error as Error).message})`)
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new InvalidDataError(file, line, 'expected a JSON object (one example per line)')
+}

@@ -1,0 +1,82 @@
+/**
+ * A table is a Merkle sequence: records are grouped into leaves at content-defined
+ * boundaries (after a record whose SHA-256 matches a bit pattern), leaves into nodes the
+ * same way. Equal content gives the same ids however it was built, and an edit changes
+ * only the leaf around it and the nodes above.
+ *
+ * leaf: varint count, count × varint length, the records' bytes
+ * node: varint height, varint count, count × (oid:32, varint records, varint bytes)
+ */
+import {ByteReader, ByteWriter} from './bytes.js'
+import type {Span} from './delta.js'
+
+/** A leaf ends after a record whose hash has its low 4 bits zero: about 16 records. */
+export const LEAF_MASK = 0x0f
+export const LEAF_MAX_RECORDS = 256
+export const LEAF_MAX_BYTES = 512 * 1024
+/** A node ends after a child whose id has its low 5 bits zero: about 32 children. */
+export const NODE_MASK = 0x1f
+export const NODE_MAX_CHILDREN = 256
+
+export function encodeLeaf(records: Buffer[]): Buffer {
+  let total = 0
+  for (const r of records) total += r.length
+  const w = new ByteWriter(total + records.length * 3 + 8).varint(records.length)
+  for (const r of records) w.varint(r.length)
+  for (const r of records) w.bytes(r)
+  return w.toBuffer()
+}
+
+/** The byte spans of a leaf's records, within the leaf's own content. */
+export function leafRecordSpans(leaf: Buffer): Span[] {
+  const r = new ByteReader(leaf)
+  const n = r.varint()
+  const lengths: number[] = []
+  for (let i = 0; i < n; i++) lengths.push(r.varint())
+  const spans: Span[] = []
+  let at = r.pos
+  for (const len of lengths) {
+    spans.push([at, at + len])
+    at += len
+  }
+  if (at !== leaf.length) throw new RangeError('leaf lengths do not add up')
+  return spans
+}
+
+export function decodeLeaf(leaf: Buffer): Buffer[] {
+  return leafRecordSpans(leaf).map(([s, e]) => leaf.subarray(s, e))
+}
+
+export interface NodeChild {
+  oid: Buffer
+  records: number
+  bytes: number
+}
+
+export interface TableNode {
+  height: number
+  children: NodeChild[]
+}
+
+export function encodeNode(height: number, children: NodeChild[]): Buffer {
+  const w = new ByteWriter(children.length * 40 + 8).varint(height).varint(children.length)
+  for (const c of children) w.bytes(c.oid).varint(c.records).varint(c.bytes)
+  return w.toBuffer()
+}
+
+export function decodeNode(content: Buffer): TableNode {
+  const r = new ByteReader(content)
+  const height = r.varint()
+  const n = r.varint()
+  const children: NodeChild[] = []
+  for (let i = 0; i < n; i++) children.push({oid: Buffer.from(r.bytes(32)), records: r.varint(), bytes: r.varint()})
+  return {height, children}
+}
+
+export function isLeafBoundary(recordHash: Buffer, records: number, bytes: number): boolean {
+  return (recordHash[31] & LEAF_MASK) === 0 || records >= LEAF_MAX_RECORDS || bytes >= LEAF_MAX_BYTES
+}
+
+export function isNodeBoundary(childOid: Buffer, children: number): boolean {
+  return (childOid[31] & NODE_MASK) === 0 || children >= NODE_MAX_CHILDREN
+}

@@ -1,0 +1,61 @@
+/** Reading tables back: their leaves in order, their records, their bytes. */
+import {createHash} from 'node:crypto'
+import {decodeLeaf, decodeNode} from './table-nodes.js'
+import {decodeJson, type Table} from './model.js'
+import type {ObjectStore} from './object-store.js'
+import type {Oid} from './bytes.js'
+
+export interface LeafSpan {
+  oid: Oid
+  /** index of the leaf's first record in the table */
+  start: number
+  records: number
+  bytes: number
+}
+
+export async function readTable(store: ObjectStore, oid: Oid): Promise<Table> {
+  return decodeJson<Table>((await store.get(oid, 'table')).content)
+}
+
+/** Every leaf of a table in order; reads only the nodes, never the leaves. */
+export async function listLeaves(store: ObjectStore, table: Table): Promise<LeafSpan[]> {
+  const out: LeafSpan[] = []
+  if (!table.root) return out
+  if (table.height === 0) return [{oid: table.root, start: 0, records: table.records, bytes: table.bytes - Buffer.byteLength(table.header)}]
+  let start = 0
+  const walk = async (oid: Oid): Promise<void> => {
+    const node = decodeNode((await store.get(oid, 'node')).content)
+    for (const c of node.children) {
+      if (node.height === 1) {
+        out.push({oid: c.oid.toString('hex'), start, records: c.records, bytes: c.bytes})
+        start += c.records
+      } else await walk(c.oid.toString('hex'))
+    }
+  }
+  await walk(table.root)
+  return out
+}
+
+export async function readLeaf(store: ObjectStore, oid: Oid): Promise<Buffer[]> {
+  return decodeLeaf((await store.get(oid, 'leaf')).content)
+}
+
+export function recordHash(rec: Buffer): string {
+  return createHash('sha256').update(rec).digest('hex')
+}
+
+/** Calls `write` with the table's bytes in order, a leaf at a time. */
+export async function streamTable(store: ObjectStore, table: Table, write: (chunk: Buffer) => void): Promise<void> {
+  if (table.header) write(Buffer.from(table.header, 'utf8'))
+  if (!table.root) return
+  const walk = async (oid: Oid, height: number): Promise<void> => {
+    if (height === 0) {
+      const leaf = (await store.get(oid, 'leaf')).content
+      for (const rec of decodeLeaf(leaf)) write(rec)
+      return
+    }
+    const node = decodeNode((await store.get(oid, 'node')).content)
+    for (const c of node.children) await walk(c.oid.toString('hex'), node.height - 1)
+  }
+  await walk(table.root, table.height)
+}

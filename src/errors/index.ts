@@ -1,0 +1,95 @@
+/**
+ * Every failure the library reports is a DsvError with a stable `code` (never changes
+ * between versions), an `exitCode` the CLI uses, and `data` for scripts (`--json`).
+ */
+export type ErrorCode =
+  | 'E_USAGE'
+  | 'E_NOT_A_REPO'
+  | 'E_ALREADY_INITIALISED'
+  | 'E_UNSUPPORTED_FORMAT'
+  | 'E_NOTHING_TO_COMMIT'
+  | 'E_BAD_REVISION'
+  | 'E_AMBIGUOUS_REVISION'
+  | 'E_BAD_REF_NAME'
+  | 'E_INVALID_DATA'
+  | 'E_UNREADABLE_FILE'
+  | 'E_DIRTY_WORKTREE'
+  | 'E_TAG_EXISTS'
+  | 'E_REF_CONFLICT'
+  | 'E_LOCKED'
+  | 'E_CORRUPT'
+  | 'E_CONFIG'
+
+export const EXIT_CODES: Record<ErrorCode, number> = {
+  E_USAGE: 2,
+  E_NOT_A_REPO: 3,
+  E_ALREADY_INITIALISED: 3,
+  E_UNSUPPORTED_FORMAT: 3,
+  E_NOTHING_TO_COMMIT: 1,
+  E_BAD_REVISION: 4,
+  E_AMBIGUOUS_REVISION: 4,
+  E_BAD_REF_NAME: 4,
+  E_INVALID_DATA: 5,
+  E_UNREADABLE_FILE: 5,
+  E_DIRTY_WORKTREE: 6,
+  E_TAG_EXISTS: 6,
+  E_REF_CONFLICT: 6,
+  E_LOCKED: 7,
+  E_CORRUPT: 8,
+  E_CONFIG: 2,
+}
+
+export class DsvError extends Error {
+  readonly code: ErrorCode
+  readonly data: Record<string, unknown>
+  /** What the user can do about it, shown under the message. */
+  readonly hint?: string
+
+  constructor(code: ErrorCode, message: string, data: Record<string, unknown> = {}, hint?: string) {
+    super(message)
+    this.name = 'DsvError'
+    this.code = code
+    this.data = data
+    this.hint = hint
+  }
+
+  get exitCode(): number {
+    return EXIT_CODES[this.code]
+  }
+
+  toJSON(): Record<string, unknown> {
+    return {code: this.code, message: this.message, ...(this.hint ? {hint: this.hint} : {}), ...this.data}
+  }
+}
+
+/** A data file that cannot be versioned as it is: names the file and the line. */
+export class InvalidDataError extends DsvError {
+  constructor(file: string, line: number, reason: string) {
+    super('E_INVALID_DATA', `${file}:${line}: ${reason}`, {file, line, reason},
+      'fix the file (or add it to .dsvignore) and run the command again; nothing was committed')
+    this.name = 'InvalidDataError'
+  }
+}
+
+export class CorruptObjectError extends DsvError {
+  constructor(oid: string, message: string) {
+    super('E_CORRUPT', `object ${oid}: ${message}`, {oid}, 'run `dsv fsck` to see everything that is damaged')
+    this.name = 'CorruptObjectError'
+  }
+}
+
+export class LockedError extends DsvError {
+  constructor(lockPath: string, holder: string) {
+    super('E_LOCKED', `repository is locked by ${holder} (${lockPath})`, {lockPath, holder},
+      'wait for the other dsv command to finish, then run this one again')
+    this.name = 'LockedError'
+  }
+}
+
+export class BadRevisionError extends DsvError {
+  constructor(rev: string, why = 'unknown revision') {
+    super('E_BAD_REVISION', `${why}: '${rev}'`, {rev},
+      'use a branch or tag name, HEAD, HEAD~N, or a commit id (see `dsv log --oneline`)')
+    this.name = 'BadRevisionError'
+  }
+}

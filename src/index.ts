@@ -1,0 +1,12 @@
+/** dsv's public API: everything the CLI does is reachable from here. */
+export {Repository, findRoot, FORMAT_VERSION, type Progress, type ProgressFn, type RepoConfig} from './core/repository.js'
+export {DsvError, InvalidDataError, CorruptObjectError, LockedError, BadRevisionError, EXIT_CODES, type ErrorCode} from './errors/index.js'
+export type {CommitResult, CommitOptions} from './core/ops/commit.js'
+export type {StatusResult} from './core/ops/status.js'
+export type {CheckoutResult} from './core/ops/checkout.js'
+export type {LogEntry} from './core/ops/history.js'
+export type {TagInfo} from './core/ops/tags.js'
+export type {FsckResult, FsckProblem} from './core/ops/fsck.js'
+export type {Commit, Table, Tree, TreeEntry, ChangeCounts, Person} from './core/model.js'
+export {diffTables, type TableDiff, type ExampleChange} from './core/table-diff.js'
+export {tableFormatOf, type TableFormat} from './core/table-format.js'
