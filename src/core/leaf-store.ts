@@ -37,6 +37,8 @@ export class PackLeafStore implements LeafStore {
   }
 
   write(oid: Buffer, content: Buffer, base?: {oid: string; content: Buffer; units: Span[]; targetUnits: Span[]}): void {
+    // a leaf that is already stored (e.g. content reverted to a keyframe) is not written again
+    if (this.locations.has(oid.toString('hex'))) return
     this.writer ??= new PackWriter(this.packDir, this.level)
     if (base) {
       const delta = computeDelta(base.content, base.units, content, base.targetUnits)

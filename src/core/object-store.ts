@@ -13,6 +13,8 @@ import {CorruptObjectError} from '../errors/index.js'
 
 /** A delta is kept only when it is at most this share of the full object. */
 const DELTA_WORTH_IT = 0.5
+/** Deltas are written against full objects only, so a chain longer than this is damage. */
+const MAX_DELTA_DEPTH = 4
 
 export interface DeltaBase {
   oid: Oid
@@ -47,7 +49,8 @@ export class ObjectStore {
   }
 
   /** Reads an object given its index entry (saves a lookup when the caller has it). */
-  async readAt(oid: Oid, entry: IndexEntry): Promise<StoredObject> {
+  async readAt(oid: Oid, entry: IndexEntry, depth = 0): Promise<StoredObject> {
+    if (depth > MAX_DELTA_DEPTH) throw new CorruptObjectError(oid, 'delta chain too long (a cycle?)')
     let packed
     try {
       packed = this.reader.entry(entry)
@@ -57,7 +60,10 @@ export class ObjectStore {
     if (packed.oid.toString('hex') !== oid) throw new CorruptObjectError(oid, `index points at another object (${packed.oid.toString('hex')})`)
     let content = packed.data
     if (packed.base) {
-      const base = await this.get(packed.base.toString('hex'))
+      const baseOid = packed.base.toString('hex')
+      const baseEntry = this.pending.has(baseOid) ? undefined : await this.locate(baseOid)
+      if (!baseEntry && !this.pending.has(baseOid)) throw new CorruptObjectError(oid, `its delta base ${baseOid} is missing`)
+      const base = baseEntry ? await this.readAt(baseOid, baseEntry, depth + 1) : this.pending.get(baseOid)!
       try {
         content = applyDelta(base.content, packed.data)
       } catch (error) {
@@ -88,9 +94,14 @@ export class ObjectStore {
     return oid
   }
 
-  /** Makes the objects written by another writer (a worker's pack) findable. */
+  /**
+   * Makes the objects written by another writer (a worker's pack) findable. An object
+   * already indexed keeps its entry: its content is the same, and an entry that is never
+   * rewritten can never be turned into a delta against something newer (no cycles).
+   */
   async indexPack(entries: PackEntryInfo[]): Promise<void> {
-    await this.db.putObjects(entries)
+    const existing = await this.db.getObjects(entries.map((e) => e.oid))
+    await this.db.putObjects(entries.filter((_, i) => existing[i] === undefined))
   }
 
   /** Writes the pending pack durably, then indexes it. Objects are then readable by anyone. */
@@ -98,7 +109,7 @@ export class ObjectStore {
     if (!this.writer) return
     const entries = this.writer.finish()
     this.writer = undefined
-    await this.db.putObjects(entries)
+    await this.indexPack(entries)
     this.pending.clear()
   }
 

@@ -4,7 +4,6 @@
  * isomorphic-git, which also gives that repository's HEAD for code provenance).
  */
 import fs from 'node:fs'
-import git from 'isomorphic-git'
 import {DsvError} from '../../errors/index.js'
 import type {Person} from '../model.js'
 import type {Repository} from '../repository.js'
@@ -15,7 +14,11 @@ export function parseAuthor(text: string): Person {
   return {name: m[1], email: m[2]}
 }
 
+// isomorphic-git is loaded on first use: most commands never need it
+const loadGit = async () => (await import('isomorphic-git')).default
+
 async function gitDir(root: string): Promise<string | null> {
+  const git = await loadGit()
   try {
     return await git.findRoot({fs, filepath: root})
   } catch {
@@ -30,6 +33,7 @@ export async function resolveAuthor(repo: Repository, flag?: string): Promise<Pe
   if (!name || !email) {
     const dir = await gitDir(repo.root)
     if (dir) {
+      const git = await loadGit()
       name ||= (await git.getConfig({fs, dir, path: 'user.name'}).catch(() => undefined)) as string | undefined
       email ||= (await git.getConfig({fs, dir, path: 'user.email'}).catch(() => undefined)) as string | undefined
     }
@@ -44,6 +48,7 @@ export async function resolveAuthor(repo: Repository, flag?: string): Promise<Pe
 export async function gitProvenance(repo: Repository): Promise<{gitCommit: string} | null> {
   const dir = await gitDir(repo.root)
   if (!dir) return null
+  const git = await loadGit()
   try {
     return {gitCommit: await git.resolveRef({fs, dir, ref: 'HEAD'})}
   } catch {

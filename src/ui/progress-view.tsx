@@ -1,7 +1,4 @@
-/**
- * Progress for long work: a live ink line on an interactive terminal (stderr), nothing
- * at all when output is piped or in CI, so scripts never see cursor codes.
- */
+/** The live progress line (an ink view: props in, nothing else). */
 import React from 'react'
 import {render, Text} from 'ink'
 import type {Progress} from '../core/repository.js'
@@ -23,27 +20,20 @@ export function ProgressLine({progress, elapsed}: {progress: Progress; elapsed: 
   )
 }
 
-export interface ProgressReporter {
-  onProgress: (p: Progress) => void
-  done: () => void
+export interface LiveView {
+  update(p: Progress, elapsed: number): void
+  close(): void
 }
 
-export function progressReporter(enabled: boolean): ProgressReporter {
-  const live = enabled && process.stderr.isTTY === true && !process.env.CI
-  if (!live) return {onProgress: () => {}, done: () => {}}
-  const started = Date.now()
-  let last = 0
+export function openLiveView(): LiveView {
   let instance: ReturnType<typeof render> | null = null
   return {
-    onProgress(p) {
-      const now = Date.now()
-      if (now - last < 100 && p.loaded !== p.total) return
-      last = now
-      const node = <ProgressLine progress={p} elapsed={(now - started) / 1000} />
+    update(p, elapsed) {
+      const node = <ProgressLine progress={p} elapsed={elapsed} />
       if (instance) instance.rerender(node)
       else instance = render(node, {stdout: process.stderr as unknown as NodeJS.WriteStream, patchConsole: false})
     },
-    done() {
+    close() {
       instance?.clear()
       instance?.unmount()
       instance = null
