@@ -5,7 +5,7 @@ export default class Config extends DsvCommand {
   static override summary = 'Get or set a repository setting.'
   static override description = `Settings live in .dsv/config.json. Keys:
   user.name, user.email   the commit author
-  core.compression        zlib level for packs, 0-9 (default 6)
+  core.compression        brotli quality for packs, 0 (none) to 11 (default 3)
   keys.<pattern>          the key field(s) of the examples in files matching a gitignore-style pattern, comma-separated; empty means keyless`
   static override examples = ['<%= config.bin %> config user.name "Ada Lovelace"', '<%= config.bin %> config user.email', '<%= config.bin %> config "keys.common_voice/*.tsv" path', '<%= config.bin %> config --unset keys.*.jsonl']
   static override args = {

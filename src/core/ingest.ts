@@ -6,7 +6,7 @@
  */
 import {closeSync, openSync, readSync} from 'node:fs'
 import {createHash} from 'node:crypto'
-import {RecordSplitter, stripTerminator, type TableFormat} from './table-format.js'
+import {checkJsonRecord, isBlankRecord, RecordSplitter, stripTerminator, type TableFormat} from './table-format.js'
 import {encodeLeaf, isLeafBoundary, leafRecordSpans} from './table-nodes.js'
 import {objectIdBytes} from './object-kinds.js'
 import type {Span} from './delta.js'
@@ -30,7 +30,8 @@ export interface OldLeaf extends LeafRef {
 export interface LeafStore {
   /** Reads the full content of a stored object (verified), or null if unavailable. */
   readFull(oid: string): Buffer | null
-  write(oid: Buffer, content: Buffer, base?: {oid: string; content: Buffer; units: Span[]; targetUnits: Span[]}): void
+  /** Stores a leaf, as a delta against the best of `bases` when that is smaller. */
+  write(oid: Buffer, content: Buffer, bases?: Array<{oid: string; content: Buffer; units: Span[]}>, targetUnits?: Span[]): void
 }
 
 export interface IngestTask {
@@ -61,6 +62,7 @@ export function ingestTable(task: IngestTask, store: LeafStore): IngestResult {
   let fields: string[] | null = null
   const leaves: LeafRef[] = []
   let pending: Buffer[] = []
+  let pendingLines: number[] = []
   let pendingBytes = 0
   let records = 0
   let examples = 0
@@ -76,15 +78,22 @@ export function ingestTable(task: IngestTask, store: LeafStore): IngestResult {
     if (matched !== undefined) {
       nextOld = matched + 1
     } else {
+      // records already stored were valid when stored: only a new leaf's records are parsed
+      if (task.format === 'jsonl') pending.forEach((rec, i) => isBlankRecord(rec) || checkJsonRecord(rec, task.relPath, pendingLines[i]))
       newLeaves++
-      // the first unmatched old leaf after the last match covers the same region
-      const base = nextOld < task.oldLeaves.length ? task.oldLeaves[nextOld++] : undefined
-      const baseContent = base ? store.readFull(base.keyframe ?? base.oid) : null
-      store.write(oidBytes, content, base && baseContent
-        ? {oid: base.keyframe ?? base.oid, content: baseContent, units: leafRecordSpans(baseContent), targetUnits: leafRecordSpans(content)}
-        : undefined)
+      // the first unmatched old leaf after the last match covers the same region; when a
+      // boundary moved, the new leaf may overlap the one after it more
+      const bases = []
+      for (const old of task.oldLeaves.slice(nextOld, nextOld + 2)) {
+        const keyframe = old.keyframe ?? old.oid
+        const baseContent = store.readFull(keyframe)
+        if (baseContent) bases.push({oid: keyframe, content: baseContent, units: leafRecordSpans(baseContent)})
+      }
+      if (nextOld < task.oldLeaves.length) nextOld++
+      store.write(oidBytes, content, bases, bases.length > 0 ? leafRecordSpans(content) : undefined)
     }
     pending = []
+    pendingLines = []
     pendingBytes = 0
   }
 
@@ -93,19 +102,23 @@ export function ingestTable(task: IngestTask, store: LeafStore): IngestResult {
       header = Buffer.from(rec)
       fields = splitHeader(stripTerminator(rec).toString('utf8'), task.format)
     },
-    record(rec, _line, blank) {
+    record(rec, line, blank) {
       records++
       bytes += rec.length
       if (!blank) {
         examples++
-        if (!fields && task.format === 'jsonl') fields = Object.keys(JSON.parse(rec.toString('utf8')))
+        if (!fields && task.format === 'jsonl') {
+          checkJsonRecord(rec, task.relPath, line)
+          fields = Object.keys(JSON.parse(rec.toString('utf8')))
+        }
       }
       pending.push(rec)
+      pendingLines.push(line)
       pendingBytes += rec.length
       const hash = createHash('sha256').update(rec).digest()
       if (isLeafBoundary(hash, pending.length, pendingBytes)) closeLeaf()
     },
-  })
+  }, true)
 
   let fd: number
   try {

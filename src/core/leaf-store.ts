@@ -10,7 +10,8 @@ import type {IndexEntry} from './index-db.js'
 import type {LeafStore} from './ingest.js'
 import type {Span} from './delta.js'
 
-const DELTA_WORTH_IT = 0.5
+/** Any delta clearly smaller than the leaf is worth it: reading one costs one more (cached) block. */
+const DELTA_WORTH_IT = 0.9
 
 export class PackLeafStore implements LeafStore {
   private writer?: PackWriter
@@ -36,18 +37,17 @@ export class PackLeafStore implements LeafStore {
     }
   }
 
-  write(oid: Buffer, content: Buffer, base?: {oid: string; content: Buffer; units: Span[]; targetUnits: Span[]}): void {
+  write(oid: Buffer, content: Buffer, bases: Array<{oid: string; content: Buffer; units: Span[]}> = [], targetUnits: Span[] = []): void {
     // a leaf that is already stored (e.g. content reverted to a keyframe) is not written again
     if (this.locations.has(oid.toString('hex'))) return
     this.writer ??= new PackWriter(this.packDir, this.level)
-    if (base) {
-      const delta = computeDelta(base.content, base.units, content, base.targetUnits)
-      if (delta.length <= content.length * DELTA_WORTH_IT) {
-        this.writer.add(oid, 'leaf', delta, Buffer.from(base.oid, 'hex'))
-        return
-      }
+    let best: {delta: Buffer; base: string} | null = null
+    for (const base of bases) {
+      const delta = computeDelta(base.content, base.units, content, targetUnits)
+      if (!best || delta.length < best.delta.length) best = {delta, base: base.oid}
     }
-    this.writer.add(oid, 'leaf', content)
+    if (best && best.delta.length <= content.length * DELTA_WORTH_IT) this.writer.add(oid, 'leaf', best.delta, Buffer.from(best.base, 'hex'))
+    else this.writer.add(oid, 'leaf', content)
   }
 
   finish(): PackEntryInfo[] {

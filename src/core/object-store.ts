@@ -7,7 +7,7 @@ import {join} from 'node:path'
 import {applyDelta, computeDelta, type Span} from './delta.js'
 import {IndexDb, type IndexEntry} from './index-db.js'
 import {objectIdBytes, type ObjectKind, type StoredObject} from './object-kinds.js'
-import {PackReader, PackWriter, type PackEntryInfo} from './pack.js'
+import {DEFAULT_COMPRESSION, PackReader, PackWriter, type PackEntryInfo} from './pack.js'
 import type {Oid} from './bytes.js'
 import {CorruptObjectError} from '../errors/index.js'
 
@@ -29,7 +29,7 @@ export class ObjectStore {
   private writer?: PackWriter
   private pending = new Map<string, StoredObject>()
 
-  constructor(dsvDir: string, readonly db: IndexDb, readonly compressionLevel = 6) {
+  constructor(dsvDir: string, readonly db: IndexDb, readonly compressionLevel = DEFAULT_COMPRESSION) {
     this.packDir = join(dsvDir, 'packs')
     this.reader = new PackReader(this.packDir)
   }
@@ -78,6 +78,18 @@ export class ObjectStore {
     const entry = await this.locate(oid)
     if (!entry) throw new CorruptObjectError(oid, 'missing from the store')
     return this.readAt(oid, entry)
+  }
+
+  /**
+   * The full object a new delta may be written against: `oid` itself when it is stored
+   * whole, else the object its delta is against (deltas are one level deep).
+   */
+  async keyframeOf(oid: Oid): Promise<{oid: Oid; content: Buffer} | null> {
+    if (this.pending.has(oid)) return null
+    const entry = await this.locate(oid)
+    if (!entry) return null
+    const keyframe = entry.base ? entry.base.toString('hex') : oid
+    return {oid: keyframe, content: (await this.get(keyframe)).content}
   }
 
   /** Stores an object unless it is already there; returns its id. */

@@ -1,10 +1,14 @@
 /** Builds the node levels above a table's leaves (content-defined, so deterministic). */
-import {encodeNode, isNodeBoundary, type NodeChild} from './table-nodes.js'
+import {encodeNode, isNodeBoundary, nodeEntrySpans, type NodeChild} from './table-nodes.js'
 import type {LeafRef} from './ingest.js'
 import type {ObjectStore} from './object-store.js'
 import type {Oid} from './bytes.js'
 
-export async function buildRecordTree(store: ObjectStore, leaves: LeafRef[]): Promise<{root: Oid | null; height: number}> {
+/**
+ * `previousParents` maps a child id to the node that held it in the previous version of
+ * the table: a new node is stored as a delta against the old node of its first known child.
+ */
+export async function buildRecordTree(store: ObjectStore, leaves: LeafRef[], previousParents = new Map<string, Oid>()): Promise<{root: Oid | null; height: number}> {
   const levels: NodeChild[][] = []
   const emitted: number[] = []
   const push = async (level: number, child: NodeChild): Promise<void> => {
@@ -15,7 +19,16 @@ export async function buildRecordTree(store: ObjectStore, leaves: LeafRef[]): Pr
     const children = levels[level]
     levels[level] = []
     emitted[level] = (emitted[level] ?? 0) + 1
-    const oid = await store.put('node', encodeNode(level + 1, children))
+    const content = encodeNode(level + 1, children)
+    let base
+    for (const c of children) {
+      const old = previousParents.get(c.oid.toString('hex'))
+      if (!old) continue
+      const keyframe = await store.keyframeOf(old)
+      if (keyframe) base = {...keyframe, units: nodeEntrySpans(keyframe.content), targetUnits: nodeEntrySpans(content)}
+      break
+    }
+    const oid = await store.put('node', content, base)
     let records = 0
     let bytes = 0
     for (const c of children) {

@@ -8,6 +8,7 @@ import {dirname, join, resolve} from 'node:path'
 import {randomBytes} from 'node:crypto'
 import {IndexDb} from './index-db.js'
 import {ObjectStore} from './object-store.js'
+import {DEFAULT_COMPRESSION} from './pack.js'
 import {Refs, checkRefName, type Head} from './refs.js'
 import {RepoLock} from './lock-file.js'
 import {writeFileAtomic} from './atomic-file.js'
@@ -99,7 +100,7 @@ export class Repository {
       throw new DsvError('E_UNSUPPORTED_FORMAT', `store format ${String(version)} is not supported by this dsv (it understands ${FORMAT_VERSION})`, {path: dsvDir, formatVersion: version}, 'upgrade dsv')
     const config = readConfig(dsvDir)
     const db = await IndexDb.open(join(dsvDir, 'index'))
-    return new Repository(root, db, new ObjectStore(dsvDir, db, config.core?.compression ?? 6), config)
+    return new Repository(root, db, new ObjectStore(dsvDir, db, config.core?.compression ?? DEFAULT_COMPRESSION), config)
   }
 
   async close(): Promise<void> {
@@ -149,7 +150,7 @@ export class Repository {
       'user.email': (v) => v,
       'core.compression': (v) => {
         const n = Number(v)
-        if (!Number.isInteger(n) || n < 0 || n > 9) throw new DsvError('E_CONFIG', `core.compression must be a whole number from 0 to 9, not '${v}'`)
+        if (!Number.isInteger(n) || n < 0 || n > 11) throw new DsvError('E_CONFIG', `core.compression must be a whole number from 0 (none) to 11, not '${v}'`)
         return n
       },
     }

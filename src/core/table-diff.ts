@@ -36,16 +36,27 @@ interface Region {
   new: LeafSpan[]
 }
 
+const EMPTY_BYTES = Buffer.alloc(0)
 const EMPTY: Table = {format: 'jsonl', header: '', root: null, height: 0, records: 0, examples: 0, bytes: 0, key: null}
 
-export async function diffTables(store: ObjectStore, before: Table | null, after: Table | null): Promise<TableDiff> {
+export interface DiffOptions {
+  /** keep each example change (with its bytes); without it only the counts are exact */
+  details?: boolean
+}
+
+export async function diffTables(store: ObjectStore, before: Table | null, after: Table | null, opts: DiffOptions = {}): Promise<TableDiff> {
+  if (!opts.details && (!before || !after)) {
+    // a whole table added or removed: its example count is in the table object
+    return {added: after?.examples ?? 0, removed: before?.examples ?? 0, modified: 0, changes: []}
+  }
   const a = before ?? {...EMPTY, format: after?.format ?? 'jsonl'}
   const b = after ?? {...EMPTY, format: a.format}
   const [oldLeaves, newLeaves] = await Promise.all([listLeaves(store, a), listLeaves(store, b)])
   const regions = alignLeaves(oldLeaves, newLeaves)
 
+  // pass 1: hashes only, so memory follows the number of changed records, not their bytes
   const headerLines = (t: Table) => (t.header ? 1 : 0)
-  type Side = {ref: RecordRef; hash: string; region: number; matched: boolean}
+  type Side = {ref: RecordRef; hash: string; region: number; matched: boolean; leaf: string; pos: number}
   const oldRecs: Side[] = []
   const newRecs: Side[] = []
   const load = async (spans: LeafSpan[], t: Table, out: Side[], region: number) => {
@@ -54,7 +65,7 @@ export async function diffTables(store: ObjectStore, before: Table | null, after
       records.forEach((bytes, i) => {
         if (isBlankRecord(bytes)) return
         const index = span.start + i
-        out.push({ref: {index, line: index + 1 + headerLines(t), bytes}, hash: recordHash(bytes), region, matched: false})
+        out.push({ref: {index, line: index + 1 + headerLines(t), bytes: EMPTY_BYTES}, hash: recordHash(bytes), region, matched: false, leaf: span.oid, pos: i})
       })
     }
   }
@@ -80,6 +91,19 @@ export async function diffTables(store: ObjectStore, before: Table | null, after
   }
   const oldLeft = oldRecs.filter((s) => !s.matched)
   const newLeft = newRecs.filter((s) => !s.matched)
+  oldRecs.length = 0
+  newRecs.length = 0
+  // pass 2: the bytes of the records that differ (their leaves are still in the block cache)
+  const byLeaf = new Map<string, Side[]>()
+  for (const s of [...oldLeft, ...newLeft]) {
+    const list = byLeaf.get(s.leaf)
+    if (list) list.push(s)
+    else byLeaf.set(s.leaf, [s])
+  }
+  for (const [leaf, sides] of byLeaf) {
+    const records = await readLeaf(store, leaf)
+    for (const s of sides) s.ref.bytes = Buffer.from(records[s.pos])
+  }
 
   const changes: ExampleChange[] = []
   const key = b.key ?? a.key

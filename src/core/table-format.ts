@@ -61,7 +61,11 @@ export class RecordSplitter {
   private sawHeader = false
   private readonly delimiter: number
 
-  constructor(private readonly format: TableFormat, private readonly file: string, private readonly sink: RecordSink) {
+  /**
+   * `deferJson`: JSONL records are not parsed here; the caller validates them with
+   * `checkJsonRecord` (ingestion does so only for leaves that are not already stored).
+   */
+  constructor(private readonly format: TableFormat, private readonly file: string, private readonly sink: RecordSink, private readonly deferJson = false) {
     this.delimiter = format === 'csv' ? 0x2c : 0x09
   }
 
@@ -115,7 +119,7 @@ export class RecordSplitter {
     if (!isUtf8(rec)) throw new InvalidDataError(this.file, line, 'invalid UTF-8 (tables must be UTF-8 text)')
     if (this.format === 'jsonl') {
       const blank = isBlankRecord(rec)
-      if (!blank) checkJsonObject(rec, this.file, line)
+      if (!blank && !this.deferJson) checkJsonRecord(rec, this.file, line)
       this.sink.record(rec, line, blank)
       return
     }
@@ -143,7 +147,7 @@ export function stripTerminator(rec: Buffer): Buffer {
   return rec.subarray(0, end)
 }
 
-function checkJsonObject(rec: Buffer, file: string, line: number): void {
+export function checkJsonRecord(rec: Buffer, file: string, line: number): void {
   let value: unknown
   try {
     value = JSON.parse(rec.toString('utf8'))

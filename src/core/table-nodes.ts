@@ -4,7 +4,8 @@
  * same way. Equal content gives the same ids however it was built, and an edit changes
  * only the leaf around it and the nodes above.
  *
- * leaf: varint count, count × varint length, the records' bytes
+ * leaf: varint count, count × (varint length, the record's bytes): a record and its
+ *       length are one unit, so a delta copies a run of unchanged records in one op
  * node: varint height, varint count, count × (oid:32, varint records, varint bytes)
  */
 import {ByteReader, ByteWriter} from './bytes.js'
@@ -22,29 +23,50 @@ export function encodeLeaf(records: Buffer[]): Buffer {
   let total = 0
   for (const r of records) total += r.length
   const w = new ByteWriter(total + records.length * 3 + 8).varint(records.length)
-  for (const r of records) w.varint(r.length)
-  for (const r of records) w.bytes(r)
+  for (const r of records) w.varint(r.length).bytes(r)
   return w.toBuffer()
 }
 
-/** The byte spans of a leaf's records, within the leaf's own content. */
-export function leafRecordSpans(leaf: Buffer): Span[] {
+/** Each record's unit (length prefix and bytes) and its bytes alone, within the leaf. */
+function leafLayout(leaf: Buffer): {units: Span[]; records: Span[]} {
   const r = new ByteReader(leaf)
   const n = r.varint()
-  const lengths: number[] = []
-  for (let i = 0; i < n; i++) lengths.push(r.varint())
-  const spans: Span[] = []
-  let at = r.pos
-  for (const len of lengths) {
-    spans.push([at, at + len])
-    at += len
+  const units: Span[] = []
+  const records: Span[] = []
+  for (let i = 0; i < n; i++) {
+    const start = r.pos
+    const len = r.varint()
+    records.push([r.pos, r.pos + len])
+    r.pos += len
+    units.push([start, r.pos])
   }
-  if (at !== leaf.length) throw new RangeError('leaf lengths do not add up')
-  return spans
+  if (r.pos !== leaf.length) throw new RangeError('leaf lengths do not add up')
+  return {units, records}
+}
+
+/** The delta units of a leaf: one per record, length prefix included. */
+export function leafRecordSpans(leaf: Buffer): Span[] {
+  return leafLayout(leaf).units
 }
 
 export function decodeLeaf(leaf: Buffer): Buffer[] {
-  return leafRecordSpans(leaf).map(([s, e]) => leaf.subarray(s, e))
+  return leafLayout(leaf).records.map(([s, e]) => leaf.subarray(s, e))
+}
+
+/** The delta units of a node: one per child entry. */
+export function nodeEntrySpans(content: Buffer): Span[] {
+  const r = new ByteReader(content)
+  r.varint()
+  const n = r.varint()
+  const spans: Span[] = []
+  for (let i = 0; i < n; i++) {
+    const start = r.pos
+    r.pos += 32
+    r.varint()
+    r.varint()
+    spans.push([start, r.pos])
+  }
+  return spans
 }
 
 export interface NodeChild {

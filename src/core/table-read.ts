@@ -36,6 +36,22 @@ export async function listLeaves(store: ObjectStore, table: Table): Promise<Leaf
   return out
 }
 
+/** Child id → the node holding it, for every node of a table. */
+export async function nodeParents(store: ObjectStore, table: Table): Promise<Map<string, Oid>> {
+  const out = new Map<string, Oid>()
+  if (!table.root || table.height === 0) return out
+  const walk = async (oid: Oid): Promise<void> => {
+    const node = decodeNode((await store.get(oid, 'node')).content)
+    for (const c of node.children) {
+      const child = c.oid.toString('hex')
+      out.set(child, oid)
+      if (node.height > 1) await walk(child)
+    }
+  }
+  await walk(table.root)
+  return out
+}
+
 export async function readLeaf(store: ObjectStore, oid: Oid): Promise<Buffer[]> {
   return decodeLeaf((await store.get(oid, 'leaf')).content)
 }

@@ -5,7 +5,7 @@
  */
 import {existsSync, readdirSync, statSync} from 'node:fs'
 import {join, resolve} from 'node:path'
-import {cachedView, snapshot} from './snapshot.js'
+import {cachedView, RACY_NS, snapshot} from './snapshot.js'
 import {headTree, readCommit} from './history.js'
 import {resolveRevision} from './revision.js'
 import {recordCommit, type CommitResult} from './commit.js'
@@ -77,7 +77,8 @@ async function syncWorktree(repo: Repository, current: FileMap, tracked: FileMap
     stats.push([e.name, entry])
     onProgress?.({phase: 'updating files', loaded: ++done, total, unit: 'files'})
   }
-  // recorded after every write: only files touched in the last racy window get re-read
+  // recorded once the racy window has passed, so the next status trusts every file written
+  if (written.length > 0) await new Promise((resolve) => setTimeout(resolve, Number(RACY_NS / 1_000_000n) + 5))
   const recordedNs = String(BigInt(Date.now()) * 1_000_000n)
   for (const e of written) e.recordedNs = recordedNs
   await repo.db.putStats(stats)

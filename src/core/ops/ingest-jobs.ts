@@ -3,9 +3,10 @@
  * delta bases), runs them, indexes the packs they wrote, and builds each table object.
  */
 import {runIngest, type PoolJob} from '../ingest-pool.js'
+import {DEFAULT_COMPRESSION} from '../pack.js'
 import {buildRecordTree} from '../record-tree.js'
 import {encodeTable, type TreeEntry} from '../model.js'
-import {listLeaves, readTable} from '../table-read.js'
+import {listLeaves, nodeParents, readTable} from '../table-read.js'
 import {tableFormatOf} from '../table-format.js'
 import {chooseKey} from '../example-key.js'
 import type {IndexEntry} from '../index-db.js'
@@ -37,11 +38,13 @@ export async function ingestTableJobs(repo: Repository, files: WorkFile[], previ
     }
     jobs.push({task: {absPath: f.abs, relPath: f.path, format: tableFormatOf(f.path)!, oldLeaves}, locations, size: Number(f.stat.size)})
   }
-  const {results, entries} = await runIngest(repo.store.packDir, repo.config.core?.compression ?? 6, jobs, onFile)
+  const {results, entries} = await runIngest(repo.store.packDir, repo.config.core?.compression ?? DEFAULT_COMPRESSION, jobs, onFile)
   await repo.store.indexPack(entries)
   const out: TreeEntry[] = []
   for (const r of results) {
-    const {root, height} = await buildRecordTree(repo.store, r.leaves)
+    const prev = previous.get(r.relPath)
+    const parents = prev?.type === 'table' ? await nodeParents(repo.store, await readTable(repo.store, prev.oid)) : undefined
+    const {root, height} = await buildRecordTree(repo.store, r.leaves, parents)
     const key = chooseKey(r.relPath, r.fields, repo.config.keys ?? {})
     const oid = await repo.store.put('table', encodeTable({format: r.format, header: r.header, root, height, records: r.records, examples: r.examples, bytes: r.bytes, key}))
     out.push({name: r.relPath, type: 'table', oid, size: r.bytes, examples: r.examples})

@@ -16,8 +16,12 @@ import type {Oid} from '../bytes.js'
 import {DsvError} from '../../errors/index.js'
 import {headTree} from './history.js'
 
-/** A file modified within this window of the cache entry being recorded is re-read. */
-const RACY_NS = 100_000_000n
+/**
+ * A file whose mtime is within this window of its cache entry being recorded is re-read
+ * ("racy git"): a later write in the same timestamp tick would not change its mtime.
+ * Linux file times come from the kernel's coarse clock: a tick is at most 10 ms.
+ */
+export const RACY_NS = 20_000_000n
 
 export interface Snapshot {
   tree: Oid

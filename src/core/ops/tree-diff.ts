@@ -34,7 +34,7 @@ export async function diffFileMaps(repo: Repository, before: FileMap, after: Fil
     if (a?.type === 'table' || b?.type === 'table') {
       const ta = a?.type === 'table' ? await readTable(repo.store, a.oid) : null
       const tb = b?.type === 'table' ? await readTable(repo.store, b.oid) : null
-      const d = await diffTables(repo.store, ta, tb)
+      const d = await diffTables(repo.store, ta, tb, {details: keepDetails})
       change.kind = 'table'
       change.examples = {added: d.added, removed: d.removed, modified: d.modified}
       if (keepDetails) change.diff = d

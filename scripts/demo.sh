@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The demo: version the bundled fixtures/ in a temp copy with the real CLI.
+# init, commit, change examples, status, commit, log, tag, checkout (byte-exact), fsck.
+set -euo pipefail
+here="$(cd "$(dirname "$0")/.." && pwd)"
+dsv() { echo "\$ dsv $*"; node "$here/bin/run.js" "$@"; echo; }
+work="$(mktemp -d "${TMPDIR:-/tmp}/dsv-demo-XXXXXX")"
+trap 'rm -rf "$work"' EXIT
+cp -R "$here/fixtures/." "$work/"
+cd "$work"
+export DSV_AUTHOR_NAME="${DSV_AUTHOR_NAME:-Demo User}" DSV_AUTHOR_EMAIL="${DSV_AUTHOR_EMAIL:-demo@example.com}"
+
+dsv init
+dsv commit -m "Import golden examples, Common Voice clips and tables"
+dsv tag v1 -m "first reviewed release"
+
+echo "# relabel two golden examples, drop one, add one; edit a Common Voice row; delete a clip"
+node -e '
+const fs = require("fs");
+const p = "golden/golden_examples.jsonl";
+const rows = fs.readFileSync(p, "utf8").trimEnd().split("\n").map((l) => JSON.parse(l));
+rows[0].expected_output.tier = "B";
+rows[1].labels.edge_case = true;
+rows.splice(2, 1);
+rows.push({...rows[3], id: "ex-9001", validation_status: "pending", validated_by: null});
+fs.writeFileSync(p, rows.map((r) => JSON.stringify(r)).join("\n") + "\n");
+const t = "common_voice/validated.tsv";
+const lines = fs.readFileSync(t, "utf8").split("\n");
+const cells = lines[1].split("\t"); cells[5] = String(Number(cells[5]) + 1); lines[1] = cells.join("\t");
+fs.writeFileSync(t, lines.join("\n"));
+'
+rm common_voice/clips/"$(ls common_voice/clips | head -1)"
+echo
+dsv status
+dsv commit -m "Relabel ex-0001, flag ex-0002 as edge case, drop ex-0003, add ex-9001"
+dsv log --oneline
+before=$(sha256sum golden/golden_examples.jsonl | cut -c1-16)
+dsv checkout v1
+echo "golden_examples.jsonl: $before (v2) -> $(sha256sum golden/golden_examples.jsonl | cut -c1-16) (v1)"
+echo "byte-exact restore of every fixture file:"
+diff -r --exclude=.dsv "$here/fixtures" . && echo "  identical to fixtures/"
+echo
+dsv checkout main
+dsv fsck
