@@ -2,29 +2,26 @@
 import {parentPort, workerData} from 'node:worker_threads'
 import {ingestTable, type IngestTask} from './ingest.js'
 import {PackLeafStore} from './leaf-store.js'
+import {serialiseError} from './worker-pool.js'
 import type {IndexEntry} from './index-db.js'
-import {DsvError} from '../errors/index.js'
 
 const {packDir, level} = workerData as {packDir: string; level: number}
 const store = new PackLeafStore(packDir, level, new Map())
 
-parentPort!.on('message', (msg: {type: 'task'; task: IngestTask; locations: Array<[string, IndexEntry]>} | {type: 'finish'} | {type: 'abort'}) => {
+type Message = {type: 'task'; job: {task: IngestTask; locations: Array<[string, IndexEntry]>}} | {type: 'finish'} | {type: 'abort'}
+
+parentPort!.on('message', (msg: Message) => {
   try {
     if (msg.type === 'task') {
-      store.setLocations(new Map(msg.locations.map(([k, v]) => [k, reviveEntry(v)])))
-      parentPort!.postMessage({type: 'result', result: ingestTable(msg.task, store)})
+      store.setLocations(new Map(msg.job.locations.map(([k, v]) => [k, {...v, base: v.base ? Buffer.from(v.base) : undefined}])))
+      parentPort!.postMessage({type: 'result', result: ingestTable(msg.job.task, store)})
     } else if (msg.type === 'finish') {
-      parentPort!.postMessage({type: 'finished', entries: store.finish()})
+      parentPort!.postMessage({type: 'finished', payload: store.finish()})
     } else {
       store.abort()
-      parentPort!.postMessage({type: 'finished', entries: []})
+      parentPort!.postMessage({type: 'finished', payload: []})
     }
   } catch (error) {
-    const e = error as Error
-    parentPort!.postMessage({type: 'error', error: e instanceof DsvError ? {dsv: true, code: e.code, message: e.message, data: e.data, hint: e.hint} : {message: e.stack ?? e.message}})
+    parentPort!.postMessage({type: 'error', error: serialiseError(error)})
   }
 })
-
-function reviveEntry(v: IndexEntry): IndexEntry {
-  return {...v, base: v.base ? Buffer.from(v.base) : undefined}
-}

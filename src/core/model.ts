@@ -31,8 +31,8 @@ export interface Table {
   records: number
   examples: number
   bytes: number
-  /** the fields that identify an example across versions; null: keyless */
-  key: string[] | null
+  /** column names (CSV/TSV) or the first example's fields (JSONL): what key detection looks at */
+  fields: string[]
 }
 
 export interface Person {
@@ -76,7 +76,7 @@ export function encodeTree(tree: Tree): Buffer {
 }
 
 export function encodeTable(t: Table): Buffer {
-  return Buffer.from(JSON.stringify({format: t.format, header: t.header, root: t.root, height: t.height, records: t.records, examples: t.examples, bytes: t.bytes, key: t.key}))
+  return Buffer.from(JSON.stringify({format: t.format, header: t.header, root: t.root, height: t.height, records: t.records, examples: t.examples, bytes: t.bytes, fields: t.fields}))
 }
 
 export function encodeCommit(c: Commit): Buffer {

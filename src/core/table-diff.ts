@@ -3,11 +3,12 @@
  * leaves present in both versions are skipped without being read; only the records of
  * changed regions are hashed, and only records that differ are parsed for their key.
  *
- * Pairing: records with equal bytes are unchanged wherever they moved; the rest are
+ * Pairing: records with equal bytes (line ending aside: a last line that gains its
+ * newline is not a changed example) are unchanged wherever they moved; the rest are
  * matched by key (keyed tables) or by position inside their changed region (keyless).
  */
 import {listLeaves, readLeaf, recordHash, type LeafSpan} from './table-read.js'
-import {isBlankRecord, type TableFormat} from './table-format.js'
+import {isBlankRecord, stripTerminator, type TableFormat} from './table-format.js'
 import {keyOf, parseRecord} from './example-key.js'
 import type {ObjectStore} from './object-store.js'
 import type {ChangeCounts, Table} from './model.js'
@@ -37,11 +38,13 @@ interface Region {
 }
 
 const EMPTY_BYTES = Buffer.alloc(0)
-const EMPTY: Table = {format: 'jsonl', header: '', root: null, height: 0, records: 0, examples: 0, bytes: 0, key: null}
+const EMPTY: Table = {format: 'jsonl', header: '', root: null, height: 0, records: 0, examples: 0, bytes: 0, fields: []}
 
 export interface DiffOptions {
   /** keep each example change (with its bytes); without it only the counts are exact */
   details?: boolean
+  /** the fields that identify an example (see example-key.ts); none: keyless */
+  key?: string[] | null
 }
 
 export async function diffTables(store: ObjectStore, before: Table | null, after: Table | null, opts: DiffOptions = {}): Promise<TableDiff> {
@@ -65,7 +68,7 @@ export async function diffTables(store: ObjectStore, before: Table | null, after
       records.forEach((bytes, i) => {
         if (isBlankRecord(bytes)) return
         const index = span.start + i
-        out.push({ref: {index, line: index + 1 + headerLines(t), bytes: EMPTY_BYTES}, hash: recordHash(bytes), region, matched: false, leaf: span.oid, pos: i})
+        out.push({ref: {index, line: index + 1 + headerLines(t), bytes: EMPTY_BYTES}, hash: recordHash(stripTerminator(bytes)), region, matched: false, leaf: span.oid, pos: i})
       })
     }
   }
@@ -106,7 +109,7 @@ export async function diffTables(store: ObjectStore, before: Table | null, after
   }
 
   const changes: ExampleChange[] = []
-  const key = b.key ?? a.key
+  const key = opts.key ?? null
   const keyedOld = new Map<string, Side[]>()
   const positionalOld: Side[] = []
   const positionalNew: Side[] = []

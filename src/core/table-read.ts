@@ -59,19 +59,3 @@ export async function readLeaf(store: ObjectStore, oid: Oid): Promise<Buffer[]> 
 export function recordHash(rec: Buffer): string {
   return createHash('sha256').update(rec).digest('hex')
 }
-
-/** Calls `write` with the table's bytes in order, a leaf at a time. */
-export async function streamTable(store: ObjectStore, table: Table, write: (chunk: Buffer) => void): Promise<void> {
-  if (table.header) write(Buffer.from(table.header, 'utf8'))
-  if (!table.root) return
-  const walk = async (oid: Oid, height: number): Promise<void> => {
-    if (height === 0) {
-      const leaf = (await store.get(oid, 'leaf')).content
-      for (const rec of decodeLeaf(leaf)) write(rec)
-      return
-    }
-    const node = decodeNode((await store.get(oid, 'node')).content)
-    for (const c of node.children) await walk(c.oid.toString('hex'), node.height - 1)
-  }
-  await walk(table.root, table.height)
-}

@@ -10,7 +10,7 @@ import {headTree, readCommit} from './history.js'
 import {resolveRevision} from './revision.js'
 import {recordCommit, type CommitResult} from './commit.js'
 import {resolveAuthor} from './author.js'
-import {removeFileAndEmptyDirs, writeEntry} from './materialize.js'
+import {removeFileAndEmptyDirs, writeEntries} from './materialize.js'
 import {flattenTree, type FileMap} from '../tree-ops.js'
 import {DsvError, InvalidDataError} from '../../errors/index.js'
 import type {StatEntry} from '../index-db.js'
@@ -26,17 +26,25 @@ export interface CheckoutResult {
   to?: string
 }
 
-async function dirtyPaths(repo: Repository, current: FileMap): Promise<string[]> {
+/**
+ * Changes the move to `target` would lose: tracked files edited or deleted since HEAD, and
+ * untracked files that `target` would overwrite. Other untracked files are left alone.
+ */
+async function dirtyPaths(repo: Repository, current: FileMap, target: FileMap): Promise<string[]> {
   const base = await flattenTree(repo.store, await headTree(repo))
   const paths = new Set([...base.keys(), ...current.keys()])
-  return [...paths].filter((p) => base.get(p)?.oid !== current.get(p)?.oid).sort()
+  return [...paths].filter((p) => {
+    const now = current.get(p)?.oid
+    if (base.has(p)) return base.get(p)!.oid !== now
+    return target.has(p) && target.get(p)!.oid !== now
+  }).sort()
 }
 
 /**
  * The working directory's files, refusing (unless forced) when they differ from HEAD.
  * Forced, nothing is read: files the stat cache cannot vouch for are simply rewritten.
  */
-async function currentFiles(repo: Repository, force: boolean | undefined, onProgress?: ProgressFn): Promise<FileMap> {
+async function currentFiles(repo: Repository, target: FileMap, force: boolean | undefined, onProgress?: ProgressFn): Promise<FileMap> {
   if (force) return cachedView(repo)
   let snap
   try {
@@ -46,7 +54,7 @@ async function currentFiles(repo: Repository, force: boolean | undefined, onProg
     if (error instanceof InvalidDataError) throw dirtyError([String(error.data.file)])
     throw error
   }
-  const dirty = await dirtyPaths(repo, snap.files)
+  const dirty = await dirtyPaths(repo, snap.files, target)
   if (dirty.length > 0) throw dirtyError(dirty)
   return snap.files
 }
@@ -68,14 +76,12 @@ async function syncWorktree(repo: Repository, current: FileMap, tracked: FileMap
   }
   const stats: Array<[string, StatEntry | null]> = toRemove.map((p) => [p, null])
   const written: StatEntry[] = []
+  await writeEntries(repo.store, toWrite.map((e) => ({entry: e, abs: join(repo.root, e.name)})), (p) => onProgress?.({...p, loaded: done + p.loaded, total}))
   for (const e of toWrite) {
-    const abs = join(repo.root, e.name)
-    await writeEntry(repo.store, e, abs)
-    const st = statSync(abs, {bigint: true})
+    const st = statSync(join(repo.root, e.name), {bigint: true})
     const entry: StatEntry = {size: Number(st.size), mtimeNs: String(st.mtimeNs), ctimeNs: String(st.ctimeNs), ino: Number(st.ino), recordedNs: '0', type: e.type as 'table' | 'file', oid: e.oid, examples: e.examples}
     written.push(entry)
     stats.push([e.name, entry])
-    onProgress?.({phase: 'updating files', loaded: ++done, total, unit: 'files'})
   }
   // recorded once the racy window has passed, so the next status trusts every file written
   if (written.length > 0) await new Promise((resolve) => setTimeout(resolve, Number(RACY_NS / 1_000_000n) + 5))
@@ -90,7 +96,7 @@ export async function checkout(repo: Repository, rev: string, opts: {force?: boo
   const targetFiles = await flattenTree(repo.store, (await readCommit(repo, target.commit)).tree)
   if (opts.to) return checkoutTo(repo, target.commit, targetFiles, resolve(opts.to), opts)
   return repo.locked(async () => {
-    const current = await currentFiles(repo, opts.force, opts.onProgress)
+    const current = await currentFiles(repo, targetFiles, opts.force, opts.onProgress)
     const tracked = await flattenTree(repo.store, await headTree(repo))
     const counts = await syncWorktree(repo, current, tracked, targetFiles, opts.onProgress)
     if (target.branch) repo.refs.setHead({symbolic: true, ref: `refs/heads/${target.branch}`}, `checkout: moving to ${target.branch}`)
@@ -102,12 +108,8 @@ export async function checkout(repo: Repository, rev: string, opts: {force?: boo
 async function checkoutTo(repo: Repository, commit: Oid, files: FileMap, dir: string, opts: {force?: boolean; onProgress?: ProgressFn}): Promise<CheckoutResult> {
   if (existsSync(dir) && readdirSync(dir).length > 0 && !opts.force)
     throw new DsvError('E_DIRTY_WORKTREE', `${dir} is not empty`, {path: dir}, 'choose an empty or new directory, or pass --force to write over it')
-  let written = 0
-  for (const e of files.values()) {
-    await writeEntry(repo.store, e, join(dir, e.name))
-    opts.onProgress?.({phase: 'writing files', loaded: ++written, total: files.size, unit: 'files'})
-  }
-  return {head: commit, branch: repo.currentBranch(), detached: repo.head().symbolic === false, written, removed: 0, to: dir}
+  await writeEntries(repo.store, [...files.values()].map((e) => ({entry: e, abs: join(dir, e.name)})), opts.onProgress)
+  return {head: commit, branch: repo.currentBranch(), detached: repo.head().symbolic === false, written: files.size, removed: 0, to: dir}
 }
 
 export async function rollback(repo: Repository, rev: string, opts: {message?: string; author?: string; force?: boolean; onProgress?: ProgressFn} = {}): Promise<CommitResult & {target: Oid}> {
@@ -116,9 +118,10 @@ export async function rollback(repo: Repository, rev: string, opts: {message?: s
     const author = await resolveAuthor(repo, opts.author)
     const tree = (await readCommit(repo, target.commit)).tree
     if (tree === (await headTree(repo))) throw new DsvError('E_NOTHING_TO_COMMIT', `HEAD already has the content of ${rev}`, {rev})
-    const current = await currentFiles(repo, opts.force, opts.onProgress)
+    const targetFiles = await flattenTree(repo.store, tree)
+    const current = await currentFiles(repo, targetFiles, opts.force, opts.onProgress)
     const tracked = await flattenTree(repo.store, await headTree(repo))
-    await syncWorktree(repo, current, tracked, await flattenTree(repo.store, tree), opts.onProgress)
+    await syncWorktree(repo, current, tracked, targetFiles, opts.onProgress)
     const message = opts.message ?? `Rollback to ${rev} (${target.commit.slice(0, 12)})`
     return {...(await recordCommit(repo, tree, message, author, false, opts.onProgress)), target: target.commit}
   })

@@ -8,7 +8,6 @@ import {buildRecordTree} from '../record-tree.js'
 import {encodeTable, type TreeEntry} from '../model.js'
 import {listLeaves, nodeParents, readTable} from '../table-read.js'
 import {tableFormatOf} from '../table-format.js'
-import {chooseKey} from '../example-key.js'
 import type {IndexEntry} from '../index-db.js'
 import type {OldLeaf} from '../ingest.js'
 import type {FileMap} from '../tree-ops.js'
@@ -45,8 +44,7 @@ export async function ingestTableJobs(repo: Repository, files: WorkFile[], previ
     const prev = previous.get(r.relPath)
     const parents = prev?.type === 'table' ? await nodeParents(repo.store, await readTable(repo.store, prev.oid)) : undefined
     const {root, height} = await buildRecordTree(repo.store, r.leaves, parents)
-    const key = chooseKey(r.relPath, r.fields, repo.config.keys ?? {})
-    const oid = await repo.store.put('table', encodeTable({format: r.format, header: r.header, root, height, records: r.records, examples: r.examples, bytes: r.bytes, key}))
+    const oid = await repo.store.put('table', encodeTable({format: r.format, header: r.header, root, height, records: r.records, examples: r.examples, bytes: r.bytes, fields: r.fields}))
     out.push({name: r.relPath, type: 'table', oid, size: r.bytes, examples: r.examples})
   }
   return out

@@ -1,19 +1,78 @@
 /** Writing committed files back to disk, byte for byte, each through temp file + rename. */
-import {closeSync, existsSync, lstatSync, mkdirSync, openSync, renameSync, rmSync, writeSync} from 'node:fs'
+import {closeSync, existsSync, lstatSync, mkdirSync, openSync, renameSync, rmdirSync, rmSync, writeSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 import {randomBytes} from 'node:crypto'
-import {readTable, streamTable} from '../table-read.js'
+import {listLeaves, readTable} from '../table-read.js'
+import {writeTableFile, type LeafLocation, type TableWriteJob} from '../table-write.js'
+import {runOnWorkers, workerCount} from '../worker-pool.js'
+import {CorruptObjectError} from '../../errors/index.js'
+import type {ProgressFn} from '../repository.js'
 import {decodeChunks} from '../blob.js'
 import type {TreeEntry} from '../model.js'
 import type {ObjectStore} from '../object-store.js'
+import type {IndexEntry} from '../index-db.js'
 
 const FLUSH_AT = 4 << 20
+/** Below this many bytes of tables to write, workers cost more than they save. */
+const WORKER_THRESHOLD = 16 << 20
 
-export async function writeEntry(store: ObjectStore, entry: TreeEntry, abs: string): Promise<void> {
-  const dir = dirname(abs)
+/** Where each leaf of a table lives, looked up in two batches. */
+async function planTable(store: ObjectStore, entry: TreeEntry, abs: string): Promise<TableWriteJob> {
+  const table = await readTable(store, entry.oid)
+  const spans = await listLeaves(store, table)
+  const locs = await store.db.getObjects(spans.map((s) => Buffer.from(s.oid, 'hex')))
+  const baseOids = locs.flatMap((l) => (l?.base ? [l.base] : []))
+  const baseLocs = new Map<string, IndexEntry>()
+  const found = await store.db.getObjects(baseOids)
+  baseOids.forEach((b, i) => found[i] && baseLocs.set(b.toString('hex'), found[i]!))
+  const leaves: LeafLocation[] = spans.map((s, i) => {
+    const loc = locs[i]
+    if (!loc) throw new CorruptObjectError(s.oid, 'missing from the store')
+    const base = loc.base ? baseLocs.get(loc.base.toString('hex')) : undefined
+    if (loc.base && !base) throw new CorruptObjectError(s.oid, 'its delta base is missing')
+    return {oid: s.oid, loc, base}
+  })
+  return {abs, header: table.header, leaves, size: table.bytes}
+}
+
+/**
+ * Writes many files: tables on worker threads when there is enough to write (each
+ * worker reads the packs itself and verifies every leaf), other files here.
+ */
+export async function writeEntries(store: ObjectStore, files: Array<{entry: TreeEntry; abs: string}>, onProgress?: ProgressFn): Promise<void> {
+  let done = 0
+  const tick = () => onProgress?.({phase: 'writing files', loaded: ++done, total: files.length, unit: 'files'})
+  const jobs: TableWriteJob[] = []
+  for (const f of files) {
+    if (f.entry.type === 'table') jobs.push(await planTable(store, f.entry, f.abs))
+    else {
+      await writeEntry(store, f.entry, f.abs)
+      tick()
+    }
+  }
+  const total = jobs.reduce((s, j) => s + j.size, 0)
+  const count = workerCount(jobs.length)
+  for (const j of jobs) prepareDir(dirname(j.abs), j.abs)
+  if (total < WORKER_THRESHOLD || count < 2) {
+    for (const j of jobs) {
+      writeTableFile(j, store.reader)
+      tick()
+    }
+    return
+  }
+  await runOnWorkers<TableWriteJob, string, null>(new URL('../checkout-worker.js', import.meta.url), {packDir: store.packDir}, jobs, count, tick)
+}
+
+/** Makes room for a file: a file where its folder must go, or a folder where it must go. */
+function prepareDir(dir: string, abs: string): void {
   clearPathFor(dir)
   mkdirSync(dir, {recursive: true})
   if (existsSync(abs) && lstatSync(abs).isDirectory()) rmSync(abs, {recursive: true, force: true})
+}
+
+/** Writes one binary file (a blob or a chunked blob). */
+async function writeEntry(store: ObjectStore, entry: TreeEntry, abs: string): Promise<void> {
+  prepareDir(dirname(abs), abs)
   const tmp = `${abs}.dsv-${randomBytes(4).toString('hex')}.tmp`
   const fd = openSync(tmp, 'wx')
   let parts: Buffer[] = []
@@ -30,12 +89,9 @@ export async function writeEntry(store: ObjectStore, entry: TreeEntry, abs: stri
     if (pending >= FLUSH_AT) flush()
   }
   try {
-    if (entry.type === 'table') await streamTable(store, await readTable(store, entry.oid), write)
-    else {
-      const obj = await store.get(entry.oid)
-      if (obj.kind === 'blob') write(obj.content)
-      else for (const c of decodeChunks(obj.content)) write((await store.get(c.oid, 'blob')).content)
-    }
+    const obj = await store.get(entry.oid)
+    if (obj.kind === 'blob') write(obj.content)
+    else for (const c of decodeChunks(obj.content)) write((await store.get(c.oid, 'blob')).content)
     flush()
     closeSync(fd)
     renameSync(tmp, abs)
@@ -67,7 +123,7 @@ export function removeFileAndEmptyDirs(root: string, path: string): void {
   let dir = dirname(abs)
   while (dir.startsWith(root) && dir !== root) {
     try {
-      rmSync(dir, {recursive: false})
+      rmdirSync(dir) // only succeeds on an empty folder
     } catch {
       break
     }

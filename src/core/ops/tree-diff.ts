@@ -1,6 +1,7 @@
 /** File-level changes between two snapshots, with example counts for tables. */
 import {diffTables, type TableDiff} from '../table-diff.js'
 import {readTable} from '../table-read.js'
+import {chooseKey} from '../example-key.js'
 import type {ChangeCounts, TreeEntry} from '../model.js'
 import type {FileMap} from '../tree-ops.js'
 import type {Repository} from '../repository.js'
@@ -34,7 +35,8 @@ export async function diffFileMaps(repo: Repository, before: FileMap, after: Fil
     if (a?.type === 'table' || b?.type === 'table') {
       const ta = a?.type === 'table' ? await readTable(repo.store, a.oid) : null
       const tb = b?.type === 'table' ? await readTable(repo.store, b.oid) : null
-      const d = await diffTables(repo.store, ta, tb, {details: keepDetails})
+      const key = chooseKey(path, (tb ?? ta)!.fields, repo.config.keys ?? {})
+      const d = await diffTables(repo.store, ta, tb, {details: keepDetails, key})
       change.kind = 'table'
       change.examples = {added: d.added, removed: d.removed, modified: d.modified}
       if (keepDetails) change.diff = d

@@ -1,0 +1,66 @@
+/**
+ * A small pool of worker threads for CPU-heavy jobs (ingesting and writing tables).
+ * Protocol: main sends {type:'task', job}; the worker answers {type:'result', result} or
+ * {type:'error', error}; at the end main sends {type:'finish'} (or 'abort' after a
+ * failure) and the worker answers {type:'finished', payload}.
+ */
+import {Worker} from 'node:worker_threads'
+import {availableParallelism} from 'node:os'
+import {DsvError} from '../errors/index.js'
+
+export function workerCount(jobs: number): number {
+  return Math.max(1, Math.min(availableParallelism(), jobs, Number(process.env.DSV_WORKERS ?? 8)))
+}
+
+export interface SerialisedError {
+  dsv?: boolean
+  code?: string
+  message: string
+  data?: Record<string, unknown>
+  hint?: string
+}
+
+export function serialiseError(error: unknown): SerialisedError {
+  const e = error as Error
+  return e instanceof DsvError ? {dsv: true, code: e.code, message: e.message, data: e.data, hint: e.hint} : {message: e.stack ?? e.message}
+}
+
+function reviveError(e: SerialisedError): Error {
+  return e.dsv ? new DsvError(e.code as DsvError['code'], e.message, e.data, e.hint) : new Error(e.message)
+}
+
+/** Runs `jobs` (largest first) on `count` workers; returns each worker's final payload. */
+export async function runOnWorkers<J extends {size: number}, R, P>(url: URL, workerData: unknown, jobs: J[], count: number, onResult: (r: R) => void, toMessage: (j: J) => unknown = (j) => j): Promise<P[]> {
+  const queue = [...jobs].sort((a, b) => b.size - a.size)
+  const payloads: P[] = []
+  let failure: Error | undefined
+  const drive = (worker: Worker) =>
+    new Promise<void>((resolve) => {
+      const next = () => {
+        const job = failure ? undefined : queue.shift()
+        if (job) worker.postMessage({type: 'task', job: toMessage(job)})
+        else worker.postMessage({type: failure ? 'abort' : 'finish'})
+      }
+      worker.on('message', (msg) => {
+        if (msg.type === 'result') {
+          onResult(msg.result as R)
+          next()
+        } else if (msg.type === 'error') {
+          failure ??= reviveError(msg.error)
+          next()
+        } else if (msg.type === 'finished') {
+          payloads.push(msg.payload as P)
+          void worker.terminate()
+          resolve()
+        }
+      })
+      worker.on('error', (error) => {
+        failure ??= error
+        resolve()
+      })
+      next()
+    })
+  await Promise.all(Array.from({length: count}, () => drive(new Worker(url, {workerData}))))
+  if (failure) throw failure
+  return payloads
+}

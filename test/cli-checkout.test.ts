@@ -1,0 +1,281 @@
+/**
+ * End to end: checkout (byte-exact restore of whole trees, detached HEAD, dirty working
+ * tree, --force, --to) and rollback, on a copy of every fixture.
+ */
+import assert from 'node:assert/strict'
+import crypto from 'node:crypto'
+import fs from 'node:fs'
+import path from 'node:path'
+import {
+  TempDirs,
+  assertExit,
+  assertJsonError,
+  assertSameTree,
+  assertTreeHashes,
+  counts,
+  dsv,
+  dsvJson,
+  editJsonl,
+  fixturesDir,
+  listFiles,
+  makeRepoFrom,
+  makeRepoFromAsync,
+  prepareAll,
+  prepared,
+  dsvAsync,
+  dsvJsonAsync,
+  readJsonl,
+  replaceOnce,
+  treeHashes,
+  type LogEntry,
+  type StatusDoc,
+} from './helpers.js'
+
+const GOLDEN = 'golden/golden_examples.jsonl'
+const STT = 'golden/stt_failed_cases.jsonl'
+const PROMPTS = 'keyless/prompts.jsonl'
+const PRODUCTS = 'tables/products.csv'
+const CLIP = 'common_voice/clips/common_voice_en_39609324.mp3'
+
+const tmp = new TempDirs()
+after(() => tmp.cleanup())
+
+function headFile(dir: string): string {
+  return fs.readFileSync(path.join(dir, '.dsv', 'HEAD'), 'utf8').trim()
+}
+
+/** How checkout from `from` to `to` should count: files written and files removed. */
+function expectedMoves(from: Map<string, string>, to: Map<string, string>): {written: number; removed: number} {
+  const written = [...to].filter(([p, h]) => from.get(p) !== h).length
+  const removed = [...from.keys()].filter((p) => !to.has(p)).length
+  return {written, removed}
+}
+
+// the two describes' repositories, made at once in the background
+const repos = {
+  checkout: prepared(async () => {
+    const made = await makeRepoFromAsync(tmp, ['.'], {commit: 'v1: all fixtures'})
+    const dir = made.dir
+    const c1 = made.first!
+    const v1 = treeHashes(dir)
+    // the repository holds exactly the fixture files, byte for byte
+    assertTreeHashes(fixturesDir, v1)
+    assertExit(await dsvAsync(dir, 'tag', 'v1', '--quiet'), 0)
+
+    // version 2: edits, removals, additions of every kind
+    editJsonl(path.join(dir, GOLDEN), (rec) => (['ex-0002', 'ex-0030'].includes(rec.id) ? {...rec, validation_status: 'pending'} : undefined))
+    editJsonl(path.join(dir, PROMPTS), (rec, i) => (i === 10 ? {...rec, prompt: `${rec.prompt}?`} : undefined))
+    replaceOnce(path.join(dir, PRODUCTS), 'KT-1004,Cast Iron Skillet,Kitchen,38.75', 'KT-1004,Cast Iron Skillet,Kitchen,41.25')
+    fs.rmSync(path.join(dir, STT))
+    fs.rmSync(path.join(dir, CLIP))
+    fs.writeFileSync(path.join(dir, 'golden/new_examples.jsonl'), '{"id":"n-1","x":1}\n{"id":"n-2","x":2}\n')
+    fs.writeFileSync(path.join(dir, 'common_voice/clips/common_voice_en_00000001.mp3'), crypto.randomBytes(792))
+    fs.mkdirSync(path.join(dir, 'extra/deep'), {recursive: true})
+    fs.writeFileSync(path.join(dir, 'extra/deep/notes.txt'), 'only in v2\n')
+    // larger than the 4 MiB chunking threshold: stored as chunks, restored by concatenation
+    fs.mkdirSync(path.join(dir, 'blobs'))
+    fs.writeFileSync(path.join(dir, 'blobs/big.bin'), crypto.randomBytes(5 * 1024 * 1024 + 123))
+    const c2 = (await dsvJsonAsync(dir, 0, 'commit', '-m', 'v2')).id as string
+    return {dir, c1, c2, v1, v2: treeHashes(dir)}
+  }),
+
+  rollback: prepared(async () => {
+    const made = await makeRepoFromAsync(tmp, ['golden/golden_examples.jsonl', 'tables', 'keyless'], {commit: 'v1'})
+    const dir = made.dir
+    const c = [made.first!]
+    const v1 = treeHashes(dir)
+    assertExit(await dsvAsync(dir, 'tag', 'v1', '--quiet'), 0)
+    editJsonl(path.join(dir, GOLDEN), (rec) => (['ex-0004', 'ex-0005'].includes(rec.id) ? {...rec, labels: {...rec.labels, edge_case: true}} : undefined))
+    replaceOnce(path.join(dir, PRODUCTS), 'KT-1001,Stovetop Kettle 1.5 L,Kitchen,34.99,true', 'KT-1001,Stovetop Kettle 1.5 L,Kitchen,34.99,false')
+    c.push((await dsvJsonAsync(dir, 0, 'commit', '-m', 'v2')).id)
+    editJsonl(path.join(dir, GOLDEN), (rec) => (rec.id === 'ex-0006' ? {...rec, quality_score: 0.2} : undefined))
+    fs.rmSync(path.join(dir, PROMPTS))
+    c.push((await dsvJsonAsync(dir, 0, 'commit', '-m', 'v3')).id)
+    return {dir, c, v1}
+  }),
+
+}
+prepareAll(repos)
+
+describe('dsv checkout', () => {
+  let dir: string
+  let c1: string
+  let c2: string
+  let v1: Map<string, string>
+  let v2: Map<string, string>
+
+  before(async () => {
+    ;({dir, c1, c2, v1, v2} = await repos.checkout.get())
+    assert.equal(expectedMoves(v2, v1).removed, 4, '4 files only in v2')
+    assert.equal(expectedMoves(v1, v2).removed, 2, '2 files only in v1')
+  })
+
+  it('`checkout v1` restores every file of v1 byte for byte (CRLF CSV, JSONL without final newline, mp3 clips)', () => {
+    const moves = expectedMoves(v2, v1)
+    const r = dsvJson(dir, 0, 'checkout', 'v1')
+    assert.deepEqual(r, {head: c1, branch: null, detached: true, ...moves})
+    assertTreeHashes(dir, v1)
+    assertSameTree(dir, fixturesDir)
+    assert.equal(fs.readFileSync(path.join(dir, PRODUCTS)).includes(Buffer.from('38.75')), true)
+    assert.notEqual(fs.readFileSync(path.join(dir, PROMPTS)).at(-1), 0x0a, 'still no final newline')
+  })
+
+  it('files added after v1 are gone; files removed after v1 are back', () => {
+    assert.equal(fs.existsSync(path.join(dir, 'golden/new_examples.jsonl')), false)
+    assert.equal(fs.existsSync(path.join(dir, 'common_voice/clips/common_voice_en_00000001.mp3')), false)
+    assert.equal(fs.existsSync(path.join(dir, 'extra/deep/notes.txt')), false)
+    assert.equal(readJsonl(path.join(dir, STT)).length, 25)
+    assert.equal(fs.statSync(path.join(dir, CLIP)).size, 792)
+  })
+
+  it('folders left empty by checkout are removed', () => {
+    assert.equal(fs.existsSync(path.join(dir, 'extra')), false)
+  })
+
+  it('HEAD is detached after `checkout v1`: status has branch null, head v1, clean', () => {
+    assert.equal(headFile(dir), c1)
+    const st = dsvJson<StatusDoc>(dir, 0, 'status')
+    assert.deepEqual(st, {branch: null, head: c1, clean: true, files: [], examples: counts(0, 0, 0), skipped: []})
+  })
+
+  it('`checkout main` re-attaches HEAD and brings v2 back', () => {
+    const r = dsvJson(dir, 0, 'checkout', 'main')
+    assert.deepEqual(r, {head: c2, branch: 'main', detached: false, ...expectedMoves(v1, v2)})
+    assert.equal(headFile(dir), 'ref: refs/heads/main')
+    assertTreeHashes(dir, v2)
+    const st = dsvJson<StatusDoc>(dir, 0, 'status')
+    assert.equal(st.branch, 'main')
+    assert.equal(st.clean, true)
+  })
+
+  it('a dirty working tree is refused (exit 6, E_DIRTY_WORKTREE) and nothing changes on disk', () => {
+    assert.equal(editJsonl(path.join(dir, GOLDEN), (rec) => (rec.id === 'ex-0050' ? {...rec, quality_score: -1} : undefined)).modified, 1)
+    const before = treeHashes(dir)
+    const err = assertJsonError(dsv(dir, 'checkout', 'v1', '--json'), 6, 'E_DIRTY_WORKTREE')
+    assert.deepEqual(err.paths, [GOLDEN])
+    assertTreeHashes(dir, before)
+    assert.equal(headFile(dir), 'ref: refs/heads/main')
+    const h = dsv(dir, 'checkout', 'v1')
+    assertExit(h, 6)
+    assert.match(h.stderr, new RegExp(GOLDEN.replace('.', '\\.')))
+    assertTreeHashes(dir, before)
+  })
+
+  it('--force discards the uncommitted changes', () => {
+    const r = dsvJson(dir, 0, 'checkout', 'v1', '--force')
+    assert.equal(r.head, c1)
+    assertTreeHashes(dir, v1)
+    assert.equal(dsvJson<StatusDoc>(dir, 0, 'status').clean, true)
+    assertExit(dsv(dir, 'checkout', 'main', '--quiet'), 0)
+    assertTreeHashes(dir, v2)
+  })
+
+  it('an untracked file that the target version would overwrite is refused (exit 6)', () => {
+    // golden/stt_failed_cases.jsonl is in v1 but not in v2 (HEAD): here it is untracked
+    const stray = path.join(dir, STT)
+    fs.writeFileSync(stray, '{"id":"stt-9999","note":"not committed anywhere"}\n')
+    const before = treeHashes(dir)
+    const err = assertJsonError(dsv(dir, 'checkout', 'v1', '--json'), 6, 'E_DIRTY_WORKTREE')
+    assert.deepEqual(err.paths, [STT])
+    assertTreeHashes(dir, before)
+    fs.rmSync(stray)
+  })
+
+  it('an untracked file that neither version has does not block checkout and is kept', () => {
+    const {dir: d, first} = makeRepoFrom(tmp, [PROMPTS])
+    editJsonl(path.join(d, PROMPTS), (rec, i) => (i === 3 ? {...rec, completion: 'changed'} : undefined))
+    assertExit(dsv(d, 'commit', '-m', 'two', '--quiet'), 0)
+    fs.writeFileSync(path.join(d, 'my-notes.txt'), 'scratch notes\n')
+    const r = dsvJson(d, 0, 'checkout', first!)
+    assert.equal(r.head, first)
+    assert.equal(fs.readFileSync(path.join(d, 'my-notes.txt'), 'utf8'), 'scratch notes\n')
+  })
+
+  it('--to DIR writes an exact copy of the version and leaves HEAD and the working tree alone', () => {
+    const out = path.join(tmp.make('dsv-export-'), 'v1-copy')
+    const r = dsvJson(dir, 0, 'checkout', 'v1', '--to', out)
+    assert.equal(r.head, c1)
+    assert.equal(r.written, v1.size)
+    assert.equal(r.to, out)
+    assertTreeHashes(out, v1, [])
+    assertSameTree(out, fixturesDir, [])
+    assert.equal(fs.existsSync(path.join(out, '.dsv')), false)
+    assert.equal(headFile(dir), 'ref: refs/heads/main')
+    assertTreeHashes(dir, v2)
+    const st = dsvJson<StatusDoc>(dir, 0, 'status')
+    assert.equal(st.branch, 'main')
+    assert.equal(st.head, c2)
+    assert.equal(st.clean, true)
+  })
+
+  it('--to a non-empty directory is refused (exit 6) and that directory is untouched', () => {
+    const out = tmp.make('dsv-export-')
+    fs.writeFileSync(path.join(out, 'keep.txt'), 'mine\n')
+    assertJsonError(dsv(dir, 'checkout', 'v1', '--to', out, '--json'), 6, 'E_DIRTY_WORKTREE')
+    assert.deepEqual(listFiles(out), ['keep.txt'])
+    assert.equal(fs.readFileSync(path.join(out, 'keep.txt'), 'utf8'), 'mine\n')
+  })
+
+  it('a commit made on a detached HEAD can be checked out again', () => {
+    assertExit(dsv(dir, 'checkout', 'v1', '--quiet'), 0)
+    editJsonl(path.join(dir, GOLDEN), (rec) => (rec.id === 'ex-0060' ? null : undefined))
+    fs.writeFileSync(path.join(dir, 'detached.txt'), 'made on a detached HEAD\n')
+    const c = dsvJson(dir, 0, 'commit', '-m', 'on detached HEAD')
+    assert.equal(c.branch, null)
+    assert.deepEqual(c.parents, [c1])
+    assert.deepEqual(c.examples, counts(0, 1, 0))
+    assert.equal(headFile(dir), c.id)
+    const detached = treeHashes(dir)
+
+    assertExit(dsv(dir, 'checkout', 'main', '--quiet'), 0)
+    assertTreeHashes(dir, v2)
+    assert.equal(dsvJson<LogEntry[]>(dir, 0, 'log', 'main', '-n', '1')[0].id, c2, 'main did not move')
+
+    const r = dsvJson(dir, 0, 'checkout', c.id.slice(0, 10))
+    assert.equal(r.head, c.id)
+    assert.equal(r.detached, true)
+    assertTreeHashes(dir, detached)
+    assert.deepEqual(dsvJson<LogEntry[]>(dir, 0, 'log').map((e) => e.id), [c.id, c1])
+  })
+})
+
+describe('dsv rollback', () => {
+  let dir: string
+  let c: string[]
+  let v1: Map<string, string>
+
+  before(async () => {
+    ;({dir, c, v1} = await repos.rollback.get())
+  })
+
+  it('creates a new commit whose tree is the target tree, counting the changes back', () => {
+    const r = dsvJson(dir, 0, 'rollback', 'v1')
+    assert.deepEqual(r.parents, [c[2]])
+    assert.equal(r.target, c[0])
+    assert.equal(r.branch, 'main')
+    assert.deepEqual(r.examples, counts(40, 0, 4), 'prompts back (+40), 3 golden + 1 product examples restored')
+    assert.deepEqual(r.files, counts(1, 0, 2))
+    const [now, target] = [dsvJson(dir, 0, 'show', 'HEAD'), dsvJson(dir, 0, 'show', 'v1')]
+    assert.equal(now.id, r.id)
+    assert.equal(now.tree, target.tree)
+    assert.deepEqual(now.contents, target.contents)
+    c.push(r.id)
+  })
+
+  it('keeps the whole history', () => {
+    const log = dsvJson<LogEntry[]>(dir, 0, 'log')
+    assert.deepEqual(log.map((e) => e.id), [...c].reverse())
+    assert.match(log[0].message, /v1/)
+  })
+
+  it('makes the working directory equal to the target version byte for byte', () => {
+    assertTreeHashes(dir, v1)
+    assert.equal(dsvJson<StatusDoc>(dir, 0, 'status').clean, true)
+  })
+
+  it('rolling back to the content HEAD already has: exit 1, E_NOTHING_TO_COMMIT', () => {
+    assertJsonError(dsv(dir, 'rollback', 'v1', '--json'), 1, 'E_NOTHING_TO_COMMIT')
+    assertJsonError(dsv(dir, 'rollback', 'HEAD', '--json'), 1, 'E_NOTHING_TO_COMMIT')
+    assert.equal(dsvJson<LogEntry[]>(dir, 0, 'log').length, 4)
+  })
+})

@@ -1,0 +1,285 @@
+/**
+ * End to end: fsck on healthy and damaged stores, invalid data in the working tree (each
+ * failure leaves no commit behind and a store that passes fsck), `--json` on every command
+ * (successes and failures), and `--help` of every command.
+ */
+import assert from 'node:assert/strict'
+import fs from 'node:fs'
+import path from 'node:path'
+import {
+  TempDirs,
+  assertExit,
+  assertJsonError,
+  cleanEnv,
+  dsv,
+  dsvAsUser,
+  dsvAsync,
+  dsvJson,
+  editJsonl,
+  isRoot,
+  makeRepoFrom,
+  makeRepoFromAsync,
+  prepareAll,
+  prepared,
+  type LogEntry,
+  type RunResult,
+} from './helpers.js'
+
+const GOLDEN = 'golden/golden_examples.jsonl'
+
+const tmp = new TempDirs()
+after(() => tmp.cleanup())
+
+// repositories the describes below start from, made at once in the background
+const repos = {
+  fsck: prepared(async () => {
+    const [a, b, c] = await Promise.all([
+      makeRepoFromAsync(tmp, ['.'], {commit: 'all fixtures'}),
+      makeRepoFromAsync(tmp, ['golden', 'tables'], {commit: 'golden and tables'}),
+      makeRepoFromAsync(tmp, ['keyless'], {commit: 'keyless'}),
+    ])
+    // history with a second commit and an annotated tag, so fsck walks parents and tag objects
+    editJsonl(path.join(a.dir, GOLDEN), (rec) => (rec.id === 'ex-0009' ? {...rec, quality_score: 0.3} : undefined))
+    await Promise.all([
+      dsvAsync(a.dir, 'commit', '-m', 'second', '--quiet').then((r) => assertExit(r, 0)),
+      dsvAsync(c.dir, 'tag', 'v1', '--quiet').then((r) => assertExit(r, 0)),
+    ])
+    assertExit(await dsvAsync(a.dir, 'tag', 'v2', '-m', 'annotated', '--quiet'), 0)
+    return {healthy: a.dir, packRepo: b.dir, refRepo: c.dir}
+  }),
+  invalid: prepared(() => makeRepoFromAsync(tmp, [], {files: {'data/good.jsonl': '{"id":"g1"}\n{"id":"g2"}\n'}})),
+}
+prepareAll(repos)
+
+interface Fsck {
+  ok: boolean
+  objects: number
+  problems: Array<{kind: string; oid?: string; ref?: string; message: string}>
+}
+
+describe('dsv fsck', () => {
+  // three repositories made at once: one stays healthy, two get damaged
+  let healthy: string
+  let packRepo: string
+  let refRepo: string
+
+  before(async () => {
+    ;({healthy, packRepo, refRepo} = await repos.fsck.get())
+  })
+
+  it('passes on a healthy repository (exit 0, ok: true, no problems)', () => {
+    const r = dsvJson<Fsck>(healthy, 0, 'fsck')
+    assert.equal(r.ok, true)
+    assert.deepEqual(r.problems, [])
+    assert.ok(Number.isInteger(r.objects) && r.objects > 20, `checked ${r.objects} objects`)
+    const h = dsv(healthy, 'fsck')
+    assertExit(h, 0)
+    assert.match(h.stdout, new RegExp(`ok: ${r.objects} objects verified`))
+  })
+
+  it('finds a flipped byte in the middle of the largest pack (exit 8, problems listed)', () => {
+    const packs = fs.readdirSync(path.join(packRepo, '.dsv/packs')).filter((f) => f.endsWith('.pack'))
+    assert.ok(packs.length > 0, 'the store has pack files')
+    const largest = packs.map((f) => path.join(packRepo, '.dsv/packs', f)).sort((x, y) => fs.statSync(y).size - fs.statSync(x).size)[0]
+    const bytes = fs.readFileSync(largest)
+    const at = Math.floor(bytes.length / 2)
+    bytes[at] ^= 0xff
+    fs.writeFileSync(largest, bytes)
+
+    const r = dsv(packRepo, 'fsck', '--json')
+    assertExit(r, 8)
+    const doc = r.json<Fsck>()
+    assert.equal(doc.ok, false)
+    assert.ok(doc.problems.length >= 1)
+    for (const p of doc.problems) {
+      assert.ok(p.kind === 'object' || p.kind === 'ref')
+      assert.equal(typeof p.message, 'string')
+    }
+    assert.match(r.stderr, /object [0-9a-f]{64}: /, 'each problem is also reported on stderr')
+    // reading the damaged version fails loudly with E_CORRUPT rather than writing wrong bytes
+    const out = path.join(tmp.make('dsv-export-'), 'copy')
+    assertJsonError(dsv(packRepo, 'checkout', 'HEAD', '--to', out, '--json'), 8, 'E_CORRUPT')
+  })
+
+  it('finds a ref file holding garbage (exit 8)', () => {
+    fs.writeFileSync(path.join(refRepo, '.dsv/refs/tags/v1'), 'this is not an object id\n')
+    const r = dsv(refRepo, 'fsck', '--json')
+    assertExit(r, 8)
+    const doc = r.json<Fsck>()
+    assert.equal(doc.ok, false)
+    const refProblems = doc.problems.filter((p) => p.kind === 'ref')
+    assert.equal(refProblems.length, 1, JSON.stringify(doc.problems))
+    assert.match(refProblems[0].message, /refs\/tags\/v1/)
+  })
+})
+
+describe('invalid data in the working tree: exit 5, nothing committed, store intact', () => {
+  interface Case {
+    file: string
+    content: Buffer | string
+    line: number
+    reason: RegExp
+  }
+  const cases: Record<string, Case> = {
+    'a JSONL line that is not JSON': {file: 'data/bad.jsonl', content: '{"id":1}\n{"id":2}\n{"id":3}\n{"id": 4, oops}\n{"id":5}\n', line: 4, reason: /JSON/},
+    'a JSONL line holding an array': {file: 'data/array.jsonl', content: '{"id":1}\n[1,2,3]\n', line: 2, reason: /object/},
+    // the quoted newline in the first row pushes the ragged row (the 4th record) to line 5
+    'a ragged CSV row': {file: 'data/ragged.csv', content: 'a,b,c\r\nx,"two\nlines",z\r\n1,2,3\r\n4,5\r\n', line: 5, reason: /2 fields but the header has 3/},
+    'a TSV row with too few fields': {file: 'data/short.tsv', content: 'path\tsentence\tup_votes\na.mp3\thello\t2\nb.mp3\tworld\n', line: 3, reason: /2 fields but the header has 3/},
+    'invalid UTF-8 bytes in a table': {file: 'data/latin1.tsv', content: Buffer.concat([Buffer.from('path\tsentence\na.mp3\tok\nb.mp3\tCaf'), Buffer.from([0xe9, 0xff]), Buffer.from('\n')]), line: 3, reason: /UTF-8/},
+  }
+  // one repository for all cases, one after the other: each bad file is removed after its case
+  let dir: string
+  let first: string
+  before(async () => {
+    ;({dir, first} = (await repos.invalid.get()) as {dir: string; first: string})
+  })
+
+  for (const [name, c] of Object.entries(cases))
+    it(`${name}: E_INVALID_DATA names ${c.file}:${c.line}; no new commit; fsck passes`, async () => {
+      fs.mkdirSync(path.join(dir, path.dirname(c.file)), {recursive: true})
+      fs.writeFileSync(path.join(dir, c.file), c.content)
+      try {
+        const err = assertJsonError(await dsvAsync(dir, 'commit', '-m', 'should fail', '--json'), 5, 'E_INVALID_DATA')
+        assert.equal(err.file, c.file)
+        assert.equal(err.line, c.line)
+        assert.match(err.reason, c.reason)
+        assert.ok(err.message.includes(`${c.file}:${c.line}`), err.message)
+        const [log, fsck] = await Promise.all([dsvAsync(dir, 'log', '--json'), dsvAsync(dir, 'fsck', '--json')])
+        assertExit(log, 0)
+        assert.deepEqual(log.json<LogEntry[]>().map((e) => e.id), [first])
+        assertExit(fsck, 0)
+        assert.equal(fsck.json<Fsck>().ok, true)
+      } finally {
+        fs.rmSync(path.join(dir, c.file))
+      }
+    })
+
+  it('the human form names the file and line on stderr', async () => {
+    const c = cases['a JSONL line that is not JSON']
+    fs.writeFileSync(path.join(dir, c.file), c.content)
+    const r = await dsvAsync(dir, 'commit', '-m', 'should fail')
+    fs.rmSync(path.join(dir, c.file))
+    assertExit(r, 5)
+    assert.equal(r.stdout, '')
+    assert.match(r.stderr, new RegExp(`^error: ${c.file}:${c.line}: not valid JSON`, 'm'))
+  })
+
+  it('an unreadable file (chmod 000): exit 5, E_UNREADABLE_FILE naming it; no new commit; fsck passes', function () {
+    // root reads any file, so as root dsv runs as the unprivileged user 65534 on a repository it owns
+    const uid = isRoot ? 65534 : undefined
+    const {dir, first} = makeRepoFrom(tmp, [], {commit: false})
+    fs.writeFileSync(path.join(dir, 'good.jsonl'), '{"id":"a"}\n')
+    const env = cleanEnv({DSV_AUTHOR_NAME: 'Test Author', DSV_AUTHOR_EMAIL: 'test.author@example.com'}, dir)
+    const run = (...args: string[]) => (uid === undefined ? dsv(dir, ...args) : dsvAsUser(dir, env, uid, ...args))
+    if (uid !== undefined) {
+      const chownAll = (p: string) => {
+        fs.lchownSync(p, uid, uid)
+        if (fs.lstatSync(p).isDirectory()) for (const n of fs.readdirSync(p)) chownAll(path.join(p, n))
+      }
+      chownAll(dir)
+      const probe = dsvAsUser(dir, env, uid, 'status', '--json')
+      if (probe.code !== 0) this.skip() // cannot run as another user here
+    }
+    const c = run('commit', '-m', 'first', '--json')
+    assertExit(c, 0)
+    const firstId = first ?? c.json().id
+    fs.writeFileSync(path.join(dir, 'secret.jsonl'), '{"id":"s"}\n')
+    if (uid !== undefined) fs.chownSync(path.join(dir, 'secret.jsonl'), uid, uid)
+    fs.chmodSync(path.join(dir, 'secret.jsonl'), 0o000)
+    const err = assertJsonError(run('commit', '-m', 'should fail', '--json'), 5, 'E_UNREADABLE_FILE')
+    assert.equal(err.file, 'secret.jsonl')
+    assert.deepEqual(run('log', '--json').json<LogEntry[]>().map((e) => e.id), [firstId])
+    const f = run('fsck', '--json')
+    assertExit(f, 0)
+    assert.equal(f.json<Fsck>().ok, true)
+  })
+})
+
+describe('--json: exactly one JSON document on stdout, for every command', () => {
+  let dir: string
+  let outside: string
+  let first: string
+
+  before(() => {
+    outside = tmp.make()
+    dir = tmp.make()
+    fs.mkdirSync(path.join(dir, 'data'))
+    fs.writeFileSync(path.join(dir, 'data/a.jsonl'), '{"id":"a","v":1}\n{"id":"b","v":2}\n')
+  })
+
+  /** The document, after checking the exit code and that stdout holds exactly one JSON value. */
+  function one(r: RunResult, code: number): any {
+    assertExit(r, code)
+    // JSON.parse refuses anything but a single JSON value (surrounded by whitespace)
+    const doc = r.json()
+    assert.ok(doc !== null && typeof doc === 'object', r.stdout)
+    return doc
+  }
+
+  it('successes: init, status, commit, log, show, tag, config, checkout, rollback, fsck', () => {
+    assert.deepEqual(one(dsv(dir, 'init', '--json'), 0), {path: dir, formatVersion: 1})
+    assert.equal(one(dsv(dir, 'status', '--json'), 0).clean, false)
+    first = one(dsv(dir, 'commit', '-m', 'one', '--json'), 0).id
+    assert.match(first, /^[0-9a-f]{64}$/)
+    fs.appendFileSync(path.join(dir, 'data/a.jsonl'), '{"id":"c","v":3}\n')
+    const second = one(dsv(dir, 'commit', '-m', 'two', '--json'), 0).id
+    assert.equal(one(dsv(dir, 'log', '--json'), 0).length, 2)
+    assert.equal(one(dsv(dir, 'show', 'HEAD~1', '--json'), 0).id, first)
+    assert.deepEqual(one(dsv(dir, 'tag', 'v1', first, '--json'), 0).target, first)
+    assert.deepEqual(one(dsv(dir, 'tag', '--json'), 0).map((t: {name: string}) => t.name), ['v1'])
+    assert.deepEqual(one(dsv(dir, 'config', 'user.name', 'Ada', '--json'), 0), {key: 'user.name', value: 'Ada'})
+    assert.equal(one(dsv(dir, 'checkout', 'v1', '--json'), 0).head, first)
+    assert.equal(one(dsv(dir, 'checkout', 'main', '--json'), 0).head, second)
+    assert.equal(one(dsv(dir, 'rollback', 'v1', '--json'), 0).target, first)
+    assert.equal(one(dsv(dir, 'tag', '-d', 'v1', '--json'), 0).deleted, 'v1')
+    assert.equal(one(dsv(dir, 'fsck', '--json'), 0).ok, true)
+  })
+
+  it('failures: {"error": {code, message}} with the documented exit code, for every command', async () => {
+    assert.ok(first, 'runs after the successes')
+    const expectations: Array<[string, string[], number, string]> = [
+      [dir, ['init'], 3, 'E_ALREADY_INITIALISED'],
+      [outside, ['status'], 3, 'E_NOT_A_REPO'],
+      [dir, ['commit', '-m', 'nothing'], 1, 'E_NOTHING_TO_COMMIT'],
+      [dir, ['log', 'no-such-rev'], 4, 'E_BAD_REVISION'],
+      [dir, ['log', '-n', 'many'], 2, 'E_USAGE'],
+      [dir, ['show', 'HEAD~9'], 4, 'E_BAD_REVISION'],
+      [dir, ['tag', 'bad..name'], 4, 'E_BAD_REF_NAME'],
+      [dir, ['checkout'], 2, 'E_USAGE'],
+      [dir, ['checkout', 'nope'], 4, 'E_BAD_REVISION'],
+      [dir, ['rollback', 'HEAD'], 1, 'E_NOTHING_TO_COMMIT'],
+      [outside, ['fsck'], 3, 'E_NOT_A_REPO'],
+      [dir, ['config', 'no.such.key', 'x'], 2, 'E_CONFIG'],
+      [dir, ['status', '--no-such-flag'], 2, 'E_USAGE'],
+    ]
+    const results = await Promise.all(expectations.map(([cwd, args]) => dsvAsync(cwd, ...args, '--json')))
+    results.forEach((r, i) => {
+      const [, args, code, errorCode] = expectations[i]
+      const doc = one(r, code)
+      assert.deepEqual(Object.keys(doc), ['error'], `dsv ${args.join(' ')}`)
+      assert.equal(doc.error.code, errorCode, `dsv ${args.join(' ')}: ${r.stdout}`)
+      assert.equal(typeof doc.error.message, 'string')
+    })
+  })
+})
+
+describe('--help', () => {
+  const commands = ['init', 'status', 'commit', 'log', 'show', 'tag', 'checkout', 'rollback', 'fsck', 'config']
+  const runs = new Map<string, Promise<RunResult>>()
+  let cwd: string
+  before(() => {
+    cwd = tmp.make()
+    for (const c of commands) runs.set(c, dsvAsync(cwd, c, '--help'))
+  })
+  for (const c of commands)
+    it(`dsv ${c} --help exits 0 and shows USAGE and EXAMPLES`, async () => {
+      const r = await runs.get(c)!
+      assertExit(r, 0)
+      assert.match(r.stdout, /^USAGE$/m)
+      assert.match(r.stdout, /^EXAMPLES$/m)
+      assert.match(r.stdout, new RegExp(`\\$ dsv ${c}\\b`))
+      assert.equal(fs.readdirSync(cwd).length, 0, 'help changes nothing')
+    })
+})
+
