@@ -127,8 +127,11 @@ export function ingestTable(task: IngestTask, store: LeafStore): IngestResult {
     throw new DsvError('E_UNREADABLE_FILE', `${task.relPath}: cannot read (${(error as NodeJS.ErrnoException).code})`, {file: task.relPath})
   }
   try {
-    for (;;) {
-      const chunk = Buffer.allocUnsafe(READ_CHUNK)
+    // Records are views into the read buffer until their leaf closes; a leaf (at most
+    // LEAF_MAX_BYTES) never spans more than two chunks, so three buffers can rotate.
+    const buffers = [Buffer.allocUnsafe(READ_CHUNK), Buffer.allocUnsafe(READ_CHUNK), Buffer.allocUnsafe(READ_CHUNK)]
+    for (let turn = 0; ; turn++) {
+      const chunk = buffers[turn % buffers.length]
       const n = readSync(fd, chunk, 0, READ_CHUNK, null)
       if (n === 0) break
       splitter.push(chunk.subarray(0, n))

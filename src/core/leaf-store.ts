@@ -4,6 +4,7 @@
  * main thread looked up, and verified.
  */
 import {computeDelta} from './delta.js'
+import {leafUnitHeader} from './table-nodes.js'
 import {objectIdBytes} from './object-kinds.js'
 import {PackReader, PackWriter, type PackEntryInfo} from './pack.js'
 import type {IndexEntry} from './index-db.js'
@@ -18,7 +19,7 @@ export class PackLeafStore implements LeafStore {
   readonly reader: PackReader
 
   constructor(private readonly packDir: string, private readonly level: number, private locations: Map<string, IndexEntry>) {
-    this.reader = new PackReader(packDir, 32 << 20)
+    this.reader = new PackReader(packDir, 16 << 20)
   }
 
   setLocations(locations: Map<string, IndexEntry>): void {
@@ -43,7 +44,7 @@ export class PackLeafStore implements LeafStore {
     this.writer ??= new PackWriter(this.packDir, this.level)
     let best: {delta: Buffer; base: string} | null = null
     for (const base of bases) {
-      const delta = computeDelta(base.content, base.units, content, targetUnits)
+      const delta = computeDelta(base.content, base.units, content, targetUnits, leafUnitHeader)
       if (!best || delta.length < best.delta.length) best = {delta, base: base.oid}
     }
     if (best && best.delta.length <= content.length * DELTA_WORTH_IT) this.writer.add(oid, 'leaf', best.delta, Buffer.from(best.base, 'hex'))

@@ -38,6 +38,35 @@ export class ObjectStore {
     return this.db.getObject(Buffer.from(oid, 'hex'))
   }
 
+  /**
+   * Where many objects live, in one batched index lookup (plus one for their delta
+   * bases): single lookups cost a thread-pool round trip each.
+   */
+  async locateMany(oids: Oid[]): Promise<Map<Oid, IndexEntry>> {
+    const out = new Map<Oid, IndexEntry>()
+    const found = await this.db.getObjects(oids.map((o) => Buffer.from(o, 'hex')))
+    const bases: Oid[] = []
+    oids.forEach((o, i) => {
+      const e = found[i]
+      if (!e) return
+      out.set(o, e)
+      if (e.base) bases.push(e.base.toString('hex'))
+    })
+    const missing = bases.filter((b) => !out.has(b))
+    const baseFound = await this.db.getObjects(missing.map((o) => Buffer.from(o, 'hex')))
+    missing.forEach((o, i) => baseFound[i] && out.set(o, baseFound[i]!))
+    return out
+  }
+
+  /** Reads an object located by `locateMany` without another index lookup. */
+  async getLocated(oid: Oid, located: Map<Oid, IndexEntry>, expect?: ObjectKind): Promise<StoredObject> {
+    const entry = located.get(oid)
+    if (!entry) return this.get(oid, expect)
+    const obj = await this.readAt(oid, entry, 0, located)
+    if (expect && obj.kind !== expect) throw new CorruptObjectError(oid, `expected a ${expect}, found a ${obj.kind}`)
+    return obj
+  }
+
   async has(oid: Oid): Promise<boolean> {
     return this.pending.has(oid) || (await this.locate(oid)) !== undefined
   }
@@ -49,7 +78,7 @@ export class ObjectStore {
   }
 
   /** Reads an object given its index entry (saves a lookup when the caller has it). */
-  async readAt(oid: Oid, entry: IndexEntry, depth = 0): Promise<StoredObject> {
+  async readAt(oid: Oid, entry: IndexEntry, depth = 0, located?: Map<Oid, IndexEntry>): Promise<StoredObject> {
     if (depth > MAX_DELTA_DEPTH) throw new CorruptObjectError(oid, 'delta chain too long (a cycle?)')
     let packed
     try {
@@ -61,9 +90,9 @@ export class ObjectStore {
     let content = packed.data
     if (packed.base) {
       const baseOid = packed.base.toString('hex')
-      const baseEntry = this.pending.has(baseOid) ? undefined : await this.locate(baseOid)
+      const baseEntry = this.pending.has(baseOid) ? undefined : (located?.get(baseOid) ?? (await this.locate(baseOid)))
       if (!baseEntry && !this.pending.has(baseOid)) throw new CorruptObjectError(oid, `its delta base ${baseOid} is missing`)
-      const base = baseEntry ? await this.readAt(baseOid, baseEntry, depth + 1) : this.pending.get(baseOid)!
+      const base = baseEntry ? await this.readAt(baseOid, baseEntry, depth + 1, located) : this.pending.get(baseOid)!
       try {
         content = applyDelta(base.content, packed.data)
       } catch (error) {

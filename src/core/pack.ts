@@ -126,7 +126,7 @@ export class PackReader {
   private cache = new Map<string, CachedBlock>()
   private cacheBytes = 0
 
-  constructor(private readonly packDir: string, private readonly cacheLimit = 64 << 20) {}
+  constructor(private readonly packDir: string, private readonly cacheLimit = 32 << 20) {}
 
   private fd(packId: string): number {
     let fd = this.fds.get(packId)

@@ -37,7 +37,6 @@ interface Region {
   new: LeafSpan[]
 }
 
-const EMPTY_BYTES = Buffer.alloc(0)
 const EMPTY: Table = {format: 'jsonl', header: '', root: null, height: 0, records: 0, examples: 0, bytes: 0, fields: []}
 
 export interface DiffOptions {
@@ -57,56 +56,36 @@ export async function diffTables(store: ObjectStore, before: Table | null, after
   const [oldLeaves, newLeaves] = await Promise.all([listLeaves(store, a), listLeaves(store, b)])
   const regions = alignLeaves(oldLeaves, newLeaves)
 
-  // pass 1: hashes only, so memory follows the number of changed records, not their bytes
+  // One pass: records are matched by hash inside each changed region as it is read (most
+  // unchanged records sit beside their old copy); only the unmatched keep their bytes.
   const headerLines = (t: Table) => (t.header ? 1 : 0)
-  type Side = {ref: RecordRef; hash: string; region: number; matched: boolean; leaf: string; pos: number}
-  const oldRecs: Side[] = []
-  const newRecs: Side[] = []
-  const load = async (spans: LeafSpan[], t: Table, out: Side[], region: number) => {
+  type Side = {ref: RecordRef; hash: string; region: number; matched: boolean}
+  const located = await store.locateMany(regions.flatMap((r) => [...r.old, ...r.new].map((l) => l.oid)))
+  const load = async (spans: LeafSpan[], t: Table, region: number): Promise<Side[]> => {
+    const out: Side[] = []
     for (const span of spans) {
-      const records = await readLeaf(store, span.oid)
+      const records = await readLeaf(store, span.oid, located)
       records.forEach((bytes, i) => {
         if (isBlankRecord(bytes)) return
         const index = span.start + i
-        out.push({ref: {index, line: index + 1 + headerLines(t), bytes: EMPTY_BYTES}, hash: recordHash(stripTerminator(bytes)), region, matched: false, leaf: span.oid, pos: i})
+        out.push({ref: {index, line: index + 1 + headerLines(t), bytes}, hash: recordHash(stripTerminator(bytes)), region, matched: false})
       })
     }
+    return out
   }
+  const oldLeft: Side[] = []
+  const newLeft: Side[] = []
   for (let r = 0; r < regions.length; r++) {
-    await load(regions[r].old, a, oldRecs, r)
-    await load(regions[r].new, b, newRecs, r)
+    const olds = await load(regions[r].old, a, r)
+    const news = await load(regions[r].new, b, r)
+    matchByHash(olds, news)
+    for (const s of olds) if (!s.matched) oldLeft.push({...s, ref: {...s.ref, bytes: Buffer.from(s.ref.bytes)}})
+    for (const s of news) if (!s.matched) newLeft.push({...s, ref: {...s.ref, bytes: Buffer.from(s.ref.bytes)}})
   }
-
-  // equal bytes anywhere in the table: unchanged (it may have moved)
-  const byHash = new Map<string, Side[]>()
-  for (const o of oldRecs) {
-    const list = byHash.get(o.hash)
-    if (list) list.push(o)
-    else byHash.set(o.hash, [o])
-  }
-  for (const n of newRecs) {
-    const list = byHash.get(n.hash)
-    const o = list?.shift()
-    if (o) {
-      o.matched = true
-      n.matched = true
-    }
-  }
-  const oldLeft = oldRecs.filter((s) => !s.matched)
-  const newLeft = newRecs.filter((s) => !s.matched)
-  oldRecs.length = 0
-  newRecs.length = 0
-  // pass 2: the bytes of the records that differ (their leaves are still in the block cache)
-  const byLeaf = new Map<string, Side[]>()
-  for (const s of [...oldLeft, ...newLeft]) {
-    const list = byLeaf.get(s.leaf)
-    if (list) list.push(s)
-    else byLeaf.set(s.leaf, [s])
-  }
-  for (const [leaf, sides] of byLeaf) {
-    const records = await readLeaf(store, leaf)
-    for (const s of sides) s.ref.bytes = Buffer.from(records[s.pos])
-  }
+  // records that moved to another region are unchanged too
+  matchByHash(oldLeft, newLeft)
+  const oldUnmatched = oldLeft.filter((s) => !s.matched)
+  const newUnmatched = newLeft.filter((s) => !s.matched)
 
   const changes: ExampleChange[] = []
   const key = opts.key ?? null
@@ -119,7 +98,7 @@ export async function diffTables(store: ObjectStore, before: Table | null, after
     return ex ? keyOf(ex, key) : null
   }
   const oldKeys = new Map<Side, string | null>()
-  for (const o of oldLeft) {
+  for (const o of oldUnmatched) {
     const k = keyFor(o, a)
     oldKeys.set(o, k)
     if (k === null) positionalOld.push(o)
@@ -129,7 +108,7 @@ export async function diffTables(store: ObjectStore, before: Table | null, after
       else keyedOld.set(k, [o])
     }
   }
-  for (const n of newLeft) {
+  for (const n of newUnmatched) {
     const k = keyFor(n, b)
     if (k === null) {
       positionalNew.push(n)
@@ -171,6 +150,25 @@ export async function diffTables(store: ObjectStore, before: Table | null, after
     else modified++
   }
   return {added, removed, modified, changes}
+}
+
+/** Pairs records with equal hashes (each at most once) and marks them matched. */
+function matchByHash<S extends {hash: string; matched: boolean}>(olds: S[], news: S[]): void {
+  const byHash = new Map<string, S[]>()
+  for (const o of olds) {
+    if (o.matched) continue
+    const list = byHash.get(o.hash)
+    if (list) list.push(o)
+    else byHash.set(o.hash, [o])
+  }
+  for (const n of news) {
+    if (n.matched) continue
+    const o = byHash.get(n.hash)?.shift()
+    if (o) {
+      o.matched = true
+      n.matched = true
+    }
+  }
 }
 
 /** Groups the leaves that are not common to both versions into aligned changed regions. */

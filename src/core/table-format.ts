@@ -55,7 +55,6 @@ export interface RecordSink {
 export class RecordSplitter {
   private carry: Buffer | null = null
   private inQuotes = false
-  private scanFrom = 0
   private line = 1
   private headerFields = -1
   private sawHeader = false
@@ -69,25 +68,31 @@ export class RecordSplitter {
     this.delimiter = format === 'csv' ? 0x2c : 0x09
   }
 
+  /**
+   * Splits one chunk. Records are views into `chunk` (no copy) except the one that
+   * straddles two chunks, so the caller may reuse a chunk's memory once every record
+   * from it has been consumed.
+   */
   push(chunk: Buffer): void {
-    let buf = chunk
     let start = 0
     if (this.carry) {
-      buf = Buffer.concat([this.carry, chunk])
+      // quote state carries over: the carried bytes were already scanned
+      const end = this.findRecordEnd(chunk, 0)
+      if (end < 0) {
+        this.carry = Buffer.concat([this.carry, chunk])
+        return
+      }
+      this.emit(Buffer.concat([this.carry, chunk.subarray(0, end + 1)]))
       this.carry = null
-    }
-    let from = this.scanFrom
-    for (;;) {
-      const end = this.findRecordEnd(buf, from)
-      if (end < 0) break
-      this.emit(buf.subarray(start, end + 1))
       start = end + 1
-      from = start
     }
-    if (start < buf.length) {
-      this.carry = Buffer.from(buf.subarray(start))
-      this.scanFrom = buf.length - start
-    } else this.scanFrom = 0
+    for (;;) {
+      const end = this.findRecordEnd(chunk, start)
+      if (end < 0) break
+      this.emit(chunk.subarray(start, end + 1))
+      start = end + 1
+    }
+    if (start < chunk.length) this.carry = Buffer.from(chunk.subarray(start))
   }
 
   end(): void {

@@ -14,6 +14,7 @@ import type {Span} from './delta.js'
 /** A leaf ends after a record whose hash has its low 4 bits zero: about 16 records. */
 export const LEAF_MASK = 0x0f
 export const LEAF_MAX_RECORDS = 256
+/** Must stay well under ingest's READ_CHUNK: a pending leaf may span only two read buffers. */
 export const LEAF_MAX_BYTES = 512 * 1024
 /** A node ends after a child whose id has its low 5 bits zero: about 32 children. */
 export const NODE_MASK = 0x1f
@@ -42,6 +43,13 @@ function leafLayout(leaf: Buffer): {units: Span[]; records: Span[]} {
   }
   if (r.pos !== leaf.length) throw new RangeError('leaf lengths do not add up')
   return {units, records}
+}
+
+/** A leaf unit's header is its varint length prefix. */
+export function leafUnitHeader(buf: Buffer, start: number): number {
+  let n = 1
+  while (buf[start + n - 1] >= 0x80) n++
+  return n
 }
 
 /** The delta units of a leaf: one per record, length prefix included. */

@@ -1,8 +1,9 @@
 /** Reading tables back: their leaves in order, their records, their bytes. */
 import {createHash} from 'node:crypto'
-import {decodeLeaf, decodeNode} from './table-nodes.js'
+import {decodeLeaf, decodeNode, type NodeChild} from './table-nodes.js'
 import {decodeJson, type Table} from './model.js'
 import type {ObjectStore} from './object-store.js'
+import type {IndexEntry} from './index-db.js'
 import type {Oid} from './bytes.js'
 
 export interface LeafSpan {
@@ -17,23 +18,27 @@ export async function readTable(store: ObjectStore, oid: Oid): Promise<Table> {
   return decodeJson<Table>((await store.get(oid, 'table')).content)
 }
 
-/** Every leaf of a table in order; reads only the nodes, never the leaves. */
+/**
+ * Every leaf of a table in order; reads only the nodes, never the leaves, a level at a
+ * time with one batched index lookup per level.
+ */
 export async function listLeaves(store: ObjectStore, table: Table): Promise<LeafSpan[]> {
-  const out: LeafSpan[] = []
-  if (!table.root) return out
+  if (!table.root) return []
   if (table.height === 0) return [{oid: table.root, start: 0, records: table.records, bytes: table.bytes - Buffer.byteLength(table.header)}]
-  let start = 0
-  const walk = async (oid: Oid): Promise<void> => {
-    const node = decodeNode((await store.get(oid, 'node')).content)
-    for (const c of node.children) {
-      if (node.height === 1) {
-        out.push({oid: c.oid.toString('hex'), start, records: c.records, bytes: c.bytes})
-        start += c.records
-      } else await walk(c.oid.toString('hex'))
-    }
+  let level: NodeChild[] = [{oid: Buffer.from(table.root, 'hex'), records: table.records, bytes: table.bytes}]
+  for (let height = table.height; height > 0; height--) {
+    const oids = level.map((c) => c.oid.toString('hex'))
+    const located = await store.locateMany(oids)
+    const next: NodeChild[] = []
+    for (const oid of oids) next.push(...decodeNode((await store.getLocated(oid, located, 'node')).content).children)
+    level = next
   }
-  await walk(table.root)
-  return out
+  let start = 0
+  return level.map((c) => {
+    const span = {oid: c.oid.toString('hex'), start, records: c.records, bytes: c.bytes}
+    start += c.records
+    return span
+  })
 }
 
 /** Child id → the node holding it, for every node of a table. */
@@ -52,10 +57,10 @@ export async function nodeParents(store: ObjectStore, table: Table): Promise<Map
   return out
 }
 
-export async function readLeaf(store: ObjectStore, oid: Oid): Promise<Buffer[]> {
-  return decodeLeaf((await store.get(oid, 'leaf')).content)
+export async function readLeaf(store: ObjectStore, oid: Oid, located?: Map<Oid, IndexEntry>): Promise<Buffer[]> {
+  return decodeLeaf((located ? await store.getLocated(oid, located, 'leaf') : await store.get(oid, 'leaf')).content)
 }
 
 export function recordHash(rec: Buffer): string {
-  return createHash('sha256').update(rec).digest('hex')
+  return createHash('sha256').update(rec).digest('binary') // latin1: 32 chars, not 64: diffs hold many
 }

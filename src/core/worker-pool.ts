@@ -60,7 +60,10 @@ export async function runOnWorkers<J extends {size: number}, R, P>(url: URL, wor
       })
       next()
     })
-  await Promise.all(Array.from({length: count}, () => drive(new Worker(url, {workerData}))))
+  // a worker's live data is a few read buffers and one pack block: a small heap keeps the
+  // collector prompt, so the process stays well under its memory budget
+  const resourceLimits = {maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 8}
+  await Promise.all(Array.from({length: count}, () => drive(new Worker(url, {workerData, resourceLimits}))))
   if (failure) throw failure
   return payloads
 }
