@@ -33,3 +33,48 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, durable
   renameSync(tmp, path)
   if (durable) fsyncDir(dirname(path))
 }
+
+/**
+ * A file written in pieces that appears only when complete: buffered writes to a temp
+ * file beside `path`, renamed over it by `commit()`; `abort()` leaves nothing behind.
+ * Not fsynced: for working-directory files, which the store can always write again.
+ */
+export class AtomicFileWriter {
+  private readonly tmp: string
+  private readonly fd: number
+  private parts: Buffer[] = []
+  private pending = 0
+
+  constructor(readonly path: string, private readonly flushAt = 4 << 20) {
+    this.tmp = `${path}.dsv-${randomBytes(4).toString('hex')}.tmp`
+    this.fd = openSync(this.tmp, 'wx')
+  }
+
+  write(b: Buffer): void {
+    this.parts.push(b)
+    this.pending += b.length
+    if (this.pending >= this.flushAt) this.flush()
+  }
+
+  private flush(): void {
+    if (this.pending === 0) return
+    writeSync(this.fd, this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts, this.pending))
+    this.parts = []
+    this.pending = 0
+  }
+
+  commit(): void {
+    this.flush()
+    closeSync(this.fd)
+    renameSync(this.tmp, this.path)
+  }
+
+  abort(): void {
+    try {
+      closeSync(this.fd)
+    } catch {}
+    try {
+      unlinkSync(this.tmp)
+    } catch {}
+  }
+}

@@ -3,10 +3,10 @@
  * by the main thread), synchronously, so that it runs on worker threads. Every leaf is
  * verified against its id before its records are written; the file appears by rename.
  */
-import {closeSync, mkdirSync, openSync, renameSync, rmSync, writeSync} from 'node:fs'
+import {mkdirSync} from 'node:fs'
 import {dirname} from 'node:path'
-import {randomBytes} from 'node:crypto'
 import {applyDelta} from './delta.js'
+import {AtomicFileWriter} from './atomic-file.js'
 import {objectIdBytes} from './object-kinds.js'
 import {decodeLeaf} from './table-nodes.js'
 import {CorruptObjectError} from '../errors/index.js'
@@ -26,7 +26,6 @@ export interface TableWriteJob {
   size: number
 }
 
-const FLUSH_AT = 4 << 20
 
 export function readLeafAt(reader: PackReader, leaf: LeafLocation): Buffer {
   let content: Buffer
@@ -42,31 +41,13 @@ export function readLeafAt(reader: PackReader, leaf: LeafLocation): Buffer {
 
 export function writeTableFile(job: TableWriteJob, reader: PackReader): void {
   mkdirSync(dirname(job.abs), {recursive: true})
-  const tmp = `${job.abs}.dsv-${randomBytes(4).toString('hex')}.tmp`
-  const fd = openSync(tmp, 'wx')
+  const out = new AtomicFileWriter(job.abs)
   try {
-    let parts: Buffer[] = job.header ? [Buffer.from(job.header, 'utf8')] : []
-    let pending = parts.length ? parts[0].length : 0
-    const flush = () => {
-      if (pending > 0) writeSync(fd, Buffer.concat(parts, pending))
-      parts = []
-      pending = 0
-    }
-    for (const leaf of job.leaves) {
-      for (const rec of decodeLeaf(readLeafAt(reader, leaf))) {
-        parts.push(rec)
-        pending += rec.length
-      }
-      if (pending >= FLUSH_AT) flush()
-    }
-    flush()
-    closeSync(fd)
-    renameSync(tmp, job.abs)
+    if (job.header) out.write(Buffer.from(job.header, 'utf8'))
+    for (const leaf of job.leaves) for (const rec of decodeLeaf(readLeafAt(reader, leaf))) out.write(rec)
+    out.commit()
   } catch (error) {
-    try {
-      closeSync(fd)
-    } catch {}
-    rmSync(tmp, {force: true})
+    out.abort()
     throw error
   }
 }

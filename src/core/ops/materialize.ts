@@ -1,7 +1,7 @@
 /** Writing committed files back to disk, byte for byte, each through temp file + rename. */
-import {closeSync, existsSync, lstatSync, mkdirSync, openSync, renameSync, rmdirSync, rmSync, writeSync} from 'node:fs'
+import {existsSync, lstatSync, mkdirSync, rmdirSync, rmSync} from 'node:fs'
+import {AtomicFileWriter} from '../atomic-file.js'
 import {dirname, join} from 'node:path'
-import {randomBytes} from 'node:crypto'
 import {listLeaves, readTable} from '../table-read.js'
 import {writeTableFile, type LeafLocation, type TableWriteJob} from '../table-write.js'
 import {runOnWorkers, workerCount} from '../worker-pool.js'
@@ -12,7 +12,6 @@ import type {TreeEntry} from '../model.js'
 import type {ObjectStore} from '../object-store.js'
 import type {IndexEntry} from '../index-db.js'
 
-const FLUSH_AT = 4 << 20
 /** Below this many bytes of tables to write, workers cost more than they save. */
 const WORKER_THRESHOLD = 16 << 20
 
@@ -73,33 +72,14 @@ function prepareDir(dir: string, abs: string): void {
 /** Writes one binary file (a blob or a chunked blob). */
 async function writeEntry(store: ObjectStore, entry: TreeEntry, abs: string): Promise<void> {
   prepareDir(dirname(abs), abs)
-  const tmp = `${abs}.dsv-${randomBytes(4).toString('hex')}.tmp`
-  const fd = openSync(tmp, 'wx')
-  let parts: Buffer[] = []
-  let pending = 0
-  const flush = () => {
-    if (pending === 0) return
-    writeSync(fd, parts.length === 1 ? parts[0] : Buffer.concat(parts, pending))
-    parts = []
-    pending = 0
-  }
-  const write = (b: Buffer) => {
-    parts.push(b)
-    pending += b.length
-    if (pending >= FLUSH_AT) flush()
-  }
+  const out = new AtomicFileWriter(abs)
   try {
     const obj = await store.get(entry.oid)
-    if (obj.kind === 'blob') write(obj.content)
-    else for (const c of decodeChunks(obj.content)) write((await store.get(c.oid, 'blob')).content)
-    flush()
-    closeSync(fd)
-    renameSync(tmp, abs)
+    if (obj.kind === 'blob') out.write(obj.content)
+    else for (const c of decodeChunks(obj.content)) out.write((await store.get(c.oid, 'blob')).content)
+    out.commit()
   } catch (error) {
-    try {
-      closeSync(fd)
-    } catch {}
-    rmSync(tmp, {force: true})
+    out.abort()
     throw error
   }
 }
@@ -107,9 +87,7 @@ async function writeEntry(store: ObjectStore, entry: TreeEntry, abs: string): Pr
 /** A file standing where a directory must go (a path changed from file to folder). */
 function clearPathFor(dir: string): void {
   let d = dir
-  const chain: string[] = []
   while (!existsSync(d)) {
-    chain.push(d)
     const up = dirname(d)
     if (up === d) break
     d = up
