@@ -5,7 +5,7 @@
  */
 import {ingestTable, type IngestResult, type IngestTask} from './ingest.js'
 import {PackLeafStore} from './leaf-store.js'
-import {runOnWorkers, workerCount} from './worker-pool.js'
+import {runOnWorkers, workerCount, worthWorkers} from './worker-pool.js'
 import type {IndexEntry} from './index-db.js'
 import type {PackEntryInfo} from './pack.js'
 
@@ -31,7 +31,7 @@ export async function runIngest(packDir: string, level: number, jobs: PoolJob[],
     results.push(r)
     onDone?.(r)
   }
-  if (total < WORKER_THRESHOLD || count < 2) {
+  if (!worthWorkers(total, WORKER_THRESHOLD, jobs.length)) {
     const store = new PackLeafStore(packDir, level, new Map())
     try {
       for (const job of jobs) {

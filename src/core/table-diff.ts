@@ -7,10 +7,15 @@
  * newline is not a changed example) are unchanged wherever they moved; the rest are
  * matched by key (keyed tables) or by position inside their changed region (keyless).
  */
-import {listLeaves, readLeaf, recordHash, type LeafSpan} from './table-read.js'
+import {listLeaves, recordHash, type LeafSpan} from './table-read.js'
 import {isBlankRecord, stripTerminator, type TableFormat} from './table-format.js'
 import {keyOf, parseRecord} from './example-key.js'
+import {readLeafAt, type LeafLocation} from './table-write.js'
+import {decodeLeaf} from './table-nodes.js'
+import {DIFF_HEAP, runOnWorkers, workerCount, worthWorkers} from './worker-pool.js'
+import {CorruptObjectError} from '../errors/index.js'
 import type {ObjectStore} from './object-store.js'
+import type {PackReader} from './pack.js'
 import type {ChangeCounts, Table} from './model.js'
 
 export interface RecordRef {
@@ -37,6 +42,35 @@ interface Region {
   new: LeafSpan[]
 }
 
+/** A changed region with where its leaves live: what a scan (in a worker or not) needs. */
+export interface ScanRegion {
+  old: Array<LeafSpan & LeafLocation>
+  new: Array<LeafSpan & LeafLocation>
+}
+
+/** A record that has no identical copy on the other side. */
+export interface UnmatchedRecord {
+  ref: RecordRef
+  hash: string
+  region: number
+}
+
+export interface ScanJob {
+  regions: ScanRegion[]
+  oldHeaderLines: number
+  newHeaderLines: number
+  /** bytes of leaves to read: for scheduling */
+  size: number
+}
+
+export interface ScanResult {
+  old: UnmatchedRecord[]
+  new: UnmatchedRecord[]
+}
+
+/** Tables scanned on worker threads when their changed regions hold at least this much. */
+const WORKER_THRESHOLD = 32 << 20
+
 const EMPTY: Table = {format: 'jsonl', header: '', root: null, height: 0, records: 0, examples: 0, bytes: 0, fields: []}
 
 export interface DiffOptions {
@@ -46,61 +80,116 @@ export interface DiffOptions {
   key?: string[] | null
 }
 
+
 export async function diffTables(store: ObjectStore, before: Table | null, after: Table | null, opts: DiffOptions = {}): Promise<TableDiff> {
-  if (!opts.details && (!before || !after)) {
-    // a whole table added or removed: its example count is in the table object
-    return {added: after?.examples ?? 0, removed: before?.examples ?? 0, modified: 0, changes: []}
+  return (await diffManyTables(store, [{before, after, key: opts.key ?? null}], opts))[0]
+}
+
+interface PlannedDiff {
+  a: Table
+  b: Table
+  key: string[] | null
+  job: ScanJob | null
+  shortcut?: TableDiff
+}
+
+/**
+ * Diffs several tables, scanning their changed regions on worker threads (one per core)
+ * when there is enough to read; keys are parsed and paired here.
+ */
+export async function diffManyTables(store: ObjectStore, pairs: Array<{before: Table | null; after: Table | null; key: string[] | null}>, opts: DiffOptions = {}): Promise<TableDiff[]> {
+  const plans: PlannedDiff[] = []
+  for (const p of pairs) plans.push(await planDiff(store, p.before, p.after, p.key, opts))
+  const jobs = plans.flatMap((p) => (p.job ? [p.job] : []))
+  const total = jobs.reduce((s, j) => s + j.size, 0)
+  const count = workerCount(jobs.length)
+  const results = new Map<ScanJob, ScanResult>()
+  if (!worthWorkers(total, WORKER_THRESHOLD, jobs.length)) {
+    for (const j of jobs) results.set(j, scanRegions(j, store.reader))
+  } else {
+    const indexed = jobs.map((j, i) => ({...j, id: i}))
+    await runOnWorkers<(typeof indexed)[number], {id: number; result: ScanResult}, null>(
+      new URL('./diff-worker.js', import.meta.url), {packDir: store.packDir}, indexed, count,
+      ({id, result}) => results.set(jobs[id], reviveScan(result)), (j) => j, DIFF_HEAP)
   }
+  return plans.map((p) => p.shortcut ?? pairChanges(results.get(p.job!)!, p.a, p.b, p.key))
+}
+
+async function planDiff(store: ObjectStore, before: Table | null, after: Table | null, key: string[] | null, opts: DiffOptions): Promise<PlannedDiff> {
   const a = before ?? {...EMPTY, format: after?.format ?? 'jsonl'}
   const b = after ?? {...EMPTY, format: a.format}
+  if (!opts.details && (!before || !after)) {
+    // a whole table added or removed: its example count is in the table object
+    return {a, b, key, job: null, shortcut: {added: after?.examples ?? 0, removed: before?.examples ?? 0, modified: 0, changes: []}}
+  }
   const [oldLeaves, newLeaves] = await Promise.all([listLeaves(store, a), listLeaves(store, b)])
   const regions = alignLeaves(oldLeaves, newLeaves)
-
-  // One pass: records are matched by hash inside each changed region as it is read (most
-  // unchanged records sit beside their old copy); only the unmatched keep their bytes.
-  const headerLines = (t: Table) => (t.header ? 1 : 0)
-  type Side = {ref: RecordRef; hash: string; region: number; matched: boolean}
   const located = await store.locateMany(regions.flatMap((r) => [...r.old, ...r.new].map((l) => l.oid)))
-  const load = async (spans: LeafSpan[], t: Table, region: number): Promise<Side[]> => {
+  const locate = (span: LeafSpan): LeafSpan & LeafLocation => {
+    const loc = located.get(span.oid)
+    if (!loc) throw new CorruptObjectError(span.oid, 'missing from the store')
+    const base = loc.base ? located.get(loc.base.toString('hex')) : undefined
+    if (loc.base && !base) throw new CorruptObjectError(span.oid, 'its delta base is missing')
+    return {...span, loc, base}
+  }
+  let size = 0
+  const scan: ScanRegion[] = regions.map((r) => {
+    for (const l of [...r.old, ...r.new]) size += l.bytes
+    return {old: r.old.map(locate), new: r.new.map(locate)}
+  })
+  return {a, b, key, job: {regions: scan, oldHeaderLines: a.header ? 1 : 0, newHeaderLines: b.header ? 1 : 0, size}}
+}
+
+/**
+ * Reads the changed regions (synchronously, from the packs) and matches records by hash:
+ * inside each region first (most unchanged records sit beside their old copy), then
+ * across regions (records that moved). Returns only the records left unmatched.
+ */
+export function scanRegions(job: ScanJob, reader: PackReader): ScanResult {
+  type Side = UnmatchedRecord & {matched: boolean}
+  const load = (spans: Array<LeafSpan & LeafLocation>, headerLines: number, region: number): Side[] => {
     const out: Side[] = []
     for (const span of spans) {
-      const records = await readLeaf(store, span.oid, located)
-      records.forEach((bytes, i) => {
+      decodeLeaf(readLeafAt(reader, span)).forEach((bytes, i) => {
         if (isBlankRecord(bytes)) return
         const index = span.start + i
-        out.push({ref: {index, line: index + 1 + headerLines(t), bytes}, hash: recordHash(stripTerminator(bytes)), region, matched: false})
+        out.push({ref: {index, line: index + 1 + headerLines, bytes}, hash: recordHash(stripTerminator(bytes)), region, matched: false})
       })
     }
     return out
   }
   const oldLeft: Side[] = []
   const newLeft: Side[] = []
-  for (let r = 0; r < regions.length; r++) {
-    const olds = await load(regions[r].old, a, r)
-    const news = await load(regions[r].new, b, r)
+  job.regions.forEach((r, i) => {
+    const olds = load(r.old, job.oldHeaderLines, i)
+    const news = load(r.new, job.newHeaderLines, i)
     matchByHash(olds, news)
     for (const s of olds) if (!s.matched) oldLeft.push({...s, ref: {...s.ref, bytes: Buffer.from(s.ref.bytes)}})
     for (const s of news) if (!s.matched) newLeft.push({...s, ref: {...s.ref, bytes: Buffer.from(s.ref.bytes)}})
-  }
-  // records that moved to another region are unchanged too
+  })
   matchByHash(oldLeft, newLeft)
-  const oldUnmatched = oldLeft.filter((s) => !s.matched)
-  const newUnmatched = newLeft.filter((s) => !s.matched)
+  const strip = ({matched: _m, ...rest}: Side): UnmatchedRecord => rest
+  return {old: oldLeft.filter((s) => !s.matched).map(strip), new: newLeft.filter((s) => !s.matched).map(strip)}
+}
 
+function reviveScan(r: ScanResult): ScanResult {
+  const revive = (u: UnmatchedRecord) => ({...u, ref: {...u.ref, bytes: Buffer.from(u.ref.bytes)}})
+  return {old: r.old.map(revive), new: r.new.map(revive)}
+}
+
+/** Pairs unmatched records into changes: by key, or by position inside their region. */
+function pairChanges(scan: ScanResult, a: Table, b: Table, key: string[] | null): TableDiff {
   const changes: ExampleChange[] = []
-  const key = opts.key ?? null
-  const keyedOld = new Map<string, Side[]>()
-  const positionalOld: Side[] = []
-  const positionalNew: Side[] = []
-  const keyFor = (s: Side, t: Table): string | null => {
+  const keyFor = (s: UnmatchedRecord, t: Table): string | null => {
     if (!key) return null
     const ex = parseRecord(s.ref.bytes, t.format as TableFormat, t.header)
     return ex ? keyOf(ex, key) : null
   }
-  const oldKeys = new Map<Side, string | null>()
-  for (const o of oldUnmatched) {
+  const keyedOld = new Map<string, UnmatchedRecord[]>()
+  const positionalOld: UnmatchedRecord[] = []
+  const positionalNew: UnmatchedRecord[] = []
+  for (const o of scan.old) {
     const k = keyFor(o, a)
-    oldKeys.set(o, k)
     if (k === null) positionalOld.push(o)
     else {
       const list = keyedOld.get(k)
@@ -108,7 +197,7 @@ export async function diffTables(store: ObjectStore, before: Table | null, after
       else keyedOld.set(k, [o])
     }
   }
-  for (const n of newUnmatched) {
+  for (const n of scan.new) {
     const k = keyFor(n, b)
     if (k === null) {
       positionalNew.push(n)
@@ -121,8 +210,8 @@ export async function diffTables(store: ObjectStore, before: Table | null, after
   for (const [k, list] of keyedOld) for (const o of list) changes.push({change: 'removed', key: k, old: o.ref})
 
   // keyless: pair what is left by position inside each changed region
-  const byRegion = (list: Side[]) => {
-    const m = new Map<number, Side[]>()
+  const byRegion = (list: UnmatchedRecord[]) => {
+    const m = new Map<number, UnmatchedRecord[]>()
     for (const s of list) {
       const l = m.get(s.region)
       if (l) l.push(s)
@@ -132,7 +221,7 @@ export async function diffTables(store: ObjectStore, before: Table | null, after
   }
   const po = byRegion(positionalOld)
   const pn = byRegion(positionalNew)
-  for (let r = 0; r < regions.length; r++) {
+  for (const r of new Set([...po.keys(), ...pn.keys()])) {
     const os = po.get(r) ?? []
     const ns = pn.get(r) ?? []
     const n = Math.min(os.length, ns.length)

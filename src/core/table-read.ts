@@ -57,9 +57,6 @@ export async function nodeParents(store: ObjectStore, table: Table): Promise<Map
   return out
 }
 
-export async function readLeaf(store: ObjectStore, oid: Oid, located?: Map<Oid, IndexEntry>): Promise<Buffer[]> {
-  return decodeLeaf((located ? await store.getLocated(oid, located, 'leaf') : await store.get(oid, 'leaf')).content)
-}
 
 export function recordHash(rec: Buffer): string {
   return createHash('sha256').update(rec).digest('binary') // latin1: 32 chars, not 64: diffs hold many

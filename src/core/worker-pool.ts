@@ -8,6 +8,15 @@ import {Worker} from 'node:worker_threads'
 import {availableParallelism} from 'node:os'
 import {DsvError} from '../errors/index.js'
 
+/**
+ * Whether `totalBytes` of work is worth starting workers for. DSV_PARALLEL_MIN_BYTES
+ * overrides the threshold (0 forces workers: the tests use it on small data).
+ */
+export function worthWorkers(totalBytes: number, threshold: number, jobs: number): boolean {
+  const min = process.env.DSV_PARALLEL_MIN_BYTES !== undefined ? Number(process.env.DSV_PARALLEL_MIN_BYTES) : threshold
+  return totalBytes >= min && workerCount(jobs) >= 2
+}
+
 export function workerCount(jobs: number): number {
   return Math.max(1, Math.min(availableParallelism(), jobs, Number(process.env.DSV_WORKERS ?? 8)))
 }
@@ -29,8 +38,16 @@ function reviveError(e: SerialisedError): Error {
   return e.dsv ? new DsvError(e.code as DsvError['code'], e.message, e.data, e.hint) : new Error(e.message)
 }
 
+/**
+ * A worker's heap. Ingest and checkout workers hold a few read buffers and one pack block:
+ * a small heap keeps the collector prompt and the process within its memory budget. Diff
+ * scans hold a record entry per changed record and need more room to avoid GC churn.
+ */
+export const SMALL_HEAP = {maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 8}
+export const DIFF_HEAP = {maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 32}
+
 /** Runs `jobs` (largest first) on `count` workers; returns each worker's final payload. */
-export async function runOnWorkers<J extends {size: number}, R, P>(url: URL, workerData: unknown, jobs: J[], count: number, onResult: (r: R) => void, toMessage: (j: J) => unknown = (j) => j): Promise<P[]> {
+export async function runOnWorkers<J extends {size: number}, R, P>(url: URL, workerData: unknown, jobs: J[], count: number, onResult: (r: R) => void, toMessage: (j: J) => unknown = (j) => j, resourceLimits = SMALL_HEAP): Promise<P[]> {
   const queue = [...jobs].sort((a, b) => b.size - a.size)
   const payloads: P[] = []
   let failure: Error | undefined
@@ -60,9 +77,6 @@ export async function runOnWorkers<J extends {size: number}, R, P>(url: URL, wor
       })
       next()
     })
-  // a worker's live data is a few read buffers and one pack block: a small heap keeps the
-  // collector prompt, so the process stays well under its memory budget
-  const resourceLimits = {maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 8}
   await Promise.all(Array.from({length: count}, () => drive(new Worker(url, {workerData, resourceLimits}))))
   if (failure) throw failure
   return payloads

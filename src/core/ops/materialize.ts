@@ -4,7 +4,7 @@ import {AtomicFileWriter} from '../atomic-file.js'
 import {dirname, join} from 'node:path'
 import {listLeaves, readTable} from '../table-read.js'
 import {writeTableFile, type LeafLocation, type TableWriteJob} from '../table-write.js'
-import {runOnWorkers, workerCount} from '../worker-pool.js'
+import {runOnWorkers, workerCount, worthWorkers} from '../worker-pool.js'
 import {CorruptObjectError} from '../../errors/index.js'
 import type {ProgressFn} from '../repository.js'
 import {decodeChunks} from '../blob.js'
@@ -52,7 +52,7 @@ export async function writeEntries(store: ObjectStore, files: Array<{entry: Tree
   const total = jobs.reduce((s, j) => s + j.size, 0)
   const count = workerCount(jobs.length)
   for (const j of jobs) prepareDir(dirname(j.abs), j.abs)
-  if (total < WORKER_THRESHOLD || count < 2) {
+  if (!worthWorkers(total, WORKER_THRESHOLD, jobs.length)) {
     for (const j of jobs) {
       writeTableFile(j, store.reader)
       tick()

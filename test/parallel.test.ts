@@ -1,0 +1,94 @@
+/**
+ * The worker-thread paths (ingest, diff scan, checkout) give the same results as the
+ * in-process ones. Large datasets take them on their own; DSV_PARALLEL_MIN_BYTES=0
+ * forces them here on small data.
+ */
+import {strict as assert} from 'node:assert'
+import {spawnSync} from 'node:child_process'
+import {createHash} from 'node:crypto'
+import {cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+
+const ROOT = join(import.meta.dirname, '..')
+const BIN = join(ROOT, 'bin', 'run.js')
+
+function dsv(cwd: string, parallel: boolean, ...args: string[]) {
+  const env = {...process.env, DSV_AUTHOR_NAME: 'Par', DSV_AUTHOR_EMAIL: 'par@example.com', CI: 'true', DSV_PARALLEL_MIN_BYTES: parallel ? '0' : '1000000000000'}
+  const r = spawnSync(process.execPath, [BIN, ...args], {cwd, env, encoding: 'utf8'})
+  return {code: r.status, stdout: r.stdout, stderr: r.stderr, json: () => JSON.parse(r.stdout)}
+}
+
+function hashTree(dir: string, rel = ''): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const name of readdirSync(join(dir, rel)).sort()) {
+    if (rel === '' && name === '.dsv') continue
+    const path = rel ? `${rel}/${name}` : name
+    if (statSync(join(dir, path)).isDirectory()) Object.assign(out, hashTree(dir, path))
+    else out[path] = createHash('sha256').update(readFileSync(join(dir, path))).digest('hex')
+  }
+  return out
+}
+
+/** Edits several examples of each fixture table: relabels, deletions, additions. */
+function editFixtures(dir: string): void {
+  const golden = join(dir, 'golden', 'golden_examples.jsonl')
+  const rows = readFileSync(golden, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l))
+  rows[4].expected_output.tier = 'C'
+  rows[20].labels.edge_case = !rows[20].labels.edge_case
+  rows.splice(30, 2)
+  rows.push({...rows[0], id: 'ex-par-1'})
+  writeFileSync(golden, `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`)
+  const tsv = join(dir, 'common_voice', 'validated.tsv')
+  const lines = readFileSync(tsv, 'utf8').split('\n')
+  const cells = lines[3].split('\t')
+  cells[6] = String(Number(cells[6]) + 2)
+  lines[3] = cells.join('\t')
+  writeFileSync(tsv, lines.join('\n'))
+}
+
+describe('worker-thread paths match the in-process ones', function () {
+  this.timeout(120_000)
+  const dirs: string[] = []
+  const copy = () => {
+    const d = mkdtempSync(join(tmpdir(), 'dsv-par-'))
+    dirs.push(d)
+    cpSync(join(ROOT, 'fixtures'), d, {recursive: true})
+    return d
+  }
+  after(() => dirs.forEach((d) => rmSync(d, {recursive: true, force: true})))
+
+  it('commit, status, checkout and checkout --to agree, and restore byte for byte', () => {
+    const results = [true, false].map((parallel) => {
+      const d = copy()
+      const original = hashTree(d)
+      assert.equal(dsv(d, parallel, 'init').code, 0)
+      const v1 = dsv(d, parallel, 'commit', '-m', 'v1', '--json')
+      assert.equal(v1.code, 0, v1.stderr + v1.stdout)
+      editFixtures(d)
+      const edited = hashTree(d)
+      const st = dsv(d, parallel, 'status', '--json').json()
+      const v2 = dsv(d, parallel, 'commit', '-m', 'v2', '--json').json()
+      const co = dsv(d, parallel, 'checkout', v1.json().id, '--json')
+      assert.equal(co.code, 0, co.stderr + co.stdout)
+      assert.deepEqual(hashTree(d), original, 'checkout of v1 is not byte-exact')
+      const out = join(d, '..', `${d.split('/').pop()}-to`)
+      dirs.push(out)
+      assert.equal(dsv(d, parallel, 'checkout', v2.id, '--to', out).code, 0)
+      assert.deepEqual(hashTree(out), edited, 'checkout --to of v2 is not byte-exact')
+      assert.equal(dsv(d, parallel, 'fsck').code, 0)
+      return {tableIds: v1.json().tree + v2.tree, status: st.files, examples: v2.examples}
+    })
+    assert.deepEqual(results[0], results[1])
+    assert.deepEqual(results[0].examples, {added: 1, removed: 2, modified: 3})
+  })
+
+  it('reports invalid data found on a worker with its file and line', () => {
+    const d = copy()
+    assert.equal(dsv(d, true, 'init').code, 0)
+    writeFileSync(join(d, 'golden', 'broken.jsonl'), '{"id": 1}\n{"id": 2\n')
+    const r = dsv(d, true, 'commit', '-m', 'x', '--json')
+    assert.equal(r.code, 5)
+    assert.deepEqual([r.json().error.code, r.json().error.file, r.json().error.line], ['E_INVALID_DATA', 'golden/broken.jsonl', 2])
+  })
+})
