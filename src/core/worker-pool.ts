@@ -43,8 +43,8 @@ function reviveError(e: SerialisedError): Error {
  * a small heap keeps the collector prompt and the process within its memory budget. Diff
  * scans hold a record entry per changed record and need more room to avoid GC churn.
  */
-export const SMALL_HEAP = {maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 8}
-export const DIFF_HEAP = {maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 32}
+export const SMALL_HEAP = {maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 4}
+export const DIFF_HEAP = {maxOldGenerationSizeMb: 160, maxYoungGenerationSizeMb: 16}
 
 /** Runs `jobs` (largest first) on `count` workers; returns each worker's final payload. */
 export async function runOnWorkers<J extends {size: number}, R, P>(url: URL, workerData: unknown, jobs: J[], count: number, onResult: (r: R) => void, toMessage: (j: J) => unknown = (j) => j, resourceLimits = SMALL_HEAP): Promise<P[]> {
