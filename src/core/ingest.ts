@@ -57,7 +57,15 @@ export interface IngestResult {
 export function ingestTable(task: IngestTask, store: LeafStore): IngestResult {
   const oldIndex = new Map<string, number>()
   task.oldLeaves.forEach((l, i) => oldIndex.set(l.oid, i))
-  let nextOld = 0
+  // where each old leaf starts, in records; `drift` is how far the new file has shifted
+  // against the old one (records inserted minus removed), as of the last leaf both share
+  const oldStarts: number[] = []
+  let at = 0
+  for (const l of task.oldLeaves) {
+    oldStarts.push(at)
+    at += l.records
+  }
+  let drift = 0
   let header: Buffer = Buffer.alloc(0)
   let fields: string[] | null = null
   const leaves: LeafRef[] = []
@@ -73,23 +81,22 @@ export function ingestTable(task: IngestTask, store: LeafStore): IngestResult {
     const content = encodeLeaf(pending)
     const oidBytes = objectIdBytes('leaf', content)
     const oid = oidBytes.toString('hex')
+    const start = records - pending.length
     leaves.push({oid, records: pending.length, bytes: pendingBytes})
     const matched = oldIndex.get(oid)
     if (matched !== undefined) {
-      nextOld = matched + 1
+      drift = start - oldStarts[matched]
     } else {
       // records already stored were valid when stored: only a new leaf's records are parsed
       if (task.format === 'jsonl') pending.forEach((rec, i) => isBlankRecord(rec) || checkJsonRecord(rec, task.relPath, pendingLines[i]))
       newLeaves++
-      // the first unmatched old leaf after the last match covers the same region; when a
-      // boundary moved, the new leaf may overlap the one after it more
+      // delta bases: the old leaves that held the same records (shifted by the drift)
       const bases = []
-      for (const old of task.oldLeaves.slice(nextOld, nextOld + 2)) {
+      for (const old of overlappingLeaves(oldStarts, task.oldLeaves, start - drift, pending.length, 3)) {
         const keyframe = old.keyframe ?? old.oid
         const baseContent = store.readFull(keyframe)
         if (baseContent) bases.push({oid: keyframe, content: baseContent, units: leafRecordSpans(baseContent)})
       }
-      if (nextOld < task.oldLeaves.length) nextOld++
       store.write(oidBytes, content, bases, bases.length > 0 ? leafRecordSpans(content) : undefined)
     }
     pending = []
@@ -142,6 +149,22 @@ export function ingestTable(task: IngestTask, store: LeafStore): IngestResult {
   }
   if (pending.length > 0) closeLeaf()
   return {relPath: task.relPath, format: task.format, header: header.toString('utf8'), leaves, records, examples, bytes: bytes + header.length, fields: fields ?? [], newLeaves}
+}
+
+/** Up to `max` old leaves overlapping records [from, from + count), nearest first. */
+function overlappingLeaves(starts: number[], leaves: OldLeaf[], from: number, count: number, max: number): OldLeaf[] {
+  if (leaves.length === 0) return []
+  // the last leaf starting at or before `from`
+  let lo = 0
+  let hi = starts.length - 1
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1
+    if (starts[mid] <= Math.max(0, from)) lo = mid
+    else hi = mid - 1
+  }
+  const out: OldLeaf[] = []
+  for (let i = lo; i < leaves.length && out.length < max && (starts[i] < from + count || out.length === 0); i++) out.push(leaves[i])
+  return out
 }
 
 /** Column names from a header line (CSV quoting honoured by csv-parse, TSV never quoted). */
