@@ -1,7 +1,8 @@
 /**
  * The LevelDB index: where each object lives in the packs, and the stat cache that lets
  * `status` and `commit` skip files that did not change. Both are derived data: the packs
- * and refs are the truth; `dsv fsck --reindex` can rebuild the object index from packs.
+ * and refs are the truth (pack entries carry their own ids, so this index could be rebuilt
+ * from the packs; no command does that yet).
  */
 import {Level} from 'level'
 import {ByteReader, ByteWriter} from './bytes.js'
@@ -105,12 +106,6 @@ export class IndexDb {
     }
   }
 
-  async *objects(): AsyncGenerator<[Buffer, IndexEntry]> {
-    const gte = Buffer.from([OBJECT_PREFIX])
-    const lt = Buffer.from([OBJECT_PREFIX + 1])
-    for await (const [k, v] of this.db.iterator({gte, lt})) yield [k.subarray(1), decodeIndexEntry(v)]
-  }
-
   /** Object ids starting with a hex prefix (for abbreviated revisions). */
   async objectsWithPrefix(hexPrefix: string, limit = 10): Promise<Array<[string, IndexEntry]>> {
     const even = hexPrefix.length % 2 === 0 ? hexPrefix : hexPrefix.slice(0, -1)
@@ -124,10 +119,6 @@ export class IndexDb {
       if (out.length >= limit) break
     }
     return out
-  }
-
-  async clearObjects(): Promise<void> {
-    await this.db.clear({gte: Buffer.from([OBJECT_PREFIX]), lt: Buffer.from([OBJECT_PREFIX + 1])})
   }
 
   async getStats(paths: string[]): Promise<Array<StatEntry | undefined>> {

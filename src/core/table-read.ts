@@ -1,9 +1,8 @@
 /** Reading tables back: their leaves in order, their records, their bytes. */
 import {createHash} from 'node:crypto'
-import {decodeLeaf, decodeNode, type NodeChild} from './table-nodes.js'
+import {decodeNode, type NodeChild} from './table-nodes.js'
 import {decodeJson, type Table} from './model.js'
 import type {ObjectStore} from './object-store.js'
-import type {IndexEntry} from './index-db.js'
 import type {Oid} from './bytes.js'
 
 export interface LeafSpan {
