@@ -21,17 +21,22 @@ import {walkLog, readCommit, decorations, toLogEntry, type LogEntry} from './ops
 import {resolveRevision, type ResolvedRev} from './ops/revision.js'
 import {createTag, deleteTag, listTags, type TagInfo} from './ops/tags.js'
 import {fsck, type FsckResult} from './ops/fsck.js'
+import {datasetDiff, type DatasetDiff, type DatasetDiffOptions, type DiffSide} from './ops/dataset-diff.js'
 import {flattenTree} from './tree-ops.js'
 import type {TreeEntry} from './model.js'
 
 export const FORMAT_VERSION = 1
 export const DSV_DIR = '.dsv'
+/** config sections keyed by a file pattern, whose values are field lists */
+const PATTERN_SECTIONS = ['keys', 'labels']
 
 export interface RepoConfig {
   user?: {name?: string; email?: string}
   core?: {compression?: number}
   /** example keys per file pattern (gitignore syntax): "golden/*.jsonl": "id" */
   keys?: Record<string, string>
+  /** label fields per file pattern, for the label summary of `dsv diff`: "*.jsonl": "expected_output.tier" */
+  labels?: Record<string, string>
 }
 
 export interface Progress {
@@ -154,11 +159,11 @@ export class Repository {
         return n
       },
     }
-    if (!name || (section !== 'keys' && !known[key]))
-      throw new DsvError('E_CONFIG', `unknown config key '${key}'`, {key}, 'known keys: user.name, user.email, core.compression, keys.<file pattern>')
+    if (!name || (!PATTERN_SECTIONS.includes(section) && !known[key]))
+      throw new DsvError('E_CONFIG', `unknown config key '${key}'`, {key}, 'known keys: user.name, user.email, core.compression, keys.<file pattern>, labels.<file pattern>')
     cfg[section] ??= {}
     if (value === null) delete cfg[section][name]
-    else cfg[section][name] = section === 'keys' ? value : known[key](value)
+    else cfg[section][name] = PATTERN_SECTIONS.includes(section) ? value : known[key](value)
     writeFileAtomic(join(this.dsvDir, 'config.json'), `${JSON.stringify(cfg, null, 2)}\n`)
     this.config = cfg as RepoConfig
   }
@@ -217,6 +222,11 @@ export class Repository {
 
   rollback(rev: string, opts?: {message?: string; author?: string; force?: boolean; onProgress?: ProgressFn}): Promise<CommitResult & {target: Oid}> {
     return rollback(this, rev, opts)
+  }
+
+  /** Example- and field-level changes between two sides (revisions or the working tree). */
+  diff(from: DiffSide, to: DiffSide, opts?: DatasetDiffOptions): Promise<DatasetDiff> {
+    return datasetDiff(this, from, to, opts)
   }
 
   fsck(onProgress?: ProgressFn): Promise<FsckResult> {

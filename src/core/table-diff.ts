@@ -7,11 +7,11 @@
  * newline is not a changed example) are unchanged wherever they moved; the rest are
  * matched by key (keyed tables) or by position inside their changed region (keyless).
  */
-import {listLeaves, recordHash, type LeafSpan} from './table-read.js'
+import {recordHash, type LeafSpan} from './table-read.js'
 import {isBlankRecord, stripTerminator, type TableFormat} from './table-format.js'
 import {keyOf, parseRecord} from './example-key.js'
 import {readLeafAt, type LeafLocation} from './table-write.js'
-import {decodeLeaf} from './table-nodes.js'
+import {decodeNode, leafRecordRanges} from './table-nodes.js'
 import {DIFF_HEAP, runOnWorkers, workerCount, worthWorkers} from './worker-pool.js'
 import {CorruptObjectError} from '../errors/index.js'
 import type {ObjectStore} from './object-store.js'
@@ -122,8 +122,7 @@ async function planDiff(store: ObjectStore, before: Table | null, after: Table |
     // a whole table added or removed: its example count is in the table object
     return {a, b, key, job: null, shortcut: {added: after?.examples ?? 0, removed: before?.examples ?? 0, modified: 0, changes: []}}
   }
-  const [oldLeaves, newLeaves] = await Promise.all([listLeaves(store, a), listLeaves(store, b)])
-  const regions = alignLeaves(oldLeaves, newLeaves)
+  const regions = await changedRegions(store, a, b)
   const located = await store.locateMany(regions.flatMap((r) => [...r.old, ...r.new].map((l) => l.oid)))
   const locate = (span: LeafSpan): LeafSpan & LeafLocation => {
     const loc = located.get(span.oid)
@@ -146,30 +145,101 @@ async function planDiff(store: ObjectStore, before: Table | null, after: Table |
  * across regions (records that moved). Returns only the records left unmatched.
  */
 export function scanRegions(job: ScanJob, reader: PackReader): ScanResult {
-  type Side = UnmatchedRecord & {matched: boolean}
-  const load = (spans: Array<LeafSpan & LeafLocation>, headerLines: number, region: number): Side[] => {
-    const out: Side[] = []
-    for (const span of spans) {
-      decodeLeaf(readLeafAt(reader, span)).forEach((bytes, i) => {
-        if (isBlankRecord(bytes)) return
-        const index = span.start + i
-        out.push({ref: {index, line: index + 1 + headerLines, bytes}, hash: recordHash(stripTerminator(bytes)), region, matched: false})
-      })
-    }
-    return out
-  }
-  const oldLeft: Side[] = []
-  const newLeft: Side[] = []
-  job.regions.forEach((r, i) => {
-    const olds = load(r.old, job.oldHeaderLines, i)
-    const news = load(r.new, job.newHeaderLines, i)
-    matchByHash(olds, news)
-    for (const s of olds) if (!s.matched) oldLeft.push({...s, ref: {...s.ref, bytes: Buffer.from(s.ref.bytes)}})
-    for (const s of news) if (!s.matched) newLeft.push({...s, ref: {...s.ref, bytes: Buffer.from(s.ref.bytes)}})
+  const oldLeft: Pending[] = []
+  const newLeft: Pending[] = []
+  job.regions.forEach((r, region) => {
+    const olds = loadRecords(reader, r.old, job.oldHeaderLines)
+    const news = loadRecords(reader, r.new, job.newHeaderLines)
+    const [po, pn] = alignRecords(olds, news)
+    // what did not line up may still have moved inside the region
+    const o = po.map((i) => pending(olds, i, region))
+    const n = pn.map((i) => pending(news, i, region))
+    matchByHash(o, n)
+    for (const x of o) if (!x.matched) oldLeft.push(x)
+    for (const x of n) if (!x.matched) newLeft.push(x)
   })
-  matchByHash(oldLeft, newLeft)
-  const strip = ({matched: _m, ...rest}: Side): UnmatchedRecord => rest
+  matchByHash(oldLeft, newLeft) // records that moved between regions
+  const strip = ({matched: _m, ...rest}: Pending): UnmatchedRecord => rest
   return {old: oldLeft.filter((s) => !s.matched).map(strip), new: newLeft.filter((s) => !s.matched).map(strip)}
+}
+
+/** The non-blank records of a run of leaves: each without its line terminator. */
+interface Records {
+  text: Buffer[]
+  terminator: number[]
+  index: number[]
+  headerLines: number
+}
+
+type Pending = UnmatchedRecord & {matched: boolean}
+
+function loadRecords(reader: PackReader, spans: Array<LeafSpan & LeafLocation>, headerLines: number): Records {
+  const out: Records = {text: [], terminator: [], index: [], headerLines}
+  for (const span of spans) {
+    const leaf = readLeafAt(reader, span)
+    const ranges = leafRecordRanges(leaf)
+    for (let i = 0; i < ranges.length; i++) {
+      const rec = leaf.subarray(ranges[i][0], ranges[i][1])
+      if (isBlankRecord(rec)) continue
+      const text = stripTerminator(rec)
+      out.text.push(text)
+      out.terminator.push(rec.length - text.length)
+      out.index.push(span.start + i)
+    }
+  }
+  return out
+}
+
+function pending(recs: Records, i: number, region: number): Pending {
+  const t = recs.text[i]
+  const bytes = Buffer.from(Buffer.from(t.buffer, t.byteOffset, t.length + recs.terminator[i])) // a copy: the leaf is let go
+  const index = recs.index[i]
+  return {ref: {index, line: index + 1 + recs.headerLines, bytes}, hash: recordHash(t), region, matched: false}
+}
+
+/** How far ahead alignRecords looks for the next pair of equal records. */
+const RESYNC_WINDOW = 8
+
+/**
+ * Walks both sides in order, pairing equal records (a byte comparison: most of a region
+ * is unchanged and in place), and skipping past inserted, deleted or edited records by
+ * looking a few records ahead. Returns the indices of the records left unpaired.
+ */
+function alignRecords(olds: Records, news: Records): [number[], number[]] {
+  const a = olds.text
+  const b = news.text
+  const po: number[] = []
+  const pn: number[] = []
+  let i = 0
+  let j = 0
+  while (i < a.length && j < b.length) {
+    if (a[i].equals(b[j])) {
+      i++
+      j++
+      continue
+    }
+    let found = false
+    for (let d = 1; d <= RESYNC_WINDOW && !found; d++) {
+      for (let x = 0; x <= d; x++) {
+        const y = d - x
+        if (i + x < a.length && j + y < b.length && a[i + x].equals(b[j + y])) {
+          for (let k = 0; k < x; k++) po.push(i + k)
+          for (let k = 0; k < y; k++) pn.push(j + k)
+          i += x
+          j += y
+          found = true
+          break
+        }
+      }
+    }
+    if (!found) {
+      po.push(i++)
+      pn.push(j++)
+    }
+  }
+  while (i < a.length) po.push(i++)
+  while (j < b.length) pn.push(j++)
+  return [po, pn]
 }
 
 function reviveScan(r: ScanResult): ScanResult {
@@ -243,16 +313,17 @@ function pairChanges(scan: ScanResult, a: Table, b: Table, key: string[] | null)
 
 /** Pairs records with equal hashes (each at most once) and marks them matched. */
 function matchByHash<S extends {hash: string; matched: boolean}>(olds: S[], news: S[]): void {
-  const byHash = new Map<string, S[]>()
+  const byKey = new Map<string, S[]>()
   for (const o of olds) {
     if (o.matched) continue
-    const list = byHash.get(o.hash)
+    const k = o.hash
+    const list = byKey.get(k)
     if (list) list.push(o)
-    else byHash.set(o.hash, [o])
+    else byKey.set(k, [o])
   }
   for (const n of news) {
     if (n.matched) continue
-    const o = byHash.get(n.hash)?.shift()
+    const o = byKey.get(n.hash)?.shift()
     if (o) {
       o.matched = true
       n.matched = true
@@ -260,11 +331,57 @@ function matchByHash<S extends {hash: string; matched: boolean}>(olds: S[], news
   }
 }
 
-/** Groups the leaves that are not common to both versions into aligned changed regions. */
-export function alignLeaves(oldLeaves: LeafSpan[], newLeaves: LeafSpan[]): Region[] {
+interface Subtree extends LeafSpan {
+  /** 0: a leaf */
+  height: number
+}
+
+/**
+ * The changed regions of two versions of a table, reading only nodes that differ: both
+ * record trees are expanded from their roots, and a subtree that lines up with an equal
+ * one on the other side is never opened. Cost follows the change, not the table's size.
+ */
+export async function changedRegions(store: ObjectStore, a: Table, b: Table): Promise<Region[]> {
+  const rootOf = (t: Table): Subtree[] => (t.root ? [{oid: t.root, start: 0, records: t.records, bytes: t.bytes - Buffer.byteLength(t.header), height: t.height}] : [])
+  let olds = rootOf(a)
+  let news = rootOf(b)
+  for (;;) {
+    const regions = alignLeaves(olds, news) as Array<{old: Subtree[]; new: Subtree[]}>
+    const open = new Set<string>()
+    for (const r of regions) for (const s of [...r.old, ...r.new]) if (s.height > 0) open.add(s.oid)
+    if (open.size === 0) return regions
+    const located = await store.locateMany([...open])
+    const children = new Map<string, Subtree[]>()
+    for (const oid of open) {
+      const node = decodeNode((await store.getLocated(oid, located, 'node')).content)
+      children.set(oid, node.children.map((c) => ({oid: c.oid.toString('hex'), start: 0, records: c.records, bytes: c.bytes, height: node.height - 1})))
+    }
+    const expand = (side: Subtree[], inRegion: Set<Subtree>): Subtree[] => {
+      const out: Subtree[] = []
+      for (const s of side) {
+        if (!inRegion.has(s) || s.height === 0) {
+          out.push(s)
+          continue
+        }
+        let start = s.start
+        for (const c of children.get(s.oid)!) {
+          out.push({...c, start})
+          start += c.records
+        }
+      }
+      return out
+    }
+    const inRegion = new Set(regions.flatMap((r) => [...r.old, ...r.new]))
+    olds = expand(olds, inRegion)
+    news = expand(news, inRegion)
+  }
+}
+
+/** Groups the spans that are not common to both versions into aligned changed regions. */
+export function alignLeaves<S extends LeafSpan>(oldLeaves: S[], newLeaves: S[]): Array<{old: S[]; new: S[]}> {
   const oldSet = new Set(oldLeaves.map((l) => l.oid))
   const newSet = new Set(newLeaves.map((l) => l.oid))
-  const regions: Region[] = []
+  const regions: Array<{old: S[]; new: S[]}> = []
   let i = 0
   let j = 0
   while (i < oldLeaves.length || j < newLeaves.length) {
@@ -273,7 +390,7 @@ export function alignLeaves(oldLeaves: LeafSpan[], newLeaves: LeafSpan[]): Regio
       j++
       continue
     }
-    const region: Region = {old: [], new: []}
+    const region: {old: S[]; new: S[]} = {old: [], new: []}
     while (i < oldLeaves.length && !newSet.has(oldLeaves[i].oid)) region.old.push(oldLeaves[i++])
     while (j < newLeaves.length && !oldSet.has(newLeaves[j].oid)) region.new.push(newLeaves[j++])
     if (region.old.length === 0 && region.new.length === 0) {

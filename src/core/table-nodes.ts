@@ -57,6 +57,11 @@ export function leafRecordSpans(leaf: Buffer): Span[] {
   return leafLayout(leaf).units
 }
 
+/** Where each record's bytes lie in the leaf: for readers that avoid one Buffer per record. */
+export function leafRecordRanges(leaf: Buffer): Span[] {
+  return leafLayout(leaf).records
+}
+
 export function decodeLeaf(leaf: Buffer): Buffer[] {
   return leafLayout(leaf).records.map(([s, e]) => leaf.subarray(s, e))
 }

@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'E_LOCKED'
   | 'E_CORRUPT'
   | 'E_CONFIG'
+  | 'E_PATH_NOT_FOUND'
 
 export const EXIT_CODES: Record<ErrorCode, number> = {
   E_USAGE: 2,
@@ -37,6 +38,7 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
   E_LOCKED: 7,
   E_CORRUPT: 8,
   E_CONFIG: 2,
+  E_PATH_NOT_FOUND: 4,
 }
 
 export class DsvError extends Error {

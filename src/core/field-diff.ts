@@ -1,0 +1,73 @@
+/**
+ * Field-level changes between two versions of one example, computed with json-diff and
+ * flattened to paths a reviewer can read: `expected_output.tier`, `messages[1].content`.
+ * CSV/TSV columns are top-level string fields.
+ */
+import jsonDiff from 'json-diff'
+
+export interface FieldChange {
+  /** dotted path; array elements as `[i]` */
+  path: string
+  change: 'added' | 'removed' | 'changed'
+  old?: unknown
+  new?: unknown
+}
+
+type Raw = unknown
+
+/** The changed fields of an example, in document order; empty when equal. */
+export function fieldChanges(before: unknown, after: unknown): FieldChange[] {
+  const raw = jsonDiff.diff(before, after) as Raw
+  const out: FieldChange[] = []
+  if (raw !== undefined) walk(raw, before, after, '', out)
+  return out
+}
+
+function join(prefix: string, key: string): string {
+  const plain = /^[A-Za-z_][\w-]*$/.test(key)
+  if (!prefix) return plain ? key : JSON.stringify(key)
+  return plain ? `${prefix}.${key}` : `${prefix}[${JSON.stringify(key)}]`
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+function walk(raw: Raw, before: unknown, after: unknown, path: string, out: FieldChange[]): void {
+  if (isObject(raw) && '__old' in raw && '__new' in raw) {
+    out.push({path, change: 'changed', old: raw.__old, new: raw.__new})
+    return
+  }
+  if (Array.isArray(raw) && Array.isArray(before) && Array.isArray(after)) {
+    // element edits in place recurse; insertions or deletions report the array as a whole,
+    // since indices after them no longer line up
+    const reshaped = raw.some((e) => Array.isArray(e) && (e[0] === '+' || e[0] === '-'))
+    if (reshaped) {
+      out.push({path, change: 'changed', old: before, new: after})
+      return
+    }
+    raw.forEach((e, i) => {
+      if (Array.isArray(e) && e[0] === '~') walk(e[1], before[i], after[i], `${path}[${i}]`, out)
+    })
+    return
+  }
+  if (isObject(raw) && isObject(before) && isObject(after)) {
+    for (const [k, v] of Object.entries(raw)) {
+      if (k.endsWith('__added') && !(k in before)) {
+        const name = k.slice(0, -'__added'.length)
+        out.push({path: join(path, name), change: 'added', new: v})
+      } else if (k.endsWith('__deleted') && !(k in after)) {
+        const name = k.slice(0, -'__deleted'.length)
+        out.push({path: join(path, name), change: 'removed', old: v})
+      } else walk(v, before[k], after[k], join(path, k), out)
+    }
+    return
+  }
+  out.push({path, change: 'changed', old: before, new: after})
+}
+
+/** A value as a reviewer reads it: JSON, shortened when long. */
+export function showValue(v: unknown, max = 80): string {
+  const s = v === undefined ? '(none)' : JSON.stringify(v)
+  return s.length > max ? `${s.slice(0, max - 1)}…` : s
+}

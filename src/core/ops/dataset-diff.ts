@@ -1,0 +1,315 @@
+/**
+ * `dsv diff`: what changed in the data between two versions (a revision or the working
+ * tree), file by file and example by example, with the fields that changed.
+ *
+ * The cost follows the change: table diffs read only leaves that differ (table-diff.ts),
+ * and only the records that differ are parsed. Examples whose key left one file and
+ * arrived in another are reported as moved (leakage between splits shows up in review).
+ */
+import ignore from 'ignore'
+import {diffManyTables, type ExampleChange, type RecordRef} from '../table-diff.js'
+import {readTable} from '../table-read.js'
+import {chooseKey, getPath, parseRecord} from '../example-key.js'
+import {fieldChanges, type FieldChange} from '../field-diff.js'
+import {flattenTree, type FileMap} from '../tree-ops.js'
+import {readCommit} from './history.js'
+import {snapshot} from './snapshot.js'
+import {DsvError} from '../../errors/index.js'
+import type {TableFormat} from '../table-format.js'
+import type {Table, TreeEntry} from '../model.js'
+import type {ProgressFn, Repository} from '../repository.js'
+import type {Oid} from '../bytes.js'
+
+/** One side of a diff: a revision, or the working directory as it is now. */
+export type DiffSide = {rev: string} | {worktree: true}
+
+export interface DatasetDiffOptions {
+  /** only these paths (files, folders, or gitignore-style patterns) */
+  paths?: string[]
+  /** example changes kept per file, with their fields (counts stay exact); default all */
+  limit?: number
+  /** keep no example changes at all: counts only (`--stat`, `--name-status`) */
+  countsOnly?: boolean
+  onProgress?: ProgressFn
+}
+
+export interface ExampleLocation {
+  path: string
+  /** 1-based line where the example starts (CSV: record number + header) */
+  line: number
+}
+
+export interface ExampleDiff {
+  change: 'added' | 'removed' | 'modified' | 'moved'
+  /** the example's key; null in a keyless file */
+  key: string | null
+  old?: ExampleLocation
+  new?: ExampleLocation
+  /** modified and moved: the fields that changed (empty: only formatting changed) */
+  fields?: FieldChange[]
+  /** added: the new example; removed: the old one */
+  value?: unknown
+}
+
+export interface ExampleCounts {
+  added: number
+  removed: number
+  modified: number
+  /** examples that arrived in this file from another one (by key) */
+  moved: number
+  /** examples that left this file for another one */
+  movedOut: number
+}
+
+export interface FileDiff {
+  path: string
+  status: 'added' | 'removed' | 'modified' | 'renamed'
+  kind: 'table' | 'blob'
+  /** renamed: the old path (content identical) */
+  from?: string
+  /** the path was a data table in one version and a plain file in the other */
+  typeChanged?: {from: 'table' | 'file'; to: 'table' | 'file'}
+  oldSize: number | null
+  newSize: number | null
+  /** tables: the fields that identify an example (null: keyless) */
+  key?: string[] | null
+  examples?: ExampleCounts
+  changes?: ExampleDiff[]
+  /** example changes not listed because of the limit */
+  omitted?: number
+}
+
+export interface LabelValueCount {
+  value: string
+  /** examples with this value among the changed ones, in the old version */
+  before: number
+  /** the same, in the new version */
+  after: number
+}
+
+export interface LabelSummary {
+  field: string
+  values: LabelValueCount[]
+  /** modified or moved examples whose value of this field changed */
+  changed: number
+  /** before/after count only the examples this diff lists as changed: unchanged ones
+   *  keep their value, so after − before is the net change over the whole dataset */
+  scope: 'changed-examples'
+}
+
+export interface DiffEnd {
+  /** what the user typed, or "working tree" */
+  label: string
+  commit: Oid | null
+}
+
+export interface DatasetDiff {
+  from: DiffEnd
+  to: DiffEnd
+  files: FileDiff[]
+  totals: {
+    files: {added: number; removed: number; modified: number; renamed: number}
+    examples: {added: number; removed: number; modified: number; moved: number}
+  }
+  labels: LabelSummary[]
+}
+
+export async function datasetDiff(repo: Repository, fromSide: DiffSide, toSide: DiffSide, opts: DatasetDiffOptions = {}): Promise<DatasetDiff> {
+  const [a, b] = [await openSide(repo, fromSide, opts.onProgress), await openSide(repo, toSide, opts.onProgress)]
+  const before = filterPaths(a.files, opts.paths)
+  const after = filterPaths(b.files, opts.paths)
+  if (opts.paths?.length) {
+    for (const p of opts.paths) {
+      if (!matchesAny(a.files, p) && !matchesAny(b.files, p))
+        throw new DsvError('E_PATH_NOT_FOUND', `path '${p}' is in neither ${a.end.label} nor ${b.end.label}`, {path: p}, 'paths are relative to the dataset root; see `dsv show REV` for the files of a version')
+    }
+  }
+  const files = pairFiles(before, after)
+  const tables: Array<{file: FileDiff; before: Table | null; after: Table | null; key: string[] | null; beforeEntry?: TreeEntry; afterEntry?: TreeEntry}> = []
+  for (const f of files) {
+    if (f.status === 'renamed') continue
+    const ea = before.get(f.path)
+    const eb = after.get(f.path)
+    if (ea?.type !== 'table' && eb?.type !== 'table') continue
+    const ta = ea?.type === 'table' ? await readTable(repo.store, ea.oid) : null
+    const tb = eb?.type === 'table' ? await readTable(repo.store, eb.oid) : null
+    f.kind = 'table'
+    f.key = chooseKey(f.path, (tb ?? ta)!.fields, repo.config.keys ?? {})
+    tables.push({file: f, before: ta, after: tb, key: f.key})
+  }
+  opts.onProgress?.({phase: 'comparing examples', loaded: 0, total: tables.length, unit: 'files'})
+  const diffs = await diffManyTables(repo.store, tables, {details: true})
+
+  // Pair removals in one file with additions of the same key in another: moves.
+  const removedByKey = new Map<string, Array<{t: number; c: ExampleChange}>>()
+  diffs.forEach((d, t) => {
+    if (!tables[t].key) return
+    for (const c of d.changes) if (c.change === 'removed' && c.key !== null) push(removedByKey, `${tables[t].key!.join(',')}\0${c.key}`, {t, c})
+  })
+  const moves = new Map<ExampleChange, {t: number; c: ExampleChange}>() // added change → removed change
+  const movedAway = new Set<ExampleChange>()
+  diffs.forEach((d, t) => {
+    if (!tables[t].key) return
+    for (const c of d.changes) {
+      if (c.change !== 'added' || c.key === null) continue
+      const list = removedByKey.get(`${tables[t].key!.join(',')}\0${c.key}`)
+      const i = list?.findIndex((r) => r.t !== t) ?? -1
+      if (i < 0) continue
+      const [src] = list!.splice(i, 1)
+      moves.set(c, src)
+      movedAway.add(src.c)
+    }
+  })
+
+  const limit = opts.countsOnly ? 0 : opts.limit ?? Infinity
+  const labelFields = new Map<string, LabelTally>()
+  const movedOut = new Map<number, number>()
+  for (const src of moves.values()) movedOut.set(src.t, (movedOut.get(src.t) ?? 0) + 1)
+  tables.forEach(({file, before: ta, after: tb}, t) => {
+    const counts: ExampleCounts = {added: 0, removed: 0, modified: 0, moved: 0, movedOut: movedOut.get(t) ?? 0}
+    const listed: ExampleDiff[] = []
+    const labels = labelFieldsFor(repo, file.path)
+    const parse = (table: Table | null, ref: RecordRef): Record<string, unknown> | null =>
+      table ? parseRecord(ref.bytes, table.format as TableFormat, table.header) : null
+    const at = (path: string, ref: RecordRef): ExampleLocation => ({path, line: ref.line})
+    for (const c of diffs[t].changes) {
+      if (movedAway.has(c)) continue
+      const src = moves.get(c)
+      const change: ExampleDiff['change'] = src ? 'moved' : c.change
+      counts[change]++
+      const show = listed.length < limit
+      if (!show && labels.length === 0) continue
+      const oldTable = src ? tables[src.t].before : ta
+      const oldRef = src ? src.c.old : c.old
+      const oldPath = src ? tables[src.t].file.path : file.path
+      const oldValue = oldRef ? parse(oldTable, oldRef) : null
+      const newValue = c.new ? parse(tb, c.new) : null
+      for (const field of labels) tally(labelFields, field, change, oldValue, newValue)
+      if (!show) continue
+      const entry: ExampleDiff = {change, key: c.key}
+      if (oldRef) entry.old = at(oldPath, oldRef)
+      if (c.new) entry.new = at(file.path, c.new)
+      if (change === 'added') entry.value = newValue
+      else if (change === 'removed') entry.value = oldValue
+      else entry.fields = fieldChanges(oldValue, newValue)
+      listed.push(entry)
+    }
+    file.examples = counts
+    if (!opts.countsOnly) {
+      file.changes = listed
+      const total = counts.added + counts.removed + counts.modified + counts.moved
+      if (total > listed.length) file.omitted = total - listed.length
+    }
+  })
+
+  const totals: DatasetDiff['totals'] = {files: {added: 0, removed: 0, modified: 0, renamed: 0}, examples: {added: 0, removed: 0, modified: 0, moved: 0}}
+  for (const f of files) {
+    totals.files[f.status]++
+    if (!f.examples) continue
+    totals.examples.added += f.examples.added
+    totals.examples.removed += f.examples.removed
+    totals.examples.modified += f.examples.modified
+    totals.examples.moved += f.examples.moved
+  }
+  return {from: a.end, to: b.end, files, totals, labels: [...labelFields.values()].map(finishTally)}
+}
+
+async function openSide(repo: Repository, side: DiffSide, onProgress?: ProgressFn): Promise<{end: DiffEnd; files: FileMap}> {
+  if ('worktree' in side) {
+    const snap = await repo.locked(() => snapshot(repo, onProgress))
+    return {end: {label: 'working tree', commit: null}, files: snap.files}
+  }
+  const {commit} = await repo.resolve(side.rev)
+  const tree = (await readCommit(repo, commit)).tree
+  return {end: {label: side.rev, commit}, files: await flattenTree(repo.store, tree)}
+}
+
+function pathMatcher(p: string): (path: string) => boolean {
+  const clean = p.replace(/^\.\/+/, '').replace(/\/+$/, '')
+  if (clean === '' || clean === '.') return () => true
+  const glob = /[*?[]/.test(clean) ? ignore().add(clean) : null
+  return (path) => path === clean || path.startsWith(`${clean}/`) || (glob?.ignores(path) ?? false)
+}
+
+function matchesAny(files: FileMap, p: string): boolean {
+  const m = pathMatcher(p)
+  for (const path of files.keys()) if (m(path)) return true
+  return false
+}
+
+function filterPaths(files: FileMap, paths?: string[]): FileMap {
+  if (!paths?.length) return files
+  const matchers = paths.map(pathMatcher)
+  return new Map([...files].filter(([path]) => matchers.some((m) => m(path))))
+}
+
+/** File-level changes, with renames: a removed and an added path of identical content. */
+function pairFiles(before: FileMap, after: FileMap): FileDiff[] {
+  const out: FileDiff[] = []
+  const removed = new Map<Oid, string[]>()
+  for (const [path, e] of before) if (!after.has(path)) push(removed, e.oid, path)
+  const renamedFrom = new Set<string>()
+  for (const [path, e] of after) {
+    const a = before.get(path)
+    if (a) {
+      if (a.oid === e.oid) continue
+      const file: FileDiff = {path, status: 'modified', kind: 'blob', oldSize: a.size, newSize: e.size}
+      if ((a.type === 'table') !== (e.type === 'table')) file.typeChanged = {from: a.type === 'table' ? 'table' : 'file', to: e.type === 'table' ? 'table' : 'file'}
+      out.push(file)
+      continue
+    }
+    const from = removed.get(e.oid)?.shift()
+    if (from !== undefined) {
+      renamedFrom.add(from)
+      out.push({path, status: 'renamed', from, kind: e.type === 'table' ? 'table' : 'blob', oldSize: e.size, newSize: e.size})
+    } else out.push({path, status: 'added', kind: 'blob', oldSize: null, newSize: e.size})
+  }
+  for (const [path, e] of before) {
+    if (!after.has(path) && !renamedFrom.has(path)) out.push({path, status: 'removed', kind: 'blob', oldSize: e.size, newSize: null})
+  }
+  return out.sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0))
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key)
+  if (list) list.push(value)
+  else map.set(key, [value])
+}
+
+// ---- label summary ----
+
+interface LabelTally {
+  field: string
+  before: Map<string, number>
+  after: Map<string, number>
+  changed: number
+}
+
+function labelFieldsFor(repo: Repository, path: string): string[] {
+  for (const [pattern, value] of Object.entries(repo.config.labels ?? {})) {
+    if (ignore().add(pattern).ignores(path)) return value.split(',').map((s) => s.trim()).filter(Boolean)
+  }
+  return []
+}
+
+function labelValue(example: Record<string, unknown> | null, field: string): string | null {
+  if (!example) return null
+  const v = getPath(example, field)
+  if (v === undefined || v === null || v === '') return '(none)'
+  return typeof v === 'string' ? v : JSON.stringify(v)
+}
+
+function tally(all: Map<string, LabelTally>, field: string, change: ExampleDiff['change'], oldEx: Record<string, unknown> | null, newEx: Record<string, unknown> | null): void {
+  let t = all.get(field)
+  if (!t) all.set(field, (t = {field, before: new Map(), after: new Map(), changed: 0}))
+  const o = change === 'added' ? null : labelValue(oldEx, field)
+  const n = change === 'removed' ? null : labelValue(newEx, field)
+  if (o !== null) t.before.set(o, (t.before.get(o) ?? 0) + 1)
+  if (n !== null) t.after.set(n, (t.after.get(n) ?? 0) + 1)
+  if (o !== null && n !== null && o !== n) t.changed++
+}
+
+function finishTally(t: LabelTally): LabelSummary {
+  const values = [...new Set([...t.before.keys(), ...t.after.keys()])].sort()
+  return {field: t.field, values: values.map((value) => ({value, before: t.before.get(value) ?? 0, after: t.after.get(value) ?? 0})), changed: t.changed, scope: 'changed-examples'}
+}

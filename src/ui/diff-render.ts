@@ -1,0 +1,159 @@
+/**
+ * Renderings of a dataset diff for people: plain text for the terminal (coloured when it
+ * is one), a line per file (`--name-status`), and Markdown for a pull-request comment.
+ */
+import {styleText} from 'node:util'
+import {showValue, type FieldChange} from '../core/field-diff.js'
+import type {DatasetDiff, ExampleDiff, FileDiff} from '../core/ops/dataset-diff.js'
+
+type Style = 'green' | 'red' | 'yellow' | 'cyan' | 'bold' | 'dim'
+export type Paint = (style: Style, text: string) => string
+
+export function painter(color: boolean): Paint {
+  return color ? (style, text) => styleText(style, text) : (_style, text) => text
+}
+
+const n = (x: number) => x.toLocaleString('en-US')
+
+export function formatSize(bytes: number | null): string {
+  if (bytes === null) return '-'
+  if (bytes < 1024) return `${bytes} B`
+  const units = ['KiB', 'MiB', 'GiB', 'TiB']
+  let v = bytes / 1024
+  let i = 0
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024
+    i++
+  }
+  return `${v.toFixed(1)} ${units[i]}`
+}
+
+function ends(d: DatasetDiff): string {
+  const side = (e: DatasetDiff['from']) => (e.commit ? `${e.label} (${e.commit.slice(0, 12)})` : e.label)
+  return `${side(d.from)} → ${side(d.to)}`
+}
+
+export function isEmptyDiff(d: DatasetDiff): boolean {
+  return d.files.length === 0
+}
+
+function fileStatusText(f: FileDiff): string {
+  if (f.status === 'renamed') return `renamed from ${f.from}`
+  if (f.typeChanged) return `${f.status} (${f.typeChanged.from} → ${f.typeChanged.to})`
+  return f.status
+}
+
+function fileCountsText(f: FileDiff): string {
+  if (!f.examples) {
+    if (f.status === 'modified') return `${formatSize(f.oldSize)} → ${formatSize(f.newSize)}`
+    return formatSize(f.newSize ?? f.oldSize)
+  }
+  const e = f.examples
+  const parts = [`+${n(e.added)}`, `-${n(e.removed)}`, `~${n(e.modified)}`]
+  if (e.moved) parts.push(`${n(e.moved)} moved in`)
+  if (e.movedOut) parts.push(`${n(e.movedOut)} moved out`)
+  return parts.join(' ')
+}
+
+/** The summary every rendering starts with: a line per file, then totals. */
+export function summaryLines(d: DatasetDiff, paint: Paint): string[] {
+  const out = [paint('bold', `diff ${ends(d)}`)]
+  if (isEmptyDiff(d)) return [...out, 'no differences']
+  const width = Math.min(60, Math.max(...d.files.map((f) => f.path.length)))
+  for (const f of d.files) {
+    const status = fileStatusText(f).padEnd(10)
+    out.push(`  ${f.path.padEnd(width)}  ${status}  ${fileCountsText(f)}`)
+  }
+  const t = d.totals
+  const fileParts = Object.entries(t.files).filter(([, v]) => v > 0).map(([k, v]) => `${n(v)} ${k}`)
+  const e = t.examples
+  out.push(`${d.files.length} file${d.files.length === 1 ? '' : 's'} changed (${fileParts.join(', ')}); examples: ${paint('green', `+${n(e.added)}`)} ${paint('red', `-${n(e.removed)}`)} ${paint('yellow', `~${n(e.modified)}`)}${e.moved ? ` ${paint('cyan', `${n(e.moved)} moved`)}` : ''}`)
+  return out
+}
+
+export function labelLines(d: DatasetDiff): string[] {
+  const out: string[] = []
+  for (const l of d.labels) {
+    out.push(`label ${l.field} (among changed examples; ${n(l.changed)} changed label):`)
+    for (const v of l.values) {
+      const delta = v.after - v.before
+      out.push(`  ${v.value.padEnd(20)} ${String(v.before).padStart(7)} → ${String(v.after).padEnd(7)} ${delta > 0 ? `+${delta}` : delta < 0 ? String(delta) : '±0'}`)
+    }
+  }
+  return out
+}
+
+export function nameStatusLines(d: DatasetDiff): string[] {
+  const letter = {added: 'A', removed: 'D', modified: 'M', renamed: 'R'} as const
+  return d.files.map((f) => (f.status === 'renamed' ? `R\t${f.from}\t${f.path}` : `${letter[f.status]}\t${f.path}`))
+}
+
+function exampleTitle(c: ExampleDiff): string {
+  const who = c.key !== null ? c.key : `line ${(c.new ?? c.old)!.line}`
+  if (c.change === 'moved') return `${who}  moved from ${c.old!.path}:${c.old!.line} to line ${c.new!.line}`
+  if (c.change === 'removed') return `${who}  (was line ${c.old!.line})`
+  if (c.change === 'modified' && c.old!.line !== c.new!.line) return `${who}  (line ${c.old!.line} → ${c.new!.line})`
+  return `${who}  (line ${(c.new ?? c.old)!.line})`
+}
+
+function fieldLine(f: FieldChange, paint: Paint): string {
+  if (f.change === 'added') return `${f.path}: ${paint('green', `+ ${showValue(f.new)}`)}`
+  if (f.change === 'removed') return `${f.path}: ${paint('red', `- ${showValue(f.old)}`)}`
+  return `${f.path}: ${paint('red', showValue(f.old))} → ${paint('green', showValue(f.new))}`
+}
+
+/** The examples of each changed table, with their changed fields. */
+export function exampleLines(d: DatasetDiff, paint: Paint, limit: number): string[] {
+  const out: string[] = []
+  const mark = {added: paint('green', '+'), removed: paint('red', '-'), modified: paint('yellow', '~'), moved: paint('cyan', '→')}
+  for (const f of d.files) {
+    if (!f.changes || (f.changes.length === 0 && !f.omitted)) continue
+    out.push('', paint('bold', `${f.path}`) + (f.key === null ? paint('dim', '  (keyless: edits paired by position)') : paint('dim', `  (key: ${f.key?.join(', ')})`)))
+    for (const c of f.changes) {
+      out.push(`  ${mark[c.change]} ${exampleTitle(c)}`)
+      if (c.fields) {
+        if (c.fields.length === 0) out.push(paint('dim', c.change === 'moved' ? '      (content unchanged)' : '      (formatting only: same fields and values)'))
+        for (const field of c.fields) out.push(`      ${fieldLine(field, paint)}`)
+      }
+    }
+    if (f.omitted) out.push(paint('dim', `  … ${n(f.omitted)} more example change${f.omitted === 1 ? '' : 's'} not shown (--limit ${limit}; use --limit 0 for all, or --json)`))
+  }
+  return out
+}
+
+// ---- Markdown, for a pull-request comment ----
+
+function mdEscape(s: string): string {
+  return s.replace(/[|\\`*_[\]<>]/g, (c) => `\\${c}`)
+}
+
+export function markdown(d: DatasetDiff, limit: number): string {
+  const out = [`### Dataset diff: ${mdEscape(ends(d))}`, '']
+  if (isEmptyDiff(d)) return [...out, 'No differences.', ''].join('\n')
+  const e = d.totals.examples
+  out.push(`**${n(d.files.length)} file${d.files.length === 1 ? '' : 's'} changed** · examples **+${n(e.added)} −${n(e.removed)} ~${n(e.modified)}**${e.moved ? ` · **${n(e.moved)} moved between files**` : ''}`, '')
+  out.push('| file | status | added | removed | modified | moved in | moved out | size |', '|---|---|---:|---:|---:|---:|---:|---|')
+  for (const f of d.files) {
+    const x = f.examples
+    const size = f.status === 'modified' ? `${formatSize(f.oldSize)} → ${formatSize(f.newSize)}` : formatSize(f.newSize ?? f.oldSize)
+    out.push(`| \`${f.path}\` | ${mdEscape(fileStatusText(f))} | ${x ? n(x.added) : ''} | ${x ? n(x.removed) : ''} | ${x ? n(x.modified) : ''} | ${x ? n(x.moved) : ''} | ${x ? n(x.movedOut) : ''} | ${size} |`)
+  }
+  for (const l of d.labels) {
+    out.push('', `**Label \`${l.field}\`** (among changed examples; ${n(l.changed)} changed label)`, '', '| value | before | after | Δ |', '|---|---:|---:|---:|')
+    for (const v of l.values) out.push(`| ${mdEscape(v.value)} | ${n(v.before)} | ${n(v.after)} | ${v.after - v.before > 0 ? '+' : ''}${v.after - v.before} |`)
+  }
+  for (const f of d.files) {
+    if (!f.changes?.length) continue
+    out.push('', `<details><summary><code>${f.path}</code>: ${n(f.changes.length + (f.omitted ?? 0))} example changes</summary>`, '')
+    for (const c of f.changes) {
+      out.push(`- **${c.change}** \`${c.key ?? `line ${(c.new ?? c.old)!.line}`}\`${c.change === 'moved' ? ` from \`${c.old!.path}\`` : ''}`)
+      for (const field of c.fields ?? []) {
+        out.push(`  - \`${field.path}\`: ${field.change === 'added' ? `added \`${showValue(field.new)}\`` : field.change === 'removed' ? `removed \`${showValue(field.old)}\`` : `\`${showValue(field.old)}\` → \`${showValue(field.new)}\``}`)
+      }
+    }
+    if (f.omitted) out.push(`- … ${n(f.omitted)} more not shown (limit ${limit})`)
+    out.push('', '</details>')
+  }
+  out.push('')
+  return out.join('\n')
+}
