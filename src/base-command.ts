@@ -36,6 +36,14 @@ export abstract class DsvCommand extends Command {
     this.log(text)
   }
 
+  /**
+   * One JSON document on stdout. oclif's default tokenises the document to colour it,
+   * which costs seconds and hundreds of MB on a large diff; scripts want plain JSON.
+   */
+  override logJson(json: unknown): void {
+    process.stdout.write(`${JSON.stringify(json, null, 2)}\n`)
+  }
+
   protected override async catch(err: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
     this.reporter?.done()
     let payload: Record<string, unknown>

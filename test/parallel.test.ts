@@ -1,5 +1,5 @@
 /**
- * The worker-thread paths (ingest, diff scan, checkout) give the same results as the
+ * The worker-thread paths (ingest, diff scan for commit counts and `dsv diff`, checkout) give the same results as the
  * in-process ones. Large datasets take them on their own; DSV_PARALLEL_MIN_BYTES=0
  * forces them here on small data.
  */
@@ -58,7 +58,7 @@ describe('worker-thread paths match the in-process ones', function () {
   }
   after(() => dirs.forEach((d) => rmSync(d, {recursive: true, force: true})))
 
-  it('commit, status, checkout and checkout --to agree, and restore byte for byte', () => {
+  it('commit, status, diff, checkout and checkout --to agree, and restore byte for byte', () => {
     const results = [true, false].map((parallel) => {
       const d = copy()
       const original = hashTree(d)
@@ -69,6 +69,9 @@ describe('worker-thread paths match the in-process ones', function () {
       const edited = hashTree(d)
       const st = dsv(d, parallel, 'status', '--json').json()
       const v2 = dsv(d, parallel, 'commit', '-m', 'v2', '--json').json()
+      const diff = dsv(d, parallel, 'diff', v1.json().id, v2.id, '--json')
+      assert.equal(diff.code, 0, diff.stderr + diff.stdout)
+      const {from: _f, to: _t, ...changes} = diff.json()
       const co = dsv(d, parallel, 'checkout', v1.json().id, '--json')
       assert.equal(co.code, 0, co.stderr + co.stdout)
       assert.deepEqual(hashTree(d), original, 'checkout of v1 is not byte-exact')
@@ -77,10 +80,11 @@ describe('worker-thread paths match the in-process ones', function () {
       assert.equal(dsv(d, parallel, 'checkout', v2.id, '--to', out).code, 0)
       assert.deepEqual(hashTree(out), edited, 'checkout --to of v2 is not byte-exact')
       assert.equal(dsv(d, parallel, 'fsck').code, 0)
-      return {tableIds: v1.json().tree + v2.tree, status: st.files, examples: v2.examples}
+      return {tableIds: v1.json().tree + v2.tree, status: st.files, examples: v2.examples, changes}
     })
     assert.deepEqual(results[0], results[1])
     assert.deepEqual(results[0].examples, {added: 1, removed: 2, modified: 3})
+    assert.deepEqual(results[0].changes.totals.examples, {added: 1, removed: 2, modified: 3, moved: 0})
   })
 
   it('reports invalid data found on a worker with its file and line', () => {

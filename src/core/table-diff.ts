@@ -53,12 +53,18 @@ export interface UnmatchedRecord {
   ref: RecordRef
   hash: string
   region: number
+  /** the example's key, parsed where the record was scanned (null: keyless or no key) */
+  key: string | null
 }
 
 export interface ScanJob {
   regions: ScanRegion[]
   oldHeaderLines: number
   newHeaderLines: number
+  /** what parsing a record for its key needs: the key fields (none: keyless) and the formats */
+  key: string[] | null
+  oldTable: {format: TableFormat; header: string}
+  newTable: {format: TableFormat; header: string}
   /** bytes of leaves to read: for scheduling */
   size: number
 }
@@ -86,9 +92,6 @@ export async function diffTables(store: ObjectStore, before: Table | null, after
 }
 
 interface PlannedDiff {
-  a: Table
-  b: Table
-  key: string[] | null
   job: ScanJob | null
   shortcut?: TableDiff
 }
@@ -112,7 +115,7 @@ export async function diffManyTables(store: ObjectStore, pairs: Array<{before: T
       new URL('./diff-worker.js', import.meta.url), {packDir: store.packDir}, indexed, count,
       ({id, result}) => results.set(jobs[id], reviveScan(result)), (j) => j, DIFF_HEAP)
   }
-  return plans.map((p) => p.shortcut ?? pairChanges(results.get(p.job!)!, p.a, p.b, p.key))
+  return plans.map((p) => p.shortcut ?? pairChanges(results.get(p.job!)!))
 }
 
 async function planDiff(store: ObjectStore, before: Table | null, after: Table | null, key: string[] | null, opts: DiffOptions): Promise<PlannedDiff> {
@@ -120,7 +123,7 @@ async function planDiff(store: ObjectStore, before: Table | null, after: Table |
   const b = after ?? {...EMPTY, format: a.format}
   if (!opts.details && (!before || !after)) {
     // a whole table added or removed: its example count is in the table object
-    return {a, b, key, job: null, shortcut: {added: after?.examples ?? 0, removed: before?.examples ?? 0, modified: 0, changes: []}}
+    return {job: null, shortcut: {added: after?.examples ?? 0, removed: before?.examples ?? 0, modified: 0, changes: []}}
   }
   const regions = await changedRegions(store, a, b)
   const located = await store.locateMany(regions.flatMap((r) => [...r.old, ...r.new].map((l) => l.oid)))
@@ -136,7 +139,11 @@ async function planDiff(store: ObjectStore, before: Table | null, after: Table |
     for (const l of [...r.old, ...r.new]) size += l.bytes
     return {old: r.old.map(locate), new: r.new.map(locate)}
   })
-  return {a, b, key, job: {regions: scan, oldHeaderLines: a.header ? 1 : 0, newHeaderLines: b.header ? 1 : 0, size}}
+  const job: ScanJob = {
+    regions: scan, oldHeaderLines: a.header ? 1 : 0, newHeaderLines: b.header ? 1 : 0, size, key,
+    oldTable: {format: a.format as TableFormat, header: a.header}, newTable: {format: b.format as TableFormat, header: b.header},
+  }
+  return {job}
 }
 
 /**
@@ -159,8 +166,13 @@ export function scanRegions(job: ScanJob, reader: PackReader): ScanResult {
     for (const x of n) if (!x.matched) newLeft.push(x)
   })
   matchByHash(oldLeft, newLeft) // records that moved between regions
-  const strip = ({matched: _m, ...rest}: Pending): UnmatchedRecord => rest
-  return {old: oldLeft.filter((s) => !s.matched).map(strip), new: newLeft.filter((s) => !s.matched).map(strip)}
+  // keys are parsed here, on the worker, only for the records left unmatched
+  const finish = (t: ScanJob['oldTable']) => ({matched: _m, ...rest}: Pending): UnmatchedRecord => {
+    if (!job.key) return rest
+    const ex = parseRecord(rest.ref.bytes, t.format, t.header)
+    return {...rest, key: ex ? keyOf(ex, job.key) : null}
+  }
+  return {old: oldLeft.filter((s) => !s.matched).map(finish(job.oldTable)), new: newLeft.filter((s) => !s.matched).map(finish(job.newTable))}
 }
 
 /** The non-blank records of a run of leaves: each without its line terminator. */
@@ -194,7 +206,7 @@ function pending(recs: Records, i: number, region: number): Pending {
   const t = recs.text[i]
   const bytes = Buffer.from(Buffer.from(t.buffer, t.byteOffset, t.length + recs.terminator[i])) // a copy: the leaf is let go
   const index = recs.index[i]
-  return {ref: {index, line: index + 1 + recs.headerLines, bytes}, hash: recordHash(t), region, matched: false}
+  return {ref: {index, line: index + 1 + recs.headerLines, bytes}, hash: recordHash(t), region, key: null, matched: false}
 }
 
 /** How far ahead alignRecords looks for the next pair of equal records. */
@@ -248,18 +260,13 @@ function reviveScan(r: ScanResult): ScanResult {
 }
 
 /** Pairs unmatched records into changes: by key, or by position inside their region. */
-function pairChanges(scan: ScanResult, a: Table, b: Table, key: string[] | null): TableDiff {
+function pairChanges(scan: ScanResult): TableDiff {
   const changes: ExampleChange[] = []
-  const keyFor = (s: UnmatchedRecord, t: Table): string | null => {
-    if (!key) return null
-    const ex = parseRecord(s.ref.bytes, t.format as TableFormat, t.header)
-    return ex ? keyOf(ex, key) : null
-  }
   const keyedOld = new Map<string, UnmatchedRecord[]>()
   const positionalOld: UnmatchedRecord[] = []
   const positionalNew: UnmatchedRecord[] = []
   for (const o of scan.old) {
-    const k = keyFor(o, a)
+    const k = o.key
     if (k === null) positionalOld.push(o)
     else {
       const list = keyedOld.get(k)
@@ -268,7 +275,7 @@ function pairChanges(scan: ScanResult, a: Table, b: Table, key: string[] | null)
     }
   }
   for (const n of scan.new) {
-    const k = keyFor(n, b)
+    const k = n.key
     if (k === null) {
       positionalNew.push(n)
       continue
