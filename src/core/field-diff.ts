@@ -66,6 +66,31 @@ function walk(raw: Raw, before: unknown, after: unknown, path: string, out: Fiel
   out.push({path, change: 'changed', old: before, new: after})
 }
 
+/**
+ * Old and new values of a changed field as a reviewer reads them. Long strings are cut
+ * to the part that changed, with a little context, so that an edit deep inside a long
+ * answer is visible: `…flowers.\n#### 35"` → `…flowers.\n#### (checked) 35"`.
+ */
+export function showChange(old: unknown, now: unknown, max = 80): [string, string] {
+  if (typeof old !== 'string' || typeof now !== 'string') return [showValue(old, max), showValue(now, max)]
+  const a = JSON.stringify(old)
+  const b = JSON.stringify(now)
+  if (a.length <= max && b.length <= max) return [a, b]
+  let p = 0
+  while (p < a.length && p < b.length && a[p] === b[p]) p++
+  let s = 0
+  while (s < a.length - p && s < b.length - p && a[a.length - 1 - s] === b[b.length - 1 - s]) s++
+  const context = 24
+  const cut = (t: string): string => {
+    const from = Math.max(0, p - context)
+    const to = Math.min(t.length, t.length - s + context)
+    const middle = t.slice(from, to)
+    const body = middle.length > max ? `${middle.slice(0, max - 1)}…` : middle
+    return `${from > 0 ? '…' : ''}${body}${to < t.length && middle.length <= max ? '…' : ''}`
+  }
+  return [cut(a), cut(b)]
+}
+
 /** A value as a reviewer reads it: JSON, shortened when long. */
 export function showValue(v: unknown, max = 80): string {
   const s = v === undefined ? '(none)' : JSON.stringify(v)

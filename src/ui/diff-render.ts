@@ -3,7 +3,7 @@
  * is one), a line per file (`--name-status`), and Markdown for a pull-request comment.
  */
 import {styleText} from 'node:util'
-import {showValue, type FieldChange} from '../core/field-diff.js'
+import {showChange, showValue, type FieldChange} from '../core/field-diff.js'
 import type {DatasetDiff, ExampleDiff, FileDiff} from '../core/ops/dataset-diff.js'
 
 type Style = 'green' | 'red' | 'yellow' | 'cyan' | 'bold' | 'dim'
@@ -89,7 +89,13 @@ export function nameStatusLines(d: DatasetDiff): string[] {
 }
 
 function exampleTitle(c: ExampleDiff): string {
-  const who = c.key !== null ? c.key : `line ${(c.new ?? c.old)!.line}`
+  if (c.key === null) {
+    // keyless: the line is the example's only name
+    if (c.change === 'removed') return `line ${c.old!.line} (removed)`
+    if (c.change === 'modified' && c.old!.line !== c.new!.line) return `line ${c.old!.line} → ${c.new!.line}`
+    return `line ${(c.new ?? c.old)!.line}`
+  }
+  const who = c.key
   if (c.change === 'moved') return `${who}  moved from ${c.old!.path}:${c.old!.line} to line ${c.new!.line}`
   if (c.change === 'removed') return `${who}  (was line ${c.old!.line})`
   if (c.change === 'modified' && c.old!.line !== c.new!.line) return `${who}  (line ${c.old!.line} → ${c.new!.line})`
@@ -99,7 +105,8 @@ function exampleTitle(c: ExampleDiff): string {
 function fieldLine(f: FieldChange, paint: Paint): string {
   if (f.change === 'added') return `${f.path}: ${paint('green', `+ ${showValue(f.new)}`)}`
   if (f.change === 'removed') return `${f.path}: ${paint('red', `- ${showValue(f.old)}`)}`
-  return `${f.path}: ${paint('red', showValue(f.old))} → ${paint('green', showValue(f.new))}`
+  const [o, n] = showChange(f.old, f.new)
+  return `${f.path}: ${paint('red', o)} → ${paint('green', n)}`
 }
 
 /** The examples of each changed table, with their changed fields. */
@@ -127,6 +134,14 @@ function mdEscape(s: string): string {
   return s.replace(/[|\\`*_[\]<>]/g, (c) => `\\${c}`)
 }
 
+function markdownField(f: FieldChange): string {
+  const code = (t: string) => `\`${t.replace(/`/g, "'")}\``
+  if (f.change === 'added') return `added ${code(showValue(f.new))}`
+  if (f.change === 'removed') return `removed ${code(showValue(f.old))}`
+  const [o, n] = showChange(f.old, f.new)
+  return `${code(o)} → ${code(n)}`
+}
+
 export function markdown(d: DatasetDiff, limit: number): string {
   const out = [`### Dataset diff: ${mdEscape(ends(d))}`, '']
   if (isEmptyDiff(d)) return [...out, 'No differences.', ''].join('\n')
@@ -148,7 +163,7 @@ export function markdown(d: DatasetDiff, limit: number): string {
     for (const c of f.changes) {
       out.push(`- **${c.change}** \`${c.key ?? `line ${(c.new ?? c.old)!.line}`}\`${c.change === 'moved' ? ` from \`${c.old!.path}\`` : ''}`)
       for (const field of c.fields ?? []) {
-        out.push(`  - \`${field.path}\`: ${field.change === 'added' ? `added \`${showValue(field.new)}\`` : field.change === 'removed' ? `removed \`${showValue(field.old)}\`` : `\`${showValue(field.old)}\` → \`${showValue(field.new)}\``}`)
+        out.push(`  - \`${field.path}\`: ${markdownField(field)}`)
       }
     }
     if (f.omitted) out.push(`- … ${n(f.omitted)} more not shown (limit ${limit})`)
