@@ -3,13 +3,15 @@
 //
 //   node bench/run.js [--n 100000] [--n 1000000] [--seed 42] [--keep]
 //                     [--only core|git|dsv] [--save FILE] [--json] [--strict]
-//                     [--dsv PATH] [--timeout SECONDS]
+//                     [--dsv PATH] [--timeout SECONDS] [--compare FILE]
 //
 // For each N: a fresh temp dir under os.tmpdir(); v1 generated once and copied,
 // so git and dsv see byte-identical data; then git and dsv each commit v1, move
 // to v2, commit, check v1 out again, report status, and (dsv) check v1 out
-// into another directory. Every child process is timed (wall clock) and its
-// peak RSS recorded. The table goes to stdout, progress to stderr; the results
+// into another directory; then diff v1 v2 (git diff --stat; dsv diff --stat and
+// --json > file), go back to v2, modify 100 examples (v3), commit, and diff v2 v3.
+// Every child process is timed (wall clock) and its peak RSS recorded. The
+// table goes to stdout, progress to stderr; the results
 // JSON is written to the temp dir (kept with --keep) and, with --save, to FILE.
 
 import fs from 'node:fs'
@@ -17,7 +19,7 @@ import os from 'node:os'
 import path from 'node:path'
 import {spawn, spawnSync} from 'node:child_process'
 import {fileURLToPath} from 'node:url'
-import {generateV1, applyV2, compareToManifest} from './generate.js'
+import {generateV1, applyV2, applyV3, v2Plan, compareToManifest, V3_COUNT} from './generate.js'
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url))
 const REPO_ROOT = path.resolve(BENCH_DIR, '..')
@@ -32,7 +34,10 @@ const TARGET = {
   growthV2: 1.05, // .dsv after v2 <= 1.05 x .dsv after v1
   statusSeconds: 1.0, // dsv status (nothing changed) < 1 s
   peakMB: 512, // every dsv process < 512 MiB peak RSS (all *MB fields for memory are MiB)
+  diffRatio: 0.25, // dsv diff v1 v2 --stat, and --json > file, <= 0.25 x git diff --stat v1 v2
+  diffScale: 2, // dsv diff of a 100-example change: time at N = 1M <= 2 x time at N = 100k
 }
+const SCALE_PAIR = [100_000, 1_000_000] // the sizes the diffScale target compares
 const TARGET_N = 1_000_000
 
 // ---------------------------------------------------------------------------
@@ -40,6 +45,7 @@ const TARGET_N = 1_000_000
 
 const USAGE = `usage: node bench/run.js [--n N]... [--seed S] [--keep] [--only core|git|dsv]...
                          [--save FILE] [--json] [--strict] [--dsv PATH] [--timeout SECONDS]
+                         [--compare FILE]
   --n N          dataset size (repeatable; default 100000)
   --keep         keep the temp dirs (default: removed at the end)
   --only core    only the operations that have targets (skips dsv checkout --to)
@@ -49,10 +55,12 @@ const USAGE = `usage: node bench/run.js [--n N]... [--seed S] [--keep] [--only c
   --strict       exit 1 when a target is missed (default: only on failures)
   --dsv PATH     dsv entry point (a .js file run with node, or an executable);
                  default ${path.join(REPO_ROOT, 'bin', 'run.js')}
-  --timeout S    kill any single command after S seconds (default 1800)`
+  --timeout S    kill any single command after S seconds (default 1800)
+  --compare FILE results saved earlier (--save) of other sizes, for the diff
+                 scaling check (1M vs 100k) when this run has only one of them`
 
 function parseArgs(argv) {
-  const o = {ns: [], seed: 42, keep: false, only: new Set(), save: null, json: false, strict: false, dsv: null, timeout: 1800}
+  const o = {ns: [], seed: 42, keep: false, only: new Set(), save: null, json: false, strict: false, dsv: null, timeout: 1800, compare: []}
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]
     const val = () => {
@@ -77,6 +85,7 @@ function parseArgs(argv) {
     else if (a === '--strict') o.strict = true
     else if (a === '--dsv') o.dsv = path.resolve(val())
     else if (a === '--timeout') o.timeout = int(val())
+    else if (a === '--compare') o.compare.push(path.resolve(val()))
     else if (a === '-h' || a === '--help') o.help = true
     else throw new Error(`unknown argument ${a}`)
   }
@@ -151,7 +160,7 @@ function descendants(pid, acc = []) {
  * Run cmd with args in cwd. Resolves to {code, stdout, stderr, seconds,
  * peakKB, userSeconds, sysSeconds}; never rejects for a non-zero exit.
  */
-function measure(cmd, args, {cwd, env, timeout}) {
+function measure(cmd, args, {cwd, env, timeout, stdoutFile = null}) {
   return new Promise((resolve) => {
     const timeFile = path.join(os.tmpdir(), `dsv-bench-time-${process.pid}-${Date.now()}`)
     let argv0 = cmd
@@ -164,10 +173,14 @@ function measure(cmd, args, {cwd, env, timeout}) {
     const err = []
     let peakKB = 0
     let timedOut = false
+    // stdoutFile: the child writes its stdout straight into that file (as `> FILE` in a
+    // shell), so a large output is neither piped through nor held by the harness
+    const outFd = stdoutFile ? fs.openSync(stdoutFile, 'w') : null
     const t0 = process.hrtime.bigint()
-    const child = spawn(argv0, argv, {cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe']})
+    const child = spawn(argv0, argv, {cwd, env, detached: true, stdio: ['ignore', outFd ?? 'pipe', 'pipe']})
+    if (outFd !== null) fs.closeSync(outFd) // the child has its own copy
     current = {pid: child.pid, timeFile}
-    child.stdout.on('data', (d) => out.push(d))
+    if (child.stdout) child.stdout.on('data', (d) => out.push(d))
     child.stderr.on('data', (d) => err.push(d))
     let sampler = null
     if (MEMORY_METHOD === 'proc-vmhwm') {
@@ -197,12 +210,15 @@ function measure(cmd, args, {cwd, env, timeout}) {
         } catch {}
         fs.rmSync(timeFile, {force: true})
       }
+      let stdout = Buffer.concat(out).toString('utf8')
+      // a failed command's --json error document is small: read it back for the report
+      if (stdoutFile && code !== 0) stdout = readHead(stdoutFile, 64 * 1024)
       resolve({
         code: spawnError ? 127 : code === null ? 128 : code,
         signal,
         timedOut,
         spawnError: spawnError ? spawnError.message : null,
-        stdout: Buffer.concat(out).toString('utf8'),
+        stdout,
         stderr: Buffer.concat(err).toString('utf8'),
         seconds,
         peakKB: peakKB || null,
@@ -217,6 +233,21 @@ function measure(cmd, args, {cwd, env, timeout}) {
 
 // ---------------------------------------------------------------------------
 // helpers
+
+/** The first `max` bytes of a file as text ('' when it cannot be read). */
+function readHead(file, max) {
+  try {
+    const fd = fs.openSync(file, 'r')
+    try {
+      const buf = Buffer.allocUnsafe(max)
+      return buf.toString('utf8', 0, fs.readSync(fd, buf, 0, max, 0))
+    } finally {
+      fs.closeSync(fd)
+    }
+  } catch {
+    return ''
+  }
+}
 
 /** Apparent size of a tree in bytes, like `du -sb` (directories count their st_size; hard links once). */
 function duBytes(root) {
@@ -270,6 +301,8 @@ function failureDetail(r) {
   return parts.join('\n')
 }
 
+const lastLine = (s) => s.trim().split('\n').pop()?.trim() ?? ''
+
 function tail(s, lines = 6) {
   const t = s.trim().split('\n')
   return t.slice(-lines).join('\n')
@@ -314,8 +347,8 @@ class Side {
     this.processes = [] // every process run: {label, seconds, peakMB, code}
   }
 
-  async run(op, label, cmd, args, {cwd, env, allowCodes = [0]}) {
-    const r = await measure(cmd, args, {cwd, env, timeout: this.opts.timeout})
+  async run(op, label, cmd, args, {cwd, env, allowCodes = [0], stdoutFile = null}) {
+    const r = await measure(cmd, args, {cwd, env, timeout: this.opts.timeout, stdoutFile})
     const peakMB = kbToMB(r.peakKB)
     this.processes.push({op, label, seconds: r.seconds, peakMB, code: r.code})
     if (op) {
@@ -335,7 +368,7 @@ class Side {
   }
 }
 
-async function gitSide(dir, m1, m2ref, opts) {
+async function gitSide(dir, m1, m2ref, m3ref, opts) {
   const s = new Side('git', opts)
   const env = gitEnv()
   const git = (op, args, extra = {}) => s.run(op, `git ${args.join(' ')}`, 'git', args, {cwd: dir, env, ...extra})
@@ -358,12 +391,66 @@ async function gitSide(dir, m1, m2ref, opts) {
     if (bad.length) log(`  git: WARNING: after git checkout v1 the data differs from v1: ${bad.join('; ')}`)
     const st = await git('status', ['status'])
     s.statusClean = /nothing to commit/.test(st.stdout)
+    // diff: the reference for dsv diff is `git diff --stat` between the two commits
+    const v2 = (await git(null, ['rev-parse', 'main'])).stdout.trim()
+    const d12 = await git('diffV1V2', ['diff', '--stat', v1, v2])
+    s.diffStat = {v1v2: lastLine(d12.stdout)}
+    // the small change: back to v2 on main, modify 100 examples, commit v3
+    await git(null, ['checkout', '-q', 'main'])
+    const m3 = applyV3({n: opts.n, dir, seed: opts.seed})
+    m3ref.value = m3
+    await git('commitV3', ['add', '-A'])
+    await git('commitV3', ['commit', '-q', '-m', 'v3'])
+    const v3 = (await git(null, ['rev-parse', 'HEAD'])).stdout.trim()
+    const d23 = await git('diffSmall', ['diff', '--stat', v2, v3])
+    s.diffStat.v2v3 = lastLine(d23.stdout)
   } catch (e) {
     if (!(e instanceof StepError)) throw e
     s.error = {step: e.step, message: e.message, detail: e.detail}
     log(`  git: ERROR ${e.message}\n${e.detail}`)
   }
   return s
+}
+
+/** Which shard (index) of a manifest holds v1 example `id` (shards hold contiguous id ranges). */
+function shardOf(m, id) {
+  let k = 0
+  while (k + 1 < m.shards && Math.floor(((k + 1) * m.n) / m.shards) + 1 <= id) k++ // shard k starts at floor(k n / shards) + 1
+  return k
+}
+
+/**
+ * Time `dsv diff FROM TO --stat` (its text) and `dsv diff FROM TO --json > FILE`, and
+ * check both. A failing diff is recorded (and fails the correctness checks) but does not
+ * stop the rest of the run.
+ */
+async function dsvDiffs(s, {cmd, pre, dir, env}, {from, to, statOp, jsonOp, jsonFile, want}) {
+  const out = {stat: null, json: null}
+  const statArgs = ['diff', from, to, '--stat']
+  try {
+    const r = await s.run(statOp, `dsv ${statArgs.join(' ')}`, cmd, [...pre, ...statArgs], {cwd: dir, env})
+    const summary = r.stdout.trim().split('\n').filter((l) => /examples:/.test(l)).pop() ?? null
+    const counts = parseStatTotals(r.stdout)
+    const countsOk = counts ? counts.added === want.added && counts.removed === want.removed && counts.modified === want.modified : null
+    out.stat = {code: r.code, summary, counts, countsOk}
+    if (countsOk === false) log(`  dsv: diff --stat totals ${summary} differ from the generator's (+${want.added} -${want.removed} ~${want.modified})`)
+  } catch (e) {
+    if (!(e instanceof StepError)) throw e
+    out.stat = {code: s.processes.at(-1)?.code ?? null, error: `${e.message}${e.detail ? `: ${e.detail}` : ''}`}
+    log(`  dsv: ERROR ${e.message}${e.detail ? `\n${e.detail.replace(/^/gm, '    ')}` : ''}`)
+  }
+  const jsonArgs = ['diff', from, to, '--json']
+  try {
+    await s.run(jsonOp, `dsv ${jsonArgs.join(' ')} > ${path.basename(jsonFile)}`, cmd, [...pre, ...jsonArgs], {cwd: dir, env, stdoutFile: jsonFile})
+    out.json = {file: jsonFile, ...checkDiffJson(jsonFile, want)}
+    if (!out.json.ok) log(`  dsv: diff --json check FAILED:\n${out.json.problems.map((p) => `    ${p}`).join('\n')}`)
+  } catch (e) {
+    if (!(e instanceof StepError)) throw e
+    out.json = {file: jsonFile, ok: false, problems: [`${e.message}${e.detail ? `: ${e.detail}` : ''}`]}
+    log(`  dsv: ERROR ${e.message}${e.detail ? `\n${e.detail.replace(/^/gm, '    ')}` : ''}`)
+  }
+  out.want = {added: want.added, removed: want.removed, modified: want.modified, moved: 0}
+  return out
 }
 
 function dsvCommand(opts) {
@@ -394,7 +481,80 @@ async function dsvPreflight(root, opts) {
   return null
 }
 
-async function dsvSide(dir, toDir, m1, m2git, opts) {
+/**
+ * Check a `dsv diff --json` document (in a file) against what the generator changed.
+ * want: {from, to (commit ids), added, removed, modified, files (changed files), ids:
+ * {added, removed, modified} (Sets of example numbers, or null)}. Returns {ok, bytes,
+ * totals, problems}: the totals must equal the generator's counts, nothing may be
+ * "moved", the per-file counts must add up to the totals, and every change listed must
+ * be one the generator made (keys ex-0000123 -> 123), each exactly once.
+ */
+function checkDiffJson(file, want) {
+  const problems = []
+  const bytes = fs.statSync(file).size
+  let doc
+  try {
+    doc = JSON.parse(fs.readFileSync(file, 'utf8'))
+  } catch (e) {
+    return {ok: false, bytes, totals: null, problems: [`not one JSON document (${e.message})`]}
+  }
+  if (doc.error) return {ok: false, bytes, totals: null, problems: [`error ${doc.error.code}: ${doc.error.message}`]}
+  if (doc.from?.commit !== want.from) problems.push(`from.commit is ${doc.from?.commit}, expected ${want.from}`)
+  if (doc.to?.commit !== want.to) problems.push(`to.commit is ${doc.to?.commit}, expected ${want.to}`)
+  const totals = doc.totals?.examples ?? null
+  const KINDS = ['added', 'removed', 'modified', 'moved']
+  const expected = {added: want.added, removed: want.removed, modified: want.modified, moved: 0}
+  if (!totals) problems.push('no totals.examples')
+  else for (const k of KINDS) if (totals[k] !== expected[k]) problems.push(`totals.examples.${k} = ${totals[k]}, generator: ${expected[k]}`)
+  const files = Array.isArray(doc.files) ? doc.files : []
+  if (!Array.isArray(doc.files)) problems.push('no files[]')
+  if (files.length !== want.files) problems.push(`${files.length} files listed, expected ${want.files} (the shards)`)
+  const sum = {added: 0, removed: 0, modified: 0, moved: 0}
+  const seen = {added: new Set(), removed: new Set(), modified: new Set(), moved: new Set()}
+  let listed = 0
+  for (const f of files) {
+    if (f.kind !== 'table' || f.status !== 'modified') problems.push(`${f.path}: ${f.status} ${f.kind}, expected a modified table`)
+    for (const k of KINDS) sum[k] += f.examples?.[k] ?? 0
+    if (!Array.isArray(f.changes)) continue
+    if (f.omitted) problems.push(`${f.path}: ${f.omitted} changes omitted although --json lists all`)
+    const n = KINDS.reduce((a, k) => a + (f.examples?.[k] ?? 0), 0)
+    if (f.changes.length + (f.omitted ?? 0) !== n) problems.push(`${f.path}: ${f.changes.length} changes listed, its counts add up to ${n}`)
+    for (const c of f.changes) {
+      listed++
+      const m = /^ex-0*(\d+)$/.exec(c.key ?? '')
+      const id = m ? Number(m[1]) : null
+      if (id == null || !seen[c.change]) {
+        if (problems.length < 20) problems.push(`${f.path}: unexpected change ${JSON.stringify({change: c.change, key: c.key})}`)
+        continue
+      }
+      if (seen[c.change].has(id) && problems.length < 20) problems.push(`${f.path}: ${c.key} listed twice as ${c.change}`)
+      seen[c.change].add(id)
+      if (c.change === 'modified' && !(c.fields?.length > 0) && problems.length < 20) problems.push(`${f.path}: ${c.key} modified but no field listed`)
+    }
+  }
+  if (totals) for (const k of KINDS) if (sum[k] !== totals[k]) problems.push(`files[].examples.${k} add up to ${sum[k]}, totals.examples.${k} = ${totals[k]}`)
+  if (want.ids && listed > 0) {
+    for (const k of ['added', 'removed', 'modified']) {
+      const exp = want.ids[k]
+      const got = seen[k]
+      const missing = [...exp].filter((id) => !got.has(id))
+      const extra = [...got].filter((id) => !exp.has(id))
+      if (missing.length) problems.push(`${missing.length} ${k} examples not listed as ${k} (e.g. ${missing.slice(0, 3).join(', ')})`)
+      if (extra.length) problems.push(`${extra.length} examples listed as ${k} that the generator did not ${{added: 'add', removed: 'remove', modified: 'modify'}[k]} (e.g. ${extra.slice(0, 3).join(', ')})`)
+    }
+  }
+  return {ok: problems.length === 0, bytes, totals, keysChecked: listed > 0, problems}
+}
+
+/** The totals line of `dsv diff --stat` ("... examples: +5,000 -5,000 ~10,000"), parsed; null if not found. */
+function parseStatTotals(text) {
+  const m = /examples: \+([\d,]+) -([\d,]+) ~([\d,]+)/.exec(text)
+  if (!m) return null
+  const num = (x) => Number(x.replace(/,/g, ''))
+  return {added: num(m[1]), removed: num(m[2]), modified: num(m[3])}
+}
+
+async function dsvSide(dir, toDir, m1, m2git, m3git, opts) {
   const s = new Side('dsv', opts)
   const env = dsvEnv()
   const {cmd, pre} = dsvCommand(opts)
@@ -409,6 +569,7 @@ async function dsvSide(dir, toDir, m1, m2git, opts) {
     s.sizes.v1 = duBytes(path.join(dir, '.dsv'))
     log(`  dsv: .dsv after v1: ${fmtMB(s.sizes.v1)} MB`)
     const m2 = applyV2({n: opts.n, dir, seed: opts.seed})
+    s.m2 = m2
     if (m2git && JSON.stringify(m2.files) !== JSON.stringify(m2git.files)) throw new StepError('apply v2', 'v2 differs between the git and the dsv copy (generator not deterministic?)', '')
     const c2 = await dsv('commitV2', ['commit', '-m', 'v2'])
     s.commitSummaries = {v1: {examples: c1.examples, files: c1.files}, v2: {examples: c2.examples, files: c2.files}}
@@ -432,6 +593,30 @@ async function dsvSide(dir, toDir, m1, m2git, opts) {
       s.checkoutToProblems = bad2
       if (bad2.length) log(`  dsv: checkout v1 --to DIR is NOT byte-identical to v1: ${bad2.join('; ')}`)
     }
+
+    // dsv diff v1 v2: --stat (text), then --json into a file
+    const v2 = c2.id
+    const plan = v2Plan(opts.n, opts.seed)
+    const ids = {added: new Set(), removed: new Set(), modified: new Set()}
+    for (const [id, act] of plan) ids[act === 'delete' ? 'removed' : 'modified'].add(id)
+    for (let j = 1; j <= m2.added; j++) ids.added.add(opts.n + j)
+    s.diffs = {}
+    s.diffs.v1v2 = await dsvDiffs(s, {cmd, pre, dir, env}, {from: v1, to: v2, statOp: 'diffStat', jsonOp: 'diffJson', jsonFile: path.join(path.dirname(dir), 'diff-v1-v2.json'),
+      want: {from: v1, to: v2, added: m2.added, removed: m2.deleted, modified: m2.modified, files: m2.files.length, ids}})
+
+    // the small change: back to v2 on the branch, modify 100 examples, commit v3, diff v2 v3
+    await dsv(null, ['checkout', c2.branch ?? 'main'])
+    const bad3 = compareToManifest(dir, m2)
+    s.checkoutV2Ok = bad3.length === 0
+    if (bad3.length) log(`  dsv: checkout ${c2.branch ?? 'main'} (v2) is NOT byte-identical to v2: ${bad3.join('; ')}`)
+    const m3 = applyV3({n: opts.n, dir, seed: opts.seed})
+    s.m3 = m3
+    if (m3git && JSON.stringify(m3.files) !== JSON.stringify(m3git.files)) throw new StepError('apply v3', 'v3 differs between the git and the dsv copy (generator not deterministic?)', '')
+    const c3 = await dsv('commitV3', ['commit', '-m', 'v3'])
+    s.commitSummaries.v3 = {examples: c3.examples, files: c3.files}
+    s.diffs.v2v3 = await dsvDiffs(s, {cmd, pre, dir, env}, {from: v2, to: c3.id, statOp: 'diffSmallStat', jsonOp: 'diffSmallJson', jsonFile: path.join(path.dirname(dir), 'diff-v2-v3.json'),
+      want: {from: v2, to: c3.id, added: 0, removed: 0, modified: m3.modified, files: new Set(m3.modifiedIds.map((id) => shardOf(m3, id))).size,
+        ids: {added: new Set(), removed: new Set(), modified: new Set(m3.modifiedIds)}}})
   } catch (e) {
     if (!(e instanceof StepError)) throw e
     s.error = {step: e.step, message: e.message, detail: e.detail}
@@ -489,20 +674,24 @@ async function benchOne(n, opts) {
   }
 
   const m2ref = {value: null}
+  const m3ref = {value: null}
   if (doGit) {
-    const g = await gitSide(gitDir, m1, m2ref, {...opts, n})
-    res.git = {ops: g.ops, sizes: g.sizes, checkoutOk: g.checkoutOk, statusClean: g.statusClean, processes: g.processes, error: g.error ?? null}
+    const g = await gitSide(gitDir, m1, m2ref, m3ref, {...opts, n})
+    res.git = {ops: g.ops, sizes: g.sizes, checkoutOk: g.checkoutOk, statusClean: g.statusClean, diffStat: g.diffStat ?? null, processes: g.processes, error: g.error ?? null}
   }
-  if (m2ref.value) {
-    const m2 = m2ref.value
-    res.data.v2 = {bytes: m2.bytes, examples: m2.examples, modified: m2.modified, deleted: m2.deleted, added: m2.added, seconds: m2.seconds, files: m2.files}
+  const setData = (m2, m3) => {
+    if (m2 && !res.data.v2) res.data.v2 = {bytes: m2.bytes, examples: m2.examples, modified: m2.modified, deleted: m2.deleted, added: m2.added, seconds: m2.seconds, files: m2.files}
+    if (m3 && !res.data.v3) res.data.v3 = {bytes: m3.bytes, examples: m3.examples, modified: m3.modified, deleted: 0, added: 0, modifiedIds: m3.modifiedIds, seconds: m3.seconds, files: m3.files}
   }
+  setData(m2ref.value, m3ref.value)
   if (doDsv) {
-    const d = await dsvSide(dsvDir, toDir, m1, m2ref.value, {...opts, n})
+    const d = await dsvSide(dsvDir, toDir, m1, m2ref.value, m3ref.value, {...opts, n})
+    setData(d.m2, d.m3) // --only dsv: the versions the dsv side made
     res.dsv = {
       ops: d.ops, sizes: d.sizes, checkoutOk: d.checkoutOk ?? null, checkoutProblems: d.checkoutProblems ?? [],
       checkoutToOk: d.checkoutToOk ?? null, checkoutToProblems: d.checkoutToProblems ?? [], statusClean: d.statusClean ?? null,
-      commitSummaries: d.commitSummaries ?? null, processes: d.processes, error: d.error ?? null,
+      checkoutV2Ok: d.checkoutV2Ok ?? null, commitSummaries: d.commitSummaries ?? null, diffs: d.diffs ?? null,
+      processes: d.processes, error: d.error ?? null,
     }
   }
   res.checks = evaluate(res)
@@ -518,7 +707,8 @@ function evaluate(res) {
   const d = usable(res.dsv?.ops)
   const ratio = (a, b) => (a != null && b ? a / b : null)
   const checks = []
-  const add = (name, target, value, pass) => checks.push({name, target, value, pass: value == null ? null : pass})
+  // correctness: a failure makes the run fail (exit 1), not just miss a target
+  const add = (name, target, value, pass, correctness = false) => checks.push({name, target, value, pass: value == null ? null : pass, ...(correctness ? {correctness} : {})})
   const rc1 = ratio(d.commitV1?.seconds, g.commitV1?.seconds)
   add('commit v1: dsv/git time', `<= ${TARGET.commitRatio}`, rc1, rc1 <= TARGET.commitRatio)
   const rc2 = ratio(d.commitV2?.seconds, g.commitV2?.seconds)
@@ -531,6 +721,10 @@ function evaluate(res) {
   add('.dsv v1 / .git v1 size', `<= ${TARGET.sizeV1Ratio}`, rs, rs <= TARGET.sizeV1Ratio)
   const gr = ratio(res.dsv?.sizes?.v2, res.dsv?.sizes?.v1)
   add('.dsv v2 / .dsv v1 size', `<= ${TARGET.growthV2}`, gr, gr <= TARGET.growthV2)
+  const rds = ratio(d.diffStat?.seconds, g.diffV1V2?.seconds)
+  add('diff v1 v2 --stat: dsv/git diff --stat time', `<= ${TARGET.diffRatio}`, rds, rds <= TARGET.diffRatio)
+  const rdj = ratio(d.diffJson?.seconds, g.diffV1V2?.seconds)
+  add('diff v1 v2 --json: dsv/git diff --stat time', `<= ${TARGET.diffRatio}`, rdj, rdj <= TARGET.diffRatio)
   const peaks = (res.dsv?.processes ?? []).map((p) => p.peakMB).filter((x) => x != null)
   const peak = peaks.length ? Math.max(...peaks) : null
   add('dsv peak memory, any process: MiB', `< ${TARGET.peakMB}`, peak, peak < TARGET.peakMB)
@@ -538,6 +732,15 @@ function evaluate(res) {
   add('dsv checkout v1 byte-identical to v1', 'all shards', ran ? res.dsv.checkoutOk : null, res.dsv?.checkoutOk === true)
   add('dsv status clean after checkout', 'clean', ran ? res.dsv.statusClean : null, res.dsv?.statusClean === true)
   add('dsv checkout v1 --to DIR byte-identical', 'all shards', ran ? res.dsv.checkoutToOk : null, res.dsv?.checkoutToOk === true)
+  const diffs = res.dsv?.diffs ?? {}
+  for (const [key, what] of [['v1v2', 'dsv diff v1 v2'], ['v2v3', 'dsv diff v2 v3']]) {
+    const x = diffs[key]
+    const statOk = x?.stat ? x.stat.code === 0 && x.stat.countsOk !== false : null
+    add(`${what} --stat: exit 0, totals = generator`, 'exit 0', statOk, statOk === true, true)
+    const jsonOk = x?.json ? x.json.ok === true : null
+    add(`${what} --json: counts and keys = generator`, 'exact', jsonOk, jsonOk === true, true)
+  }
+  add('dsv checkout main (v2) byte-identical', 'all shards', ran ? res.dsv.checkoutV2Ok : null, res.dsv?.checkoutV2Ok === true, true)
   return checks
 }
 
@@ -580,6 +783,19 @@ function report(res) {
   op('checkout v1 (from v2)', 'checkoutV1', 'checkoutV1', `<= ${TARGET.checkoutRatio}x git`, checks['checkout v1: dsv/git time'])
   op('status (nothing changed)', 'status', 'status', `dsv < ${TARGET.statusSeconds} s`, checks['dsv status (unchanged): seconds'])
   if (d.checkoutTo || (res.dsv && !res.dsv.skipped && !res.dsv.error && !res.only.includes('core'))) op('checkout v1 --to DIR', null, 'checkoutTo', '', null)
+  const diffRan = g.diffV1V2 || d.diffStat || d.diffJson
+  if (diffRan) {
+    const tgt = `<= ${TARGET.diffRatio}x git`
+    op('diff v1 v2 --stat (git: --stat)', 'diffV1V2', 'diffStat', tgt, checks['diff v1 v2 --stat: dsv/git diff --stat time'])
+    op('diff v1 v2 --json > file', 'diffV1V2', 'diffJson', tgt, checks['diff v1 v2 --json: dsv/git diff --stat time'])
+  }
+  if (g.commitV3 || d.commitV3) op(`commit v3 (${fmtInt(res.data.v3?.modified ?? V3_COUNT)} modified)`, 'commitV3', 'commitV3', '', null)
+  if (g.diffSmall || d.diffSmallStat || d.diffSmallJson) {
+    const sc = res.scaling
+    const tgt = `${shortN(SCALE_PAIR[1])}/${shortN(SCALE_PAIR[0])} <= ${TARGET.diffScale}`
+    op('diff v2 v3 --stat (git: --stat)', 'diffSmall', 'diffSmallStat', tgt, sc ? checks[scaleCheckName('--stat', sc)] : null)
+    op('diff v2 v3 --json > file', 'diffSmall', 'diffSmallJson', tgt, sc ? checks[scaleCheckName('--json', sc)] : null)
+  }
   out.push(table(rows, ['l', 'r', 'r', 'r', 'l', 'l', 'r', 'r']))
   out.push('')
   const gsz = res.git?.sizes ?? {}
@@ -592,7 +808,9 @@ function report(res) {
   out.push(table(srows, ['l', 'r', 'r', 'r', 'l', 'l']))
   out.push('')
   const peak = checks['dsv peak memory, any process: MiB']
-  if (res.dsv) out.push(`peak memory, any dsv process: ${peak.value == null ? '-' : `${peak.value.toFixed(0)} MiB`} (target < ${TARGET.peakMB} MiB) ${pf(peak)}; method: ${res.memoryMethod}`)
+  const diffPeaks = (res.dsv?.processes ?? []).filter((p) => /^diff/.test(p.op ?? '') && p.peakMB != null).map((p) => p.peakMB)
+  if (res.dsv) out.push(`peak memory, any dsv process: ${peak.value == null ? '-' : `${peak.value.toFixed(0)} MiB`} (target < ${TARGET.peakMB} MiB) ${pf(peak)}` +
+    `${diffPeaks.length ? `; dsv diff: ${Math.max(...diffPeaks).toFixed(0)} MiB` : ''}; method: ${res.memoryMethod}`)
   if (res.dsv?.skipped) out.push(`dsv: SKIPPED: ${res.dsv.skipped.split('\n').map((l) => l.trim()).filter(Boolean).join(' ')}`)
   else if (res.dsv?.error) out.push(`dsv: FAILED: ${res.dsv.error.message}${res.dsv.error.detail ? `: ${res.dsv.error.detail.replace(/\n/g, ' | ')}` : ''}`)
   if (res.dsv && !res.dsv.skipped) {
@@ -602,9 +820,88 @@ function report(res) {
   }
   const ex = res.dsv?.commitSummaries?.v2?.examples
   if (ex && d2) out.push(`dsv commit v2 reported examples: ${fmtInt(ex.added)} added, ${fmtInt(ex.removed)} removed, ${fmtInt(ex.modified)} modified (generator: ${fmtInt(d2.added)}, ${fmtInt(d2.deleted)}, ${fmtInt(d2.modified)})`)
+  const ex3 = res.dsv?.commitSummaries?.v3?.examples
+  const d3 = res.data.v3
+  if (ex3 && d3) out.push(`dsv commit v3 reported examples: ${fmtInt(ex3.added)} added, ${fmtInt(ex3.removed)} removed, ${fmtInt(ex3.modified)} modified (generator: 0, 0, ${fmtInt(d3.modified)})`)
+  if (res.dsv?.checkoutV2Ok === false) out.push(`correctness: dsv checkout main (back to v2 before v3) byte-identical ${pf(checks['dsv checkout main (v2) byte-identical'])}`)
+  for (const [key, what] of [['v1v2', 'v1 v2'], ['v2v3', 'v2 v3']]) {
+    const x = res.dsv?.diffs?.[key]
+    if (!x) continue
+    const w = x.want
+    const gen = `generator: +${fmtInt(w.added)} -${fmtInt(w.removed)} ~${fmtInt(w.modified)}`
+    const sc = checks[`dsv diff ${what} --stat: exit 0, totals = generator`]
+    const st = x.stat
+    const statText = !st ? '-' : st.error ? `FAILED (${st.error.split('\n')[0]})` : st.counts ? `+${fmtInt(st.counts.added)} -${fmtInt(st.counts.removed)} ~${fmtInt(st.counts.modified)}` : `exit ${st.code}, no totals line found`
+    const j = x.json
+    const t = j?.totals
+    const jsonText = !j ? '-' : !t ? 'FAILED' : `+${fmtInt(t.added)} -${fmtInt(t.removed)} ~${fmtInt(t.modified)} moved ${fmtInt(t.moved)}, per-file sums ${j.problems.some((p) => /add up/.test(p)) ? 'differ' : 'equal'}` +
+      `${j.keysChecked ? `, keys ${j.problems.some((p) => /listed|not listed/.test(p)) ? 'differ' : 'as generated'}` : ''} (${fmtMB(j.bytes)} MB)`
+    const jc = checks[`dsv diff ${what} --json: counts and keys = generator`]
+    out.push(`dsv diff ${what} (${gen}): --stat ${statText} ${pf(sc)}; --json ${jsonText} ${pf(jc)}`)
+    for (const p of (j?.problems ?? []).slice(0, 8)) out.push(`  --json: ${p.split('\n')[0]}`)
+  }
+  const gd = res.git?.diffStat
+  if (gd?.v1v2) out.push(`git diff --stat v1 v2: ${gd.v1v2} (git counts lines: a modified example is one deletion and one insertion)`)
   if (res.git?.error) out.push(`git: FAILED: ${res.git.error.message}${res.git.error.detail ? `: ${res.git.error.detail.replace(/\n/g, ' | ')}` : ''}`)
   else if (res.git && res.git.checkoutOk === false) out.push('git: checkout v1 did not restore v1 byte for byte (!)')
   return out.join('\n')
+}
+
+// ---------------------------------------------------------------------------
+// diff cost against the size of the change: the same 100-example change at two sizes
+
+const shortN = (n) => (n % 1_000_000 === 0 ? `${n / 1_000_000}M` : n % 1000 === 0 ? `${n / 1000}k` : String(n))
+const scaleCheckName = (form, sc) => `dsv diff v2 v3 ${form} (${fmtInt(V3_COUNT)} changed): time at ${shortN(sc.n)} / ${shortN(sc.baseN)}`
+
+/**
+ * For each result whose N is 10x another result's N (from this run, else from
+ * --compare files), the ratio of their `dsv diff v2 v3` times. Sets res.scaling and
+ * adds the checks to the larger result (the target is defined for 100k -> 1M; other
+ * pairs are indicative). Returns the list of pairs compared.
+ */
+function scaling(results, thisRun, compare) {
+  const byN = new Map()
+  for (const r of [...compare, ...thisRun, ...results]) if (r?.n && !r.dsv?.skipped) byN.set(r.n, r) // this run wins over --compare
+  const pairs = []
+  for (const big of results) {
+    const base = byN.get(big.n / 10)
+    if (!base || (!thisRun.includes(big) && !thisRun.includes(base))) continue // one side at least from this run
+    const sec = (r, k) => (r.dsv?.ops?.[k] && !r.dsv.ops[k].failed ? r.dsv.ops[k].seconds : null)
+    const sc = {baseN: base.n, n: big.n, baseDate: base.date, fromCompare: !thisRun.includes(base), bigFromCompare: !thisRun.includes(big), date: big.date, indicative: !(base.n === SCALE_PAIR[0] && big.n === SCALE_PAIR[1]), forms: {}}
+    big.checks = big.checks.filter((c) => !c.name.startsWith('dsv diff v2 v3 --') || !c.name.includes(': time at'))
+    for (const [form, k] of [['--stat', 'diffSmallStat'], ['--json', 'diffSmallJson']]) {
+      const a = sec(base, k)
+      const b = sec(big, k)
+      const r = a != null && b != null && a > 0 ? b / a : null
+      sc.forms[form] = {baseSeconds: a, seconds: b, ratio: r}
+      big.checks.push({name: scaleCheckName(form, sc), target: `<= ${TARGET.diffScale}`, value: r, pass: r == null ? null : r <= TARGET.diffScale})
+    }
+    big.scaling = sc
+    if (thisRun.includes(big) && fs.existsSync(big.tempDir)) fs.writeFileSync(path.join(big.tempDir, 'results.json'), JSON.stringify(big, null, 2) + '\n')
+    pairs.push(big)
+  }
+  return pairs
+}
+
+function scalingReport(pairs) {
+  const out = []
+  for (const big of pairs) {
+    const sc = big.scaling
+    out.push(`diff cost follows the change: dsv diff v2 v3 (${fmtInt(V3_COUNT)} modified examples) at N = ${fmtInt(sc.n)} vs N = ${fmtInt(sc.baseN)}` +
+      `${sc.fromCompare ? ` (N = ${fmtInt(sc.baseN)} from --compare, run ${sc.baseDate})` : ''}${sc.bigFromCompare ? ` (N = ${fmtInt(sc.n)} from --compare, run ${sc.date})` : ''}${sc.indicative ? ' (indicative: the target is defined for 1M vs 100k)' : ''}`)
+    for (const [form, f] of Object.entries(sc.forms)) {
+      const c = big.checks.find((x) => x.name === scaleCheckName(form, sc))
+      if (f.ratio == null) out.push(`  ${form}: not measured at N = ${fmtInt(f.seconds == null ? sc.n : sc.baseN)}`)
+      else out.push(`  ${form}: ${fmtS(f.seconds)} s / ${fmtS(f.baseSeconds)} s = ${fmtRatio(f.ratio)} (target <= ${TARGET.diffScale}) ${c.pass ? 'PASS' : 'FAIL'}`)
+    }
+  }
+  return out.join('\n')
+}
+
+/** Results saved earlier with --save (an array) or a results.json (one object). */
+function loadCompare(file) {
+  const j = JSON.parse(fs.readFileSync(file, 'utf8'))
+  return Array.isArray(j) ? j : [j]
 }
 
 // ---------------------------------------------------------------------------
@@ -647,29 +944,37 @@ async function main() {
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
 
+  let compare = []
+  for (const f of opts.compare) {
+    try {
+      compare.push(...loadCompare(f))
+    } catch (e) {
+      process.stderr.write(`--compare ${f}: ${e.message}\n`)
+      process.exit(2)
+    }
+  }
   const all = []
   let failed = false
-  let missed = false
   try {
     for (const n of opts.ns) {
       const res = await benchOne(n, opts)
       all.push(res)
+      scaling([res], all, compare) // when the smaller size ran first (or is in --compare): in this table already
       if (!opts.json) process.stdout.write(`\n${report(res)}\n`)
       if (res.git?.error || (res.dsv && (res.dsv.skipped || res.dsv.error))) failed = true
-      for (const c of res.checks) {
-        if (c.pass === false) {
-          if (/byte-identical|clean/.test(c.name)) failed = true
-          else missed = true
-        }
-      }
+      for (const c of res.checks) if (c.pass === false && (c.correctness || /byte-identical|clean/.test(c.name))) failed = true
       if (!opts.keep) {
         for (const r of tempRoots) fs.rmSync(r, {recursive: true, force: true})
         tempRoots.clear()
       }
     }
+    // this run's sizes, and --compare sizes that are 10x one of them
+    const pairs = scaling([...all, ...compare.filter((r) => !all.some((a) => a.n === r.n))], all, compare)
+    if (pairs.length && !opts.json) process.stdout.write(`\n${scalingReport(pairs)}\n`)
   } finally {
     cleanup(opts)
   }
+  const missed = all.some((r) => r.checks.some((c) => c.pass === false))
   if (opts.json) process.stdout.write(JSON.stringify(all, null, 2) + '\n')
   if (opts.save) {
     fs.mkdirSync(path.dirname(opts.save), {recursive: true})
