@@ -30,6 +30,17 @@ export abstract class DsvCommand extends Command {
     return this.reporter
   }
 
+  /**
+   * Revisions before `--` and paths after it, as git takes them. `parsed` is oclif's argv
+   * (non-flag arguments, `--` removed) of a command with `strict = false`.
+   */
+  protected revisionsAndPaths(parsed: string[]): {revisions: string[]; paths: string[]} {
+    const sep = this.argv.indexOf('--')
+    if (sep < 0) return {revisions: parsed, paths: []}
+    const paths = this.argv.slice(sep + 1)
+    return {revisions: parsed.slice(0, parsed.length - paths.length), paths}
+  }
+
   /** Human output: suppressed by --quiet and --json. */
   protected say(text = ''): void {
     if (this.jsonEnabled() || this.argv.includes('--quiet') || this.argv.includes('-q')) return

@@ -12,3 +12,8 @@ export {diffTables, type TableDiff, type ExampleChange} from './core/table-diff.
 export {tableFormatOf, type TableFormat} from './core/table-format.js'
 export type {DatasetDiff, DatasetDiffOptions, DiffSide, FileDiff, ExampleDiff, ExampleCounts, LabelSummary} from './core/ops/dataset-diff.js'
 export {fieldChanges, type FieldChange} from './core/field-diff.js'
+export type {QualityResult, QualityComparison, QualityOptions} from './core/ops/quality.js'
+export type {QualityReport, CheckResult, Problem, WorstExample, Tier} from './core/quality/report.js'
+export {parseRules, RULES_FILES, type Rules, type FileRules, type Thresholds} from './core/quality/rules.js'
+export {PROFILES} from './core/quality/profiles.js'
+export type {QualitySummary} from './core/model.js'

@@ -513,7 +513,8 @@ describe('dsv log', () => {
     assert.deepEqual(log.map((e) => e.examples), [counts(0, 0, 2), counts(0, 0, 1), counts(readJsonl(path.join(fixturesDir, GOLDEN)).length, 0, 0)])
     assert.deepEqual(log.map((e) => e.files), [counts(0, 0, 1), counts(0, 0, 1), counts(1, 0, 0)])
     for (const e of log) {
-      assert.deepEqual(Object.keys(e).sort(), ['author', 'code', 'date', 'examples', 'files', 'id', 'message', 'parents', 'refs', 'tags', 'timestamp'])
+      assert.deepEqual(Object.keys(e).sort(), ['author', 'code', 'date', 'examples', 'files', 'id', 'message', 'parents', 'quality', 'refs', 'tags', 'timestamp'])
+      assert.equal(e.quality, null)
       assert.deepEqual(e.author, AUTHOR)
       assert.match(e.date, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d$/)
       assert.equal(Date.parse(e.date) / 1000, e.timestamp)

@@ -44,7 +44,7 @@ The --json document is described in docs/diff-json.md (schema: docs/diff.schema.
 
   async run(): Promise<(DatasetDiff & {schemaVersion: number}) | undefined> {
     const {argv, flags} = await this.parse(Diff)
-    const {revisions, paths} = splitArgs(this.argv, argv as string[])
+    const {revisions, paths} = this.revisionsAndPaths(argv as string[])
     const [from, to] = sides(revisions)
     const countsOnly = flags.stat || flags['name-status']
     const limit = flags.limit ?? (this.jsonEnabled() ? 0 : 20)
@@ -74,15 +74,6 @@ The --json document is described in docs/diff-json.md (schema: docs/diff.schema.
     if (flags.stat) return
     for (const line of exampleLines(d, paint, limit)) this.say(line)
   }
-}
-
-/** Revisions come before `--`, paths after it (as in git). */
-function splitArgs(raw: string[], parsed: string[]): {revisions: string[]; paths: string[]} {
-  const sep = raw.indexOf('--')
-  if (sep < 0) return {revisions: parsed, paths: []}
-  const paths = raw.slice(sep + 1)
-  const revisions = parsed.slice(0, parsed.length - paths.length)
-  return {revisions, paths}
 }
 
 function sides(revs: string[]): [DiffSide, DiffSide] {

@@ -6,29 +6,32 @@ import {formatCounts, shortId} from '../ui/format.js'
 export default class Log extends DsvCommand {
   static override summary = 'Show the history of versions.'
   static override description = 'Lists commits reachable from REV (default HEAD), newest first, with author, date, message, tags, and the examples added, removed and modified by each.'
-  static override examples = ['<%= config.bin %> log', '<%= config.bin %> log --oneline -n 5', '<%= config.bin %> log v1 --json']
+  static override examples = ['<%= config.bin %> log', '<%= config.bin %> log --oneline -n 5', '<%= config.bin %> log v1 --json', '<%= config.bin %> log --min-quality 90 --oneline']
   static override args = {rev: Args.string({description: 'revision to start from (default HEAD)'})}
   static override flags = {
     'max-count': Flags.integer({char: 'n', summary: 'Show at most N commits.', min: 1}),
     oneline: Flags.boolean({summary: 'One line per commit.'}),
+    'min-quality': Flags.integer({summary: 'Only commits whose recorded overall quality is at least N (commits without a quality check are left out).', min: 0, max: 100}),
   }
 
   async run(): Promise<Array<Omit<LogEntry, 'tree'>>> {
     const {args, flags} = await this.parse(Log)
     const repo = await this.openRepo()
-    const entries = await repo.log({rev: args.rev, max: flags['max-count']})
+    const min = flags['min-quality']
+    const entries = await repo.log({rev: args.rev, max: flags['max-count'], minQuality: min})
     if (entries.length === 0) this.say('No commits yet.')
     for (const e of entries) {
       const deco = [...e.refs, ...e.tags.map((t) => `tag: ${t}`)]
       const decoText = deco.length > 0 ? ` (${deco.join(', ')})` : ''
       if (flags.oneline) {
-        this.say(`${shortId(e.id)}${decoText} ${e.message.split('\n')[0]}  [${formatCounts(e.examples)}]`)
+        this.say(`${shortId(e.id)}${decoText} ${e.message.split('\n')[0]}  [${formatCounts(e.examples)}]${e.quality ? ` q${e.quality.overall}` : ''}`)
         continue
       }
       this.say(`commit ${e.id}${decoText}`)
       this.say(`Author: ${e.author.name} <${e.author.email}>`)
       this.say(`Date:   ${e.date}`)
       this.say(`Examples: ${formatCounts(e.examples)}   Files: ${formatCounts(e.files)}${e.code ? `   Code: ${e.code.gitCommit.slice(0, 12)}` : ''}`)
+      if (e.quality) this.say(`Quality:  ${e.quality.overall}% ${e.quality.passed ? 'passed' : 'below thresholds'}; gold ${e.quality.tiers.gold}, silver ${e.quality.tiers.silver}, bronze ${e.quality.tiers.bronze}, rejected ${e.quality.tiers.rejected}`)
       this.say('')
       for (const line of e.message.split('\n')) this.say(`    ${line}`)
       this.say('')

@@ -59,6 +59,19 @@ export interface Commit {
   examples: ChangeCounts
   /** the enclosing git repository's HEAD when the commit was made (code provenance) */
   code: {gitCommit: string} | null
+  /** the quality check of this version, when the dataset has a rules file (absent otherwise) */
+  quality?: QualitySummary
+}
+
+export interface QualitySummary {
+  /** overall score 0..100 */
+  overall: number
+  passed: boolean
+  examples: number
+  /** each dataset check's score 0..100 */
+  checks: Record<string, number>
+  tiers: {gold: number; silver: number; bronze: number; rejected: number}
+  silverOrBetter: number
 }
 
 export interface AnnotatedTag {
@@ -80,7 +93,7 @@ export function encodeTable(t: Table): Buffer {
 }
 
 export function encodeCommit(c: Commit): Buffer {
-  return Buffer.from(JSON.stringify({tree: c.tree, parents: c.parents, author: {name: c.author.name, email: c.author.email}, timestamp: c.timestamp, tzOffset: c.tzOffset, message: c.message, files: counts(c.files), examples: counts(c.examples), code: c.code}))
+  return Buffer.from(JSON.stringify({tree: c.tree, parents: c.parents, author: {name: c.author.name, email: c.author.email}, timestamp: c.timestamp, tzOffset: c.tzOffset, message: c.message, files: counts(c.files), examples: counts(c.examples), code: c.code, ...(c.quality ? {quality: c.quality} : {})}))
 }
 
 export function encodeTag(t: AnnotatedTag): Buffer {

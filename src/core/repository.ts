@@ -21,6 +21,7 @@ import {walkLog, readCommit, decorations, toLogEntry, type LogEntry} from './ops
 import {resolveRevision, type ResolvedRev} from './ops/revision.js'
 import {createTag, deleteTag, listTags, type TagInfo} from './ops/tags.js'
 import {fsck, type FsckResult} from './ops/fsck.js'
+import {qualityCheck, qualityCompare, type QualityComparison, type QualityOptions, type QualityResult} from './ops/quality.js'
 import {datasetDiff, type DatasetDiff, type DatasetDiffOptions, type DiffSide} from './ops/dataset-diff.js'
 import {flattenTree} from './tree-ops.js'
 import type {TreeEntry} from './model.js'
@@ -191,9 +192,9 @@ export class Repository {
     return resolveRevision(this, rev)
   }
 
-  async log(opts: {rev?: string; max?: number} = {}): Promise<LogEntry[]> {
+  async log(opts: {rev?: string; max?: number; minQuality?: number} = {}): Promise<LogEntry[]> {
     const start = opts.rev ? (await this.resolve(opts.rev)).commit : this.headCommit()
-    return start ? walkLog(this, start, opts.max) : []
+    return start ? walkLog(this, start, opts.max, opts.minQuality) : []
   }
 
   /** One commit with the files of its tree. */
@@ -227,6 +228,16 @@ export class Repository {
   /** Example- and field-level changes between two sides (revisions or the working tree). */
   diff(from: DiffSide, to: DiffSide, opts?: DatasetDiffOptions): Promise<DatasetDiff> {
     return datasetDiff(this, from, to, opts)
+  }
+
+  /** Runs the rules file's checks over a version (default: the working tree). */
+  qualityCheck(side: DiffSide = {worktree: true}, opts?: QualityOptions): Promise<QualityResult> {
+    return qualityCheck(this, side, opts)
+  }
+
+  /** What got better or worse between two versions. */
+  qualityCompare(a: DiffSide, b: DiffSide, opts?: QualityOptions): Promise<QualityComparison> {
+    return qualityCompare(this, a, b, opts)
   }
 
   fsck(onProgress?: ProgressFn): Promise<FsckResult> {

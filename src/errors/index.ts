@@ -20,6 +20,8 @@ export type ErrorCode =
   | 'E_CORRUPT'
   | 'E_CONFIG'
   | 'E_PATH_NOT_FOUND'
+  | 'E_QUALITY_FAILED'
+  | 'E_RULES'
 
 export const EXIT_CODES: Record<ErrorCode, number> = {
   E_USAGE: 2,
@@ -39,6 +41,8 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
   E_CORRUPT: 8,
   E_CONFIG: 2,
   E_PATH_NOT_FOUND: 4,
+  E_QUALITY_FAILED: 9,
+  E_RULES: 10,
 }
 
 export class DsvError extends Error {

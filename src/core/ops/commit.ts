@@ -3,8 +3,11 @@ import {snapshot} from './snapshot.js'
 import {diffFileMaps, type TreeChanges} from './tree-diff.js'
 import {headTree, readCommit} from './history.js'
 import {gitProvenance, resolveAuthor} from './author.js'
-import {flattenTree} from '../tree-ops.js'
-import {encodeCommit, type Commit} from '../model.js'
+import {flattenTree, type FileMap} from '../tree-ops.js'
+import {encodeCommit, type Commit, type QualitySummary} from '../model.js'
+import {checkFiles, loadRules, summarise} from './quality.js'
+import {failedChecks} from '../quality/report.js'
+import type {QualityReport} from '../quality/report.js'
 import {DsvError} from '../../errors/index.js'
 import type {ProgressFn, Repository} from '../repository.js'
 import type {Oid} from '../bytes.js'
@@ -13,6 +16,8 @@ export interface CommitOptions {
   message: string
   author?: string
   allowEmpty?: boolean
+  /** skip the quality check (and the gate) of the rules file, as git's --no-verify */
+  noVerify?: boolean
   onProgress?: ProgressFn
 }
 
@@ -24,6 +29,8 @@ export interface CommitResult {
   files: TreeChanges['fileCounts']
   examples: TreeChanges['examples']
   changes: TreeChanges['files']
+  /** the recorded quality summary (when the dataset has a rules file and it was run) */
+  quality?: QualitySummary
 }
 
 export async function commit(repo: Repository, opts: CommitOptions): Promise<CommitResult> {
@@ -31,12 +38,34 @@ export async function commit(repo: Repository, opts: CommitOptions): Promise<Com
   return repo.locked(async () => {
     const author = await resolveAuthor(repo, opts.author)
     const snap = await snapshot(repo, opts.onProgress)
-    return recordCommit(repo, snap.tree, opts.message, author, opts.allowEmpty ?? false, opts.onProgress)
+    const unchanged = snap.tree === (await headTree(repo)) && !opts.allowEmpty
+    const quality = opts.noVerify || unchanged ? undefined : await qualityGate(repo, snap.files, opts.onProgress)
+    return recordCommit(repo, snap.tree, opts.message, author, opts.allowEmpty ?? false, opts.onProgress, quality)
   })
 }
 
+/**
+ * Runs the rules file's checks on what is about to be committed. A failing check stops
+ * the commit when the rules ask for a gate; otherwise the result is only recorded.
+ */
+async function qualityGate(repo: Repository, files: FileMap, onProgress?: ProgressFn): Promise<QualitySummary | undefined> {
+  const rules = await loadRules(repo, files, true)
+  if (rules.files.length === 0) return undefined
+  const report = await checkFiles(repo, files, rules, {onProgress})
+  if (rules.gate && !report.passed) throw new QualityGateError(report)
+  return summarise(report)
+}
+
+export class QualityGateError extends DsvError {
+  constructor(readonly report: QualityReport) {
+    super('E_QUALITY_FAILED', `quality gate: ${failedChecks(report).join(', ')}; nothing was committed`, {report},
+      'fix the examples listed above (see `dsv quality check`), or commit anyway with --no-verify')
+    this.name = 'QualityGateError'
+  }
+}
+
 /** Writes a commit of `tree` on top of HEAD and moves the branch by compare-and-swap. */
-export async function recordCommit(repo: Repository, tree: Oid, message: string, author: Commit['author'], allowEmpty: boolean, onProgress?: ProgressFn): Promise<CommitResult> {
+export async function recordCommit(repo: Repository, tree: Oid, message: string, author: Commit['author'], allowEmpty: boolean, onProgress?: ProgressFn, quality?: QualitySummary): Promise<CommitResult> {
   const parent = repo.headCommit()
   const parentTree = await headTree(repo)
   if (tree === parentTree && !allowEmpty)
@@ -56,6 +85,7 @@ export async function recordCommit(repo: Repository, tree: Oid, message: string,
     files: changes.fileCounts,
     examples: changes.examples,
     code: await gitProvenance(repo),
+    ...(quality ? {quality} : {}),
   }
   const id = await repo.store.put('commit', encodeCommit(c))
   await repo.store.flush()
@@ -63,7 +93,7 @@ export async function recordCommit(repo: Repository, tree: Oid, message: string,
   const summary = message.trim().split('\n')[0]
   if (head.symbolic) repo.refs.update(head.ref, parent, id, `commit${parent ? '' : ' (initial)'}: ${summary}`)
   else repo.refs.setHead({symbolic: false, oid: id}, `commit (detached): ${summary}`)
-  return {id, branch: repo.currentBranch(), parents: c.parents, tree, files: changes.fileCounts, examples: changes.examples, changes: changes.files}
+  return {id, branch: repo.currentBranch(), parents: c.parents, tree, files: changes.fileCounts, examples: changes.examples, changes: changes.files, ...(quality ? {quality} : {})}
 }
 
 export async function commitTree(repo: Repository, commitOid: Oid): Promise<Oid> {

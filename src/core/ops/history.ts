@@ -1,5 +1,5 @@
 /** Reading history: commits, the HEAD tree, log walks and tags by target. */
-import {decodeJson, formatDate, type AnnotatedTag, type Commit} from '../model.js'
+import {decodeJson, formatDate, type AnnotatedTag, type Commit, type QualitySummary} from '../model.js'
 import type {Repository} from '../repository.js'
 import type {Oid} from '../bytes.js'
 
@@ -34,6 +34,8 @@ export interface LogEntry {
   files: Commit['files']
   examples: Commit['examples']
   code: Commit['code']
+  /** the quality summary recorded with the commit, or null */
+  quality: QualitySummary | null
   tree: Oid
 }
 
@@ -51,11 +53,11 @@ export async function decorations(repo: Repository): Promise<{tags: Map<Oid, str
 
 export function toLogEntry(id: Oid, c: Commit, deco: {tags: Map<Oid, string[]>; branches: Map<Oid, string[]>}): LogEntry {
   return {id, parents: c.parents, author: c.author, date: formatDate(c.timestamp, c.tzOffset), timestamp: c.timestamp, message: c.message,
-    tags: deco.tags.get(id) ?? [], refs: deco.branches.get(id) ?? [], files: c.files, examples: c.examples, code: c.code, tree: c.tree}
+    tags: deco.tags.get(id) ?? [], refs: deco.branches.get(id) ?? [], files: c.files, examples: c.examples, code: c.code, quality: c.quality ?? null, tree: c.tree}
 }
 
 /** Commits reachable from `start`, newest first (by commit time, then discovery order). */
-export async function walkLog(repo: Repository, start: Oid, max = Infinity): Promise<LogEntry[]> {
+export async function walkLog(repo: Repository, start: Oid, max = Infinity, minQuality?: number): Promise<LogEntry[]> {
   const deco = await decorations(repo)
   const out: LogEntry[] = []
   const seen = new Set<Oid>([start])
@@ -63,7 +65,7 @@ export async function walkLog(repo: Repository, start: Oid, max = Infinity): Pro
   while (queue.length > 0 && out.length < max) {
     queue.sort((a, b) => b.c.timestamp - a.c.timestamp)
     const {id, c} = queue.shift()!
-    out.push(toLogEntry(id, c, deco))
+    if (minQuality === undefined || (c.quality && c.quality.overall >= minQuality)) out.push(toLogEntry(id, c, deco))
     for (const p of c.parents) {
       if (seen.has(p)) continue
       seen.add(p)
