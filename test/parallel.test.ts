@@ -1,5 +1,5 @@
 /**
- * The worker-thread paths (ingest, diff scan for commit counts and `dsv diff`, checkout) give the same results as the
+ * The worker-thread paths (ingest, diff scan for commit counts and `dsv diff`, checkout, quality check) give the same results as the
  * in-process ones. Large datasets take them on their own; DSV_PARALLEL_MIN_BYTES=0
  * forces them here on small data.
  */
@@ -14,7 +14,11 @@ const ROOT = join(import.meta.dirname, '..')
 const BIN = join(ROOT, 'bin', 'run.js')
 
 function dsv(cwd: string, parallel: boolean, ...args: string[]) {
-  const env = {...process.env, DSV_AUTHOR_NAME: 'Par', DSV_AUTHOR_EMAIL: 'par@example.com', CI: 'true', DSV_PARALLEL_MIN_BYTES: parallel ? '0' : '1000000000000'}
+  return dsvWith(cwd, parallel, {}, ...args)
+}
+
+function dsvWith(cwd: string, parallel: boolean, extra: Record<string, string>, ...args: string[]) {
+  const env = {...process.env, DSV_AUTHOR_NAME: 'Par', DSV_AUTHOR_EMAIL: 'par@example.com', CI: 'true', DSV_PARALLEL_MIN_BYTES: parallel ? '0' : '1000000000000', ...extra}
   const r = spawnSync(process.execPath, [BIN, ...args], {cwd, env, encoding: 'utf8'})
   return {code: r.status, stdout: r.stdout, stderr: r.stderr, json: () => JSON.parse(r.stdout)}
 }
@@ -80,11 +84,20 @@ describe('worker-thread paths match the in-process ones', function () {
       assert.equal(dsv(d, parallel, 'checkout', v2.id, '--to', out).code, 0)
       assert.deepEqual(hashTree(out), edited, 'checkout --to of v2 is not byte-exact')
       assert.equal(dsv(d, parallel, 'fsck').code, 0)
-      return {tableIds: v1.json().tree + v2.tree, status: st.files, examples: v2.examples, changes}
+      // quality: checked afresh (no cache) and from the outcomes cached by that run
+      const fresh = dsvWith(d, parallel, {DSV_NO_CACHE: '1'}, 'quality', 'check', v2.id, '--json')
+      assert.equal(fresh.code, 0, fresh.stderr + fresh.stdout)
+      const first = dsv(d, parallel, 'quality', 'check', v2.id, '--json')
+      const cached = dsv(d, parallel, 'quality', 'check', v2.id, '--json')
+      assert.equal(first.stdout, fresh.stdout)
+      assert.equal(cached.stdout, fresh.stdout)
+      const {commit: _c, target: _q, ...quality} = fresh.json()
+      return {tableIds: v1.json().tree + v2.tree, status: st.files, examples: v2.examples, changes, quality}
     })
     assert.deepEqual(results[0], results[1])
     assert.deepEqual(results[0].examples, {added: 1, removed: 2, modified: 3})
     assert.deepEqual(results[0].changes.totals.examples, {added: 1, removed: 2, modified: 3, moved: 0})
+    assert.equal(results[0].quality.examples, results[0].quality.files.reduce((s: number, f: {examples: number}) => s + f.examples, 0))
   })
 
   it('reports invalid data found on a worker with its file and line', () => {

@@ -25,19 +25,37 @@ export function chooseKey(path: string, fields: string[], configured: Record<str
 
 /** Parses one record into a field map (top-level fields; nested values stay nested). */
 export function parseRecord(rec: Buffer, format: TableFormat, header: string): Record<string, unknown> | null {
-  const text = stripTerminator(rec).toString('utf8')
-  if (text.trim() === '') return null
-  if (format === 'jsonl') return JSON.parse(text) as Record<string, unknown>
-  const columns = splitHeader(stripTerminator(Buffer.from(header)).toString('utf8'), format)
-  const values = format === 'tsv' ? text.split('\t') : ((parseCsv(text, {relax_column_count: true, relax_quotes: true}) as string[][])[0] ?? [])
-  const out: Record<string, unknown> = {}
-  columns.forEach((c, i) => (out[c] = values[i] ?? ''))
-  return out
+  return recordParser(format, header)(rec)
 }
 
+/** `parseRecord` for many records of one table: the header is split once. */
+export function recordParser(format: TableFormat, header: string): (rec: Buffer) => Record<string, unknown> | null {
+  if (format === 'jsonl') {
+    return (rec) => {
+      const text = stripTerminator(rec).toString('utf8')
+      return text.trim() === '' ? null : (JSON.parse(text) as Record<string, unknown>)
+    }
+  }
+  const columns = splitHeader(stripTerminator(Buffer.from(header)).toString('utf8'), format)
+  return (rec) => {
+    const text = stripTerminator(rec).toString('utf8')
+    if (text.trim() === '') return null
+    const values = format === 'tsv' ? text.split('\t') : ((parseCsv(text, {relax_column_count: true, relax_quotes: true}) as string[][])[0] ?? [])
+    const out: Record<string, unknown> = {}
+    columns.forEach((c, i) => (out[c] = values[i] ?? ''))
+    return out
+  }
+}
+
+const splitPaths = new Map<string, string[]>()
+
+/** The value at a dotted path (`expected_output.tier`), or undefined. */
 export function getPath(obj: Record<string, unknown>, path: string): unknown {
+  if (!path.includes('.')) return obj[path]
+  let parts = splitPaths.get(path)
+  if (!parts) splitPaths.set(path, (parts = path.split('.')))
   let cur: unknown = obj
-  for (const part of path.split('.')) {
+  for (const part of parts) {
     if (cur === null || typeof cur !== 'object') return undefined
     cur = (cur as Record<string, unknown>)[part]
   }

@@ -1,6 +1,7 @@
 /**
- * The LevelDB index: where each object lives in the packs, and the stat cache that lets
- * `status` and `commit` skip files that did not change. Both are derived data: the packs
+ * The LevelDB index: where each object lives in the packs, the stat cache that lets
+ * `status` and `commit` skip files that did not change, and caches of results computed
+ * from immutable objects (quality outcomes per table). All are derived data: the packs
  * and refs are the truth (pack entries carry their own ids, so this index could be rebuilt
  * from the packs; no command does that yet).
  */
@@ -29,6 +30,7 @@ export interface StatEntry {
 
 const OBJECT_PREFIX = 0x6f // 'o'
 const STAT_PREFIX = 's:'
+const CACHE_PREFIX = 'c:'
 
 function objectKey(oid: Buffer): Buffer {
   const key = Buffer.allocUnsafe(33)
@@ -135,6 +137,20 @@ export class IndexDb {
       if (entry) batch.put(key, Buffer.from(JSON.stringify(entry)))
       else batch.del(key)
     }
+    await batch.write({sync: false})
+  }
+
+  /** Values cached under `namespace` for `keys` (undefined where absent). */
+  async getCached(namespace: string, keys: string[]): Promise<Array<Buffer | undefined>> {
+    if (keys.length === 0) return []
+    return this.db.getMany(keys.map((k) => Buffer.from(`${CACHE_PREFIX}${namespace}:${k}`)))
+  }
+
+  /** Caches values computed from immutable inputs; losing them only costs time. */
+  async putCached(namespace: string, entries: Array<[string, Buffer]>): Promise<void> {
+    if (entries.length === 0) return
+    const batch = this.db.batch()
+    for (const [k, v] of entries) batch.put(Buffer.from(`${CACHE_PREFIX}${namespace}:${k}`), v)
     await batch.write({sync: false})
   }
 }

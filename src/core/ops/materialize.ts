@@ -18,20 +18,23 @@ const WORKER_THRESHOLD = 16 << 20
 /** Where each leaf of a table lives, looked up in two batches. */
 async function planTable(store: ObjectStore, entry: TreeEntry, abs: string): Promise<TableWriteJob> {
   const table = await readTable(store, entry.oid)
-  const spans = await listLeaves(store, table)
+  return {abs, header: table.header, leaves: await locateLeaves(store, await listLeaves(store, table)), size: table.bytes}
+}
+
+/** The pack locations of `spans` (and of their delta bases), for reading on worker threads. */
+export async function locateLeaves(store: ObjectStore, spans: Array<{oid: string}>): Promise<LeafLocation[]> {
   const locs = await store.db.getObjects(spans.map((s) => Buffer.from(s.oid, 'hex')))
   const baseOids = locs.flatMap((l) => (l?.base ? [l.base] : []))
   const baseLocs = new Map<string, IndexEntry>()
   const found = await store.db.getObjects(baseOids)
   baseOids.forEach((b, i) => found[i] && baseLocs.set(b.toString('hex'), found[i]!))
-  const leaves: LeafLocation[] = spans.map((s, i) => {
+  return spans.map((s, i) => {
     const loc = locs[i]
     if (!loc) throw new CorruptObjectError(s.oid, 'missing from the store')
     const base = loc.base ? baseLocs.get(loc.base.toString('hex')) : undefined
     if (loc.base && !base) throw new CorruptObjectError(s.oid, 'its delta base is missing')
     return {oid: s.oid, loc, base}
   })
-  return {abs, header: table.header, leaves, size: table.bytes}
 }
 
 /**

@@ -2,14 +2,16 @@
  * `dsv quality check` and `compare`: runs the rules file of a version (the working tree
  * by default) over that version's examples, streaming each table from the packs.
  */
+import {createHash} from 'node:crypto'
 import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import ignore from 'ignore'
 import {listLeaves, readTable} from '../table-read.js'
-import {readLeafAt} from '../table-write.js'
-import {decodeLeaf} from '../table-nodes.js'
-import {isBlankRecord, stripTerminator, type TableFormat} from '../table-format.js'
-import {parseRecord} from '../example-key.js'
+import type {TableFormat} from '../table-format.js'
+import {locateLeaves} from './materialize.js'
+import {runOnWorkers, workerCount, worthWorkers} from '../worker-pool.js'
+import {checkTable, type TableCheckJob} from '../quality/table-check.js'
+import type {FileOutcome} from '../quality/file-check.js'
 import {decodeChunks} from '../blob.js'
 import {flattenTree, type FileMap} from '../tree-ops.js'
 import {readCommit} from './history.js'
@@ -17,7 +19,7 @@ import {snapshot} from './snapshot.js'
 import {QualityRun, type QualityReport} from '../quality/report.js'
 import {defaultRules, parseRules, RULES_FILES, type FileRules, type Rules} from '../quality/rules.js'
 import {CorruptObjectError} from '../../errors/index.js'
-import type {QualitySummary, Table, TreeEntry} from '../model.js'
+import type {QualitySummary, TreeEntry} from '../model.js'
 import type {ObjectStore} from '../object-store.js'
 import type {ProgressFn, Repository} from '../repository.js'
 import type {Oid} from '../bytes.js'
@@ -97,21 +99,86 @@ export function summarise(r: QualityReport): QualitySummary {
   return {overall: r.overall.score, passed: r.passed, examples: r.examples, checks: scores, tiers: r.scores.tiers, silverOrBetter: r.scores.silverOrBetter}
 }
 
-/** Runs `rules` over the tables of `files`. */
+/** Below this many bytes of tables, worker threads cost more than they save. */
+const WORKER_THRESHOLD = 16 << 20
+/** A quality worker holds one file's key and content sets (about 60 bytes per example). */
+const QUALITY_HEAP = {maxOldGenerationSizeMb: 192, maxYoungGenerationSizeMb: 16}
+
+/**
+ * Runs `rules` over the tables of `files`: one job per table, on worker threads when
+ * there is enough data; the outcomes are merged in path order, so the report does not
+ * depend on which worker finished first.
+ */
 export async function checkFiles(repo: Repository, files: FileMap, rules: Rules, opts: QualityOptions = {}): Promise<QualityReport> {
-  const run = new QualityRun(rules, new Set(files.keys()), opts.collectFailing)
-  const selected = [...files.values()].filter((e) => e.type === 'table' && rulesFor(rules, e.name) && inPaths(e.name, opts.paths))
-  const total = selected.reduce((s, e) => s + e.size, 0)
-  let done = 0
-  for (const entry of selected) {
-    const table = await readTable(repo.store, entry.oid)
-    const fileRules = rulesFor(rules, entry.name)!
-    run.addFile(entry.name, fileRules, table.format !== 'jsonl', await exampleStream(repo.store, table, (bytes) => {
-      done += bytes
-      opts.onProgress?.({phase: 'checking examples', loaded: done, total, unit: 'bytes'})
-    }))
+  const allPaths = [...files.keys()]
+  const run = new QualityRun(rules, new Set(allPaths), opts.collectFailing)
+  const collectFailing = opts.collectFailing ?? false
+  const selected: Array<{index: number; entry: TreeEntry; rules: FileRules}> = []
+  for (const entry of files.values()) {
+    if (entry.type !== 'table' || !inPaths(entry.name, opts.paths)) continue
+    const fileRules = rulesFor(rules, entry.name)
+    if (fileRules) selected.push({index: selected.length, entry, rules: fileRules})
   }
+  const total = selected.reduce((s, f) => s + f.entry.size, 0)
+  let done = 0
+  const tick = (bytes: number) => opts.onProgress?.({phase: 'checking examples', loaded: (done += bytes), total, unit: 'bytes'})
+
+  // a table checked before under the same rules needs no second look
+  const pathsDigest = selected.some((f) => f.rules.references.length > 0) ? createHash('sha256').update([...allPaths].sort().join('\n')).digest('hex') : ''
+  const cacheKeys = selected.map((f) => outcomeCacheKey(f.entry, f.rules, pathsDigest, collectFailing))
+  const useCache = !process.env.DSV_NO_CACHE
+  const outcomes: Array<FileOutcome | undefined> = (useCache ? await repo.store.db.getCached(CACHE_NAMESPACE, cacheKeys) : []).map((v) => (v ? (JSON.parse(v.toString('utf8')) as FileOutcome) : undefined))
+  const todo: Array<TableCheckJob & {index: number}> = []
+  for (const f of selected) {
+    if (outcomes[f.index]) {
+      tick(f.entry.size)
+      continue
+    }
+    const table = await readTable(repo.store, f.entry.oid)
+    const leaves = await locateLeaves(repo.store, await listLeaves(repo.store, table))
+    todo.push({index: f.index, path: f.entry.name, rules: f.rules, format: table.format as TableFormat, header: table.header, leaves, size: f.entry.size})
+  }
+  const todoBytes = todo.reduce((s, j) => s + j.size, 0)
+
+  if (!worthWorkers(todoBytes, WORKER_THRESHOLD, todo.length)) {
+    for (const j of todo) outcomes[j.index] = checkTable(j, repo.store.reader, run.allPaths, collectFailing, tick)
+  } else {
+    await runOnWorkers<(typeof todo)[number], {index: number; outcome: FileOutcome}, null>(
+      new URL('../quality-worker.js', import.meta.url),
+      {packDir: repo.store.packDir, allPaths, collectFailing},
+      todo,
+      workerCount(todo.length),
+      (r) => {
+        outcomes[r.index] = r.outcome
+        tick(selected[r.index].entry.size)
+      },
+      (j) => j,
+      QUALITY_HEAP,
+    )
+  }
+  const fresh: Array<[string, Buffer]> = []
+  for (const j of todo) {
+    const bytes = Buffer.from(JSON.stringify(outcomes[j.index]))
+    if (bytes.length <= MAX_CACHED_OUTCOME) fresh.push([cacheKeys[j.index], bytes])
+  }
+  if (useCache) await repo.store.db.putCached(CACHE_NAMESPACE, fresh)
+  for (const o of outcomes) run.addOutcome(o!)
   return run.finish()
+}
+
+/** Bump when the checks change what they report for the same data and rules. */
+const CACHE_NAMESPACE = 'quality-v1'
+/** Outcomes larger than this (a big split file's rows) are recomputed rather than cached. */
+const MAX_CACHED_OUTCOME = 4 << 20
+
+/**
+ * What a table's outcome depends on: its content (the table id covers records, format and
+ * header), its path (messages, split), its rules, and, when it references other files,
+ * the list of files in the version.
+ */
+function outcomeCacheKey(entry: TreeEntry, fileRules: FileRules, pathsDigest: string, collectFailing: boolean): string {
+  const paths = fileRules.references.length > 0 ? pathsDigest : ''
+  return createHash('sha256').update(`${entry.oid}\0${entry.name}\0${collectFailing}\0${paths}\0${JSON.stringify(fileRules)}`).digest('hex')
 }
 
 function inPaths(path: string, paths?: string[]): boolean {
@@ -120,29 +187,6 @@ function inPaths(path: string, paths?: string[]): boolean {
     const clean = p.replace(/^\.\/+/, '').replace(/\/+$/, '')
     return path === clean || path.startsWith(`${clean}/`) || ignore().add(clean).ignores(path)
   })
-}
-
-/** Every example of a table in order, parsed, with its line; leaves read from the packs. */
-async function exampleStream(store: ObjectStore, table: Table, onBytes: (n: number) => void): Promise<Iterable<{example: Record<string, unknown>; line: number; bytes: Buffer}>> {
-  const leaves = await listLeaves(store, table)
-  const located = await store.locateMany(leaves.map((l) => l.oid))
-  const headerLines = table.header ? 1 : 0
-  const format = table.format as TableFormat
-  return (function* () {
-    for (const leaf of leaves) {
-      const loc = located.get(leaf.oid)
-      if (!loc) throw new CorruptObjectError(leaf.oid, 'missing from the store')
-      const base = loc.base ? located.get(loc.base.toString('hex')) : undefined
-      if (loc.base && !base) throw new CorruptObjectError(leaf.oid, 'its delta base is missing')
-      const records = decodeLeaf(readLeafAt(store.reader, {oid: leaf.oid, loc, base}))
-      for (let i = 0; i < records.length; i++) {
-        if (isBlankRecord(records[i])) continue
-        const example = parseRecord(records[i], format, table.header)
-        if (example) yield {example, line: leaf.start + i + 1 + headerLines, bytes: stripTerminator(records[i])}
-      }
-      onBytes(leaf.bytes)
-    }
-  })()
 }
 
 export interface QualityComparison {

@@ -77,10 +77,20 @@ function boundsText(b: Bounds): string {
 }
 
 function sizeOf(v: unknown): number | null {
-  if (typeof v === 'string') return [...v].length
+  if (typeof v === 'string') return codePoints(v)
   if (Array.isArray(v)) return v.length
   if (v && typeof v === 'object') return Object.keys(v).length
   return null
+}
+
+/** Length in characters (code points), as a person counts them, without splitting the string. */
+function codePoints(s: string): number {
+  let n = s.length
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c >= 0xd800 && c <= 0xdbff) n--
+  }
+  return n
 }
 
 function sameValue(a: unknown, b: unknown): boolean {
@@ -90,8 +100,18 @@ function sameValue(a: unknown, b: unknown): boolean {
 export class ExampleChecker {
   private readonly schema: ValidateFunction | null
 
+  // the rules as lists, made once rather than per example
+  private readonly optionalTypes: Array<[string, FieldType]>
+  private readonly ranges: Array<[string, Bounds]>
+  private readonly allowed: Array<[string, unknown[]]>
+  private readonly lengths: Array<[string, Bounds]>
+
   constructor(readonly rules: FileRules, private readonly textual: boolean) {
     this.schema = rules.schema ? new Ajv({allErrors: false, strict: false}).compile(rules.schema) : null
+    this.optionalTypes = Object.entries(rules.types).filter(([f]) => !rules.required.includes(f))
+    this.ranges = Object.entries(rules.ranges)
+    this.allowed = Object.entries(rules.allowed)
+    this.lengths = Object.entries(rules.lengths)
   }
 
   check(ex: Record<string, unknown>): ExampleVerdict {
@@ -121,24 +141,23 @@ export class ExampleChecker {
     }
 
     // validity
-    for (const [f, type] of Object.entries(r.types)) {
-      if (r.required.includes(f)) continue
+    for (const [f, type] of this.optionalTypes) {
       const v = get(f)
       if (v !== undefined && v !== null && !(this.textual && v === '') && !hasType(v, type, this.textual)) issues.push({check: 'validity', rule: `${f} is not ${article(type)}`, detail: show(v)})
     }
-    for (const [f, b] of Object.entries(r.ranges)) {
+    for (const [f, b] of this.ranges) {
       const v = get(f)
       if (v === undefined || v === null || (this.textual && v === '')) continue
       const n = asNumber(v, this.textual)
       if (n === null) issues.push({check: 'validity', rule: `${f} is not a number`, detail: show(v)})
       else if (!bounded(n, b)) issues.push({check: 'validity', rule: `${f} outside ${boundsText(b)}`, detail: show(v)})
     }
-    for (const [f, values] of Object.entries(r.allowed)) {
+    for (const [f, values] of this.allowed) {
       const v = get(f)
       if (v === undefined || v === null || (this.textual && v === '')) continue
       if (!values.some((a) => sameValue(a, v))) issues.push({check: 'validity', rule: `${f} not one of ${values.map((a) => JSON.stringify(a)).join(', ')}`, detail: show(v)})
     }
-    for (const [f, b] of Object.entries(r.lengths)) {
+    for (const [f, b] of this.lengths) {
       const v = get(f)
       if (v === undefined || v === null) continue
       const n = sizeOf(v)
