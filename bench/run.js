@@ -36,7 +36,18 @@ const TARGET = {
   peakMB: 512, // every dsv process < 512 MiB peak RSS (all *MB fields for memory are MiB)
   diffRatio: 0.25, // dsv diff v1 v2 --stat, and --json > file, <= 0.25 x git diff --stat v1 v2
   diffScale: 2, // dsv diff of a 100-example change: time at N = 1M <= 2 x time at N = 100k
+  qualityRatio: 2, // dsv quality check v1 <= 2 x dsv checkout v1 --to DIR (both read every example once)
 }
+
+// The rules the quality check runs on the benchmark data: the golden profile, with the
+// generator's own status values allowed.
+const BENCH_RULES = `thresholds: {completeness: 95, consistency: 90, validity: 95, overall: 90}
+files:
+  - pattern: "data/*.jsonl"
+    profile: golden
+    allowed: {validation_status: [validated, pending_review, rejected]}
+    labels: [expected_output.tier]
+`
 const SCALE_PAIR = [100_000, 1_000_000] // the sizes the diffScale target compares
 const TARGET_N = 1_000_000
 
@@ -592,6 +603,13 @@ async function dsvSide(dir, toDir, m1, m2git, m3git, opts) {
       s.checkoutToOk = bad2.length === 0
       s.checkoutToProblems = bad2
       if (bad2.length) log(`  dsv: checkout v1 --to DIR is NOT byte-identical to v1: ${bad2.join('; ')}`)
+
+      // quality check of the same version; no cached outcomes, so every example is read and checked
+      const rulesFile = path.join(path.dirname(dir), 'bench-rules.yaml')
+      fs.writeFileSync(rulesFile, BENCH_RULES)
+      const q = await dsv('qualityCheck', ['quality', 'check', v1, '--rules', rulesFile], {allowCodes: [0, 9], env: {...env, DSV_NO_CACHE: '1'}})
+      s.quality = {examples: q?.examples ?? null, overall: q?.overall?.score ?? null, passed: q?.passed ?? null, tiers: q?.scores?.tiers ?? null}
+      if (s.quality.examples !== opts.n) log(`  dsv: quality check saw ${s.quality.examples} examples, not ${opts.n}`)
     }
 
     // dsv diff v1 v2: --stat (text), then --json into a file
@@ -690,7 +708,7 @@ async function benchOne(n, opts) {
     res.dsv = {
       ops: d.ops, sizes: d.sizes, checkoutOk: d.checkoutOk ?? null, checkoutProblems: d.checkoutProblems ?? [],
       checkoutToOk: d.checkoutToOk ?? null, checkoutToProblems: d.checkoutToProblems ?? [], statusClean: d.statusClean ?? null,
-      checkoutV2Ok: d.checkoutV2Ok ?? null, commitSummaries: d.commitSummaries ?? null, diffs: d.diffs ?? null,
+      checkoutV2Ok: d.checkoutV2Ok ?? null, commitSummaries: d.commitSummaries ?? null, diffs: d.diffs ?? null, quality: d.quality ?? null,
       processes: d.processes, error: d.error ?? null,
     }
   }
@@ -741,6 +759,10 @@ function evaluate(res) {
     add(`${what} --json: counts and keys = generator`, 'exact', jsonOk, jsonOk === true, true)
   }
   add('dsv checkout main (v2) byte-identical', 'all shards', ran ? res.dsv.checkoutV2Ok : null, res.dsv?.checkoutV2Ok === true, true)
+  const rq = ratio(d.qualityCheck?.seconds, d.checkoutTo?.seconds)
+  add('quality check v1: dsv quality / dsv checkout --to time', `<= ${TARGET.qualityRatio}`, rq, rq <= TARGET.qualityRatio)
+  const qn = res.dsv?.quality ? res.dsv.quality.examples === res.n : null
+  add('dsv quality check: every example checked', 'N examples', qn, qn === true, true)
   return checks
 }
 
@@ -783,6 +805,11 @@ function report(res) {
   op('checkout v1 (from v2)', 'checkoutV1', 'checkoutV1', `<= ${TARGET.checkoutRatio}x git`, checks['checkout v1: dsv/git time'])
   op('status (nothing changed)', 'status', 'status', `dsv < ${TARGET.statusSeconds} s`, checks['dsv status (unchanged): seconds'])
   if (d.checkoutTo || (res.dsv && !res.dsv.skipped && !res.dsv.error && !res.only.includes('core'))) op('checkout v1 --to DIR', null, 'checkoutTo', '', null)
+  if (d.qualityCheck) {
+    const c = checks['quality check v1: dsv quality / dsv checkout --to time']
+    const qs = d.qualityCheck.failed ? null : d.qualityCheck.seconds
+    rows.push(['quality check v1 (ratio: / checkout --to)', '-', d.qualityCheck.failed ? 'ERROR' : fmtS(qs), fmtRatio(c?.value ?? null), `<= ${TARGET.qualityRatio}x checkout --to`, pf(c), '-', mb(d.qualityCheck)])
+  }
   const diffRan = g.diffV1V2 || d.diffStat || d.diffJson
   if (diffRan) {
     const tgt = `<= ${TARGET.diffRatio}x git`

@@ -52,14 +52,13 @@ function walk(raw: Raw, before: unknown, after: unknown, path: string, out: Fiel
     return
   }
   if (isObject(raw) && isObject(before) && isObject(after)) {
-    for (const [k, v] of Object.entries(raw)) {
-      if (k.endsWith('__added') && !(k in before)) {
-        const name = k.slice(0, -'__added'.length)
-        out.push({path: join(path, name), change: 'added', new: v})
-      } else if (k.endsWith('__deleted') && !(k in after)) {
-        const name = k.slice(0, -'__deleted'.length)
-        out.push({path: join(path, name), change: 'removed', old: v})
-      } else walk(v, before[k], after[k], join(path, k), out)
+    // json-diff lists added and deleted keys first; report in the new example's field
+    // order, then the fields that were removed
+    const order = [...Object.keys(after), ...Object.keys(before).filter((k) => !(k in after))]
+    for (const k of order) {
+      if (`${k}__added` in raw && !(k in before)) out.push({path: join(path, k), change: 'added', new: raw[`${k}__added`]})
+      else if (`${k}__deleted` in raw && !(k in after)) out.push({path: join(path, k), change: 'removed', old: raw[`${k}__deleted`]})
+      else if (k in raw) walk(raw[k], before[k], after[k], join(path, k), out)
     }
     return
   }

@@ -157,10 +157,11 @@ export function scanRegions(job: ScanJob, reader: PackReader): ScanResult {
   job.regions.forEach((r, region) => {
     const olds = loadRecords(reader, r.old, job.oldHeaderLines)
     const news = loadRecords(reader, r.new, job.newHeaderLines)
-    const [po, pn] = alignRecords(olds, news)
-    // what did not line up may still have moved inside the region
-    const o = po.map((i) => pending(olds, i, region))
-    const n = pn.map((i) => pending(news, i, region))
+    const {po, pn, gapOld, gapNew} = alignRecords(olds, news)
+    // what did not line up may still have moved inside the region; what stays unmatched
+    // pairs by position only with records of the same gap between aligned records
+    const o = po.map((i, k) => pending(olds, i, region * GAPS_PER_REGION + gapOld[k]))
+    const n = pn.map((i, k) => pending(news, i, region * GAPS_PER_REGION + gapNew[k]))
     matchByHash(o, n)
     for (const x of o) if (!x.matched) oldLeft.push(x)
     for (const x of n) if (!x.matched) newLeft.push(x)
@@ -212,22 +213,30 @@ function pending(recs: Records, i: number, region: number): Pending {
 /** How far ahead alignRecords looks for the next pair of equal records. */
 const RESYNC_WINDOW = 8
 
+/** Gap numbers are made unique across regions as region * GAPS_PER_REGION + gap. */
+const GAPS_PER_REGION = 1 << 24
+
 /**
  * Walks both sides in order, pairing equal records (a byte comparison: most of a region
  * is unchanged and in place), and skipping past inserted, deleted or edited records by
- * looking a few records ahead. Returns the indices of the records left unpaired.
+ * looking a few records ahead. Returns the indices of the records left unpaired, each
+ * with the number of the gap (the stretch between two aligned records) it sits in.
  */
-function alignRecords(olds: Records, news: Records): [number[], number[]] {
+function alignRecords(olds: Records, news: Records): {po: number[]; pn: number[]; gapOld: number[]; gapNew: number[]} {
   const a = olds.text
   const b = news.text
   const po: number[] = []
   const pn: number[] = []
+  const gapOld: number[] = []
+  const gapNew: number[] = []
+  let gap = 0
   let i = 0
   let j = 0
   while (i < a.length && j < b.length) {
     if (a[i].equals(b[j])) {
       i++
       j++
+      if (gapOld.length + gapNew.length > 0 && (gapOld.at(-1) === gap || gapNew.at(-1) === gap)) gap++ // a gap closes
       continue
     }
     let found = false
@@ -248,10 +257,14 @@ function alignRecords(olds: Records, news: Records): [number[], number[]] {
       po.push(i++)
       pn.push(j++)
     }
+    while (gapOld.length < po.length) gapOld.push(gap)
+    while (gapNew.length < pn.length) gapNew.push(gap)
   }
   while (i < a.length) po.push(i++)
   while (j < b.length) pn.push(j++)
-  return [po, pn]
+  while (gapOld.length < po.length) gapOld.push(gap)
+  while (gapNew.length < pn.length) gapNew.push(gap)
+  return {po, pn, gapOld, gapNew}
 }
 
 function reviveScan(r: ScanResult): ScanResult {

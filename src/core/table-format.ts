@@ -157,7 +157,7 @@ export function checkJsonRecord(rec: Buffer, file: string, line: number): void {
   try {
     value = JSON.parse(rec.toString('utf8'))
   } catch (error) {
-    throw new InvalidDataError(file, line, `not valid JSON (${(error as Error).message})`)
+    throw new InvalidDataError(file, line, `not valid JSON (${(error as Error).message.split('\n')[0]})`)
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value))
     throw new InvalidDataError(file, line, 'expected a JSON object (one example per line)')

@@ -72,7 +72,7 @@ export class DsvError extends Error {
 export class InvalidDataError extends DsvError {
   constructor(file: string, line: number, reason: string) {
     super('E_INVALID_DATA', `${file}:${line}: ${reason}`, {file, line, reason},
-      'fix the file (or add it to .dsvignore) and run the command again; nothing was committed')
+      'fix the file (or add it to .dsvignore) and run the command again; nothing was written')
     this.name = 'InvalidDataError'
   }
 }

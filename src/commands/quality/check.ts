@@ -1,3 +1,4 @@
+import {resolve} from 'node:path'
 import {Args, Flags} from '@oclif/core'
 import {DsvCommand} from '../../base-command.js'
 import type {QualityResult} from '../../core/ops/quality.js'
@@ -27,6 +28,7 @@ See the README for every setting and an example per profile.`
     '<%= config.bin %> quality check v2',
     '<%= config.bin %> quality check HEAD -- golden/',
     '<%= config.bin %> quality check --min-score 90 --json > quality.json',
+    '<%= config.bin %> quality check v1 --rules ../new-rules.yaml',
   ]
 
   static override strict = false
@@ -34,6 +36,7 @@ See the README for every setting and an example per profile.`
   static override flags = {
     'min-score': Flags.integer({summary: 'Overall score needed to pass (overrides the rules file).', min: 0, max: 100}),
     limit: Flags.integer({summary: 'Problems listed (default 10).', min: 1, default: 10}),
+    rules: Flags.string({summary: "A rules file to use instead of the version's own (try new rules on an old version).", helpValue: 'FILE'}),
   }
 
   async run(): Promise<QualityResult> {
@@ -42,7 +45,7 @@ See the README for every setting and an example per profile.`
     if (revs.length > 1) throw new DsvError('E_USAGE', `one revision at most: ${revs.join(' ')}`, {}, 'put paths after --')
     const repo = await this.openRepo()
     const progress = this.progress()
-    const result = await repo.qualityCheck(revs[0] ? {rev: revs[0]} : {worktree: true}, {paths, onProgress: progress.onProgress, minScore: flags['min-score']})
+    const result = await repo.qualityCheck(revs[0] ? {rev: revs[0]} : {worktree: true}, {paths, onProgress: progress.onProgress, minScore: flags['min-score'], rulesFile: flags.rules && resolve(flags.rules)})
     progress.done()
     const paint = painter(process.stdout.isTTY === true && !process.env.NO_COLOR)
     for (const line of qualityLines(result, paint, flags.limit)) this.say(line)

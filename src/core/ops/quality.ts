@@ -18,7 +18,7 @@ import {readCommit} from './history.js'
 import {snapshot} from './snapshot.js'
 import {QualityRun, type QualityReport} from '../quality/report.js'
 import {defaultRules, parseRules, RULES_FILES, type FileRules, type Rules} from '../quality/rules.js'
-import {CorruptObjectError} from '../../errors/index.js'
+import {CorruptObjectError, DsvError} from '../../errors/index.js'
 import type {QualitySummary, TreeEntry} from '../model.js'
 import type {ObjectStore} from '../object-store.js'
 import type {ProgressFn, Repository} from '../repository.js'
@@ -32,6 +32,8 @@ export interface QualityOptions {
   collectFailing?: boolean
   /** overall score needed to pass, instead of the rules file's threshold */
   minScore?: number
+  /** a rules file from outside the version (a path), instead of the version's own */
+  rulesFile?: string
 }
 
 export interface QualityResult extends QualityReport {
@@ -60,7 +62,7 @@ export async function readBlob(store: ObjectStore, entry: TreeEntry): Promise<Bu
 }
 
 /** The rules file of a version; the defaults when it has none. */
-export async function loadRules(repo: Repository, files: FileMap, worktree: boolean): Promise<Rules> {
+export async function loadRules(repo: Repository, files: FileMap, worktree: boolean, rulesFile?: string): Promise<Rules> {
   const read = async (path: string): Promise<Buffer | null> => {
     if (worktree) {
       try {
@@ -71,6 +73,15 @@ export async function loadRules(repo: Repository, files: FileMap, worktree: bool
     }
     const e = files.get(path)
     return e && e.type !== 'dir' ? e.type === 'table' ? null : readBlob(repo.store, e) : null
+  }
+  if (rulesFile !== undefined) {
+    let text: string
+    try {
+      text = readFileSync(rulesFile, 'utf8')
+    } catch (error) {
+      throw new DsvError('E_RULES', `cannot read the rules file ${rulesFile}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, {file: rulesFile})
+    }
+    return parseRules(rulesFile, text, read)
   }
   for (const name of RULES_FILES) {
     const bytes = await read(name)
@@ -87,7 +98,7 @@ export function rulesFor(rules: Rules, path: string): FileRules | null {
 
 export async function qualityCheck(repo: Repository, side: DiffSide, opts: QualityOptions = {}): Promise<QualityResult> {
   const {label, commit, files} = await sideFiles(repo, side, opts.onProgress)
-  const rules = await loadRules(repo, files, 'worktree' in side)
+  const rules = await loadRules(repo, files, 'worktree' in side, opts.rulesFile)
   if (opts.minScore !== undefined) rules.thresholds.overall = opts.minScore
   return {target: label, commit, ...(await checkFiles(repo, files, rules, opts))}
 }
