@@ -14,7 +14,7 @@ function checkLine(name: string, c: CheckResult, paint: Paint, note = ''): strin
 export function qualityLines(r: QualityReport & Partial<Pick<QualityResult, 'target' | 'commit'>>, paint: Paint, limit = 10): string[] {
   const out: string[] = []
   const where = r.commit ? `${r.target} (${r.commit.slice(0, 12)})` : r.target ?? 'working tree'
-  out.push(paint('bold', `quality check: ${where}; rules: ${r.rules ?? 'none (no dsv.yaml or dsv.json)'}; ${r.files.length} file${r.files.length === 1 ? '' : 's'}, ${r.examples.toLocaleString('en-US')} examples`))
+  out.push(paint('bold', `quality check: ${where}; rules: ${r.rules ?? 'none (no dsv.yaml or dsv.json)'}; ${r.files.length} file${r.files.length === 1 ? '' : 's'}, ${r.examples.toLocaleString('en-US')} example${r.examples === 1 ? '' : 's'}`))
   if (r.files.length === 0) {
     out.push(r.rules ? 'no data file matches a pattern of the rules file' : 'add a rules file (dsv.yaml) to say what to check; see `dsv quality check --help`')
     return out

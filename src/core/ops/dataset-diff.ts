@@ -224,14 +224,15 @@ async function openSide(repo: Repository, side: DiffSide, onProgress?: ProgressF
   return {end: {label: side.rev, commit}, files: await flattenTree(repo.store, tree)}
 }
 
-function pathMatcher(p: string): (path: string) => boolean {
+/** A path argument (a file, a folder, or a gitignore-style glob) as a test on paths. */
+export function pathMatcher(p: string): (path: string) => boolean {
   const clean = p.replace(/^\.\/+/, '').replace(/\/+$/, '')
   if (clean === '' || clean === '.') return () => true
   const glob = /[*?[]/.test(clean) ? ignore().add(clean) : null
   return (path) => path === clean || path.startsWith(`${clean}/`) || (glob?.ignores(path) ?? false)
 }
 
-function matchesAny(files: FileMap, p: string): boolean {
+export function matchesAny(files: FileMap, p: string): boolean {
   const m = pathMatcher(p)
   for (const path of files.keys()) if (m(path)) return true
   return false

@@ -23,7 +23,7 @@ import type {QualitySummary, TreeEntry} from '../model.js'
 import type {ObjectStore} from '../object-store.js'
 import type {ProgressFn, Repository} from '../repository.js'
 import type {Oid} from '../bytes.js'
-import type {DiffSide} from './dataset-diff.js'
+import {matchesAny, pathMatcher, type DiffSide} from './dataset-diff.js'
 
 export interface QualityOptions {
   paths?: string[]
@@ -98,6 +98,9 @@ export function rulesFor(rules: Rules, path: string): FileRules | null {
 
 export async function qualityCheck(repo: Repository, side: DiffSide, opts: QualityOptions = {}): Promise<QualityResult> {
   const {label, commit, files} = await sideFiles(repo, side, opts.onProgress)
+  for (const p of opts.paths ?? []) {
+    if (!matchesAny(files, p)) throw new DsvError('E_PATH_NOT_FOUND', `path '${p}' is not in ${label}`, {path: p}, 'paths are relative to the dataset root; see `dsv show REV` for the files of a version')
+  }
   const rules = await loadRules(repo, files, 'worktree' in side, opts.rulesFile)
   if (opts.minScore !== undefined) rules.thresholds.overall = opts.minScore
   return {target: label, commit, ...(await checkFiles(repo, files, rules, opts))}
@@ -125,8 +128,9 @@ export async function checkFiles(repo: Repository, files: FileMap, rules: Rules,
   const run = new QualityRun(rules, new Set(allPaths), opts.collectFailing)
   const collectFailing = opts.collectFailing ?? false
   const selected: Array<{index: number; entry: TreeEntry; rules: FileRules}> = []
+  const matchers = (opts.paths ?? []).map(pathMatcher)
   for (const entry of files.values()) {
-    if (entry.type !== 'table' || !inPaths(entry.name, opts.paths)) continue
+    if (entry.type !== 'table' || (matchers.length > 0 && !matchers.some((m) => m(entry.name)))) continue
     const fileRules = rulesFor(rules, entry.name)
     if (fileRules) selected.push({index: selected.length, entry, rules: fileRules})
   }
@@ -178,7 +182,7 @@ export async function checkFiles(repo: Repository, files: FileMap, rules: Rules,
 }
 
 /** Bump when the checks change what they report for the same data and rules. */
-const CACHE_NAMESPACE = 'quality-v1'
+const CACHE_NAMESPACE = 'quality-v2'
 /** Outcomes larger than this (a big split file's rows) are recomputed rather than cached. */
 const MAX_CACHED_OUTCOME = 4 << 20
 
@@ -190,14 +194,6 @@ const MAX_CACHED_OUTCOME = 4 << 20
 function outcomeCacheKey(entry: TreeEntry, fileRules: FileRules, pathsDigest: string, collectFailing: boolean): string {
   const paths = fileRules.references.length > 0 ? pathsDigest : ''
   return createHash('sha256').update(`${entry.oid}\0${entry.name}\0${collectFailing}\0${paths}\0${JSON.stringify(fileRules)}`).digest('hex')
-}
-
-function inPaths(path: string, paths?: string[]): boolean {
-  if (!paths?.length) return true
-  return paths.some((p) => {
-    const clean = p.replace(/^\.\/+/, '').replace(/\/+$/, '')
-    return path === clean || path.startsWith(`${clean}/`) || ignore().add(clean).ignores(path)
-  })
 }
 
 export interface QualityComparison {

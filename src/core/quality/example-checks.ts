@@ -159,7 +159,7 @@ export class ExampleChecker {
     }
     for (const [f, b] of this.lengths) {
       const v = get(f)
-      if (v === undefined || v === null) continue
+      if (v === undefined || v === null || (this.textual && v === '')) continue
       const n = sizeOf(v)
       if (n !== null && !bounded(n, b)) issues.push({check: 'validity', rule: `${f} length outside ${boundsText(b)}`, detail: `${n}`})
     }
@@ -170,7 +170,7 @@ export class ExampleChecker {
 
     const consistentAndValid = !issues.some((i) => i.check !== 'completeness')
     return {
-      issues,
+      issues: issues.length > 1 ? distinct(issues) : issues,
       completeness: r.required.length === 0 ? 1 : complete / r.required.length,
       correctness: this.isValidated(ex) ? (consistentAndValid ? 1 : 0.5) : 0,
       clarity: this.clarity(ex),
@@ -208,6 +208,17 @@ export class ExampleChecker {
       return !isEmpty(v) && !(Array.isArray(v) && new Set(v.map((x) => JSON.stringify(x))).size !== v.length)
     }) ? 1 : 0
   }
+}
+
+/** One issue per rule for an example (a value of the wrong type also fails its range as "not a number"). */
+function distinct(issues: Issue[]): Issue[] {
+  const seen = new Set<string>()
+  return issues.filter((i) => {
+    const id = `${i.check}\0${i.rule}`
+    if (seen.has(id)) return false
+    seen.add(id)
+    return true
+  })
 }
 
 function article(type: FieldType): string {

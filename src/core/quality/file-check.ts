@@ -232,8 +232,10 @@ export class FileCheck {
     const worst = this.candidates
       .map((c) => ({c, score: Math.round(c.partial + (c.classId < 0 ? unlabelled : bonus[c.classId]))}))
       .sort((a, b) => a.score - b.score || a.c.line - b.c.line)
-      .slice(0, WORST)
       .map(({c, score}) => ({path: this.path, line: c.line, key: c.key, score, tier: tierOf(score), issues: [...c.issues.map((i) => `${i.rule}${i.detail ? ` (${i.detail})` : ''}`), ...this.scoreReasons(c)]}))
+      // an example is an offender when it is below gold or has something to fix
+      .filter((w) => w.tier !== 'gold' || w.issues.length > 0)
+      .slice(0, WORST)
     return {
       path: this.path,
       pattern: this.rules.pattern,

@@ -174,7 +174,8 @@ export async function parseRules(source: string, text: string, readFile: (path: 
   const doc = parseDocument(text, {lineCounter: lines, prettyErrors: false})
   if (doc.errors.length > 0) {
     const e = doc.errors[0]
-    throw new RulesError(source, lines.linePos(e.pos[0]).line, e.message.split('\n')[0])
+    const lastLine = Math.max(1, text.replace(/\n+$/, '').split('\n').length)
+    throw new RulesError(source, Math.min(lines.linePos(e.pos[0]).line, lastLine), e.message.split('\n')[0])
   }
   const raw = (doc.toJS() ?? {}) as Record<string, unknown>
   validateRules ??= new Ajv({allErrors: false, strict: false}).compile(RULES_SCHEMA)
@@ -184,7 +185,8 @@ export async function parseRules(source: string, text: string, readFile: (path: 
   }
   const thresholds = {...DEFAULT_THRESHOLDS, ...((raw.thresholds as Partial<Thresholds>) ?? {})}
   const files: FileRules[] = []
-  for (const input of (raw.files as FileRulesInput[] | undefined) ?? []) files.push(await resolveFile(source, input, readFile))
+  const inputs = (raw.files as FileRulesInput[] | undefined) ?? []
+  for (let i = 0; i < inputs.length; i++) files.push(await resolveFile(source, inputs[i], readFile, (setting) => lineAt(doc.contents, ['files', String(i), setting], lines)))
   return {source, gate: raw.gate === true, thresholds, files}
 }
 
@@ -193,7 +195,7 @@ export function defaultRules(): Rules {
   return {source: null, gate: false, thresholds: {...DEFAULT_THRESHOLDS}, files: []}
 }
 
-async function resolveFile(source: string, input: FileRulesInput, readFile: (path: string) => Promise<Buffer | null>): Promise<FileRules> {
+async function resolveFile(source: string, input: FileRulesInput, readFile: (path: string) => Promise<Buffer | null>, lineOfSetting: (setting: string) => number | null): Promise<FileRules> {
   const base: FileRulesInput = input.profile ? PROFILES[input.profile] : {}
   const merged = <T>(k: keyof FileRulesInput, empty: T): T => {
     const b = base[k] as T | undefined
@@ -208,7 +210,7 @@ async function resolveFile(source: string, input: FileRulesInput, readFile: (pat
   if (typeof schema === 'string') {
     schemaSource = schema
     const bytes = await readFile(schema)
-    if (!bytes) throw new RulesError(source, null, `files[${input.pattern}].schema: ${schema} is not in this version of the dataset`)
+    if (!bytes) throw new RulesError(source, lineOfSetting('schema'), `files[${input.pattern}].schema: ${schema} is not in this version of the dataset`)
     try {
       schema = JSON.parse(bytes.toString('utf8')) as Record<string, unknown>
     } catch (error) {
@@ -249,6 +251,11 @@ function describe(err: ErrorObject): string {
 function lineOf(root: unknown, err: ErrorObject, lines: LineCounter): number | null {
   const parts = err.instancePath.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
   if (err.keyword === 'additionalProperties') parts.push(String((err.params as Record<string, unknown>).additionalProperty))
+  return lineAt(root, parts, lines)
+}
+
+/** The line of the YAML node at `parts` (keys and list indices), or of its nearest ancestor. */
+function lineAt(root: unknown, parts: string[], lines: LineCounter): number | null {
   let node = root as Node | null
   let line: number | null = node?.range ? lines.linePos(node.range[0]).line : null
   for (const part of parts) {
