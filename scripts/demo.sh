@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The demo: version the bundled fixtures/ in a temp copy with the real CLI.
-# init, commit, change examples, status, commit, log, diff, tag, checkout (byte-exact), fsck.
+# init, commit, change examples, status, commit, log, diff, quality, tag, checkout (byte-exact), fsck.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 dsv() { echo "\$ dsv $*"; node "$here/bin/run.js" "$@"; echo; }
@@ -36,6 +36,9 @@ dsv commit -m "Relabel ex-0001, flag ex-0002 as edge case, drop ex-0003, add ex-
 dsv log --oneline
 dsv config "labels.golden/*.jsonl" expected_output.tier,validation_status
 dsv diff v1 HEAD --limit 5
+echo "# quality: fixtures/dsv.yaml (one ready profile per table); then compare the two versions"
+dsv quality check --limit 3 || true
+dsv quality compare v1 HEAD
 before=$(sha256sum golden/golden_examples.jsonl | cut -c1-16)
 dsv checkout v1
 echo "golden_examples.jsonl: $before (v2) -> $(sha256sum golden/golden_examples.jsonl | cut -c1-16) (v1)"
