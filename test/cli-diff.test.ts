@@ -425,7 +425,7 @@ const repos = {
   }),
 
   /** a clean one-file repository for the empty diff and the errors */
-  errors: prepared(() => makeRepoFromAsync(tmp, [STT])),
+  errors: prepared(() => makeRepoFromAsync(tmp, [STT, 'conversations'])),
 
   /** GSM8K train.jsonl (keyless): import → 4 answers edited → one line deleted, one appended */
   gsm8k: prepared(async () => {
@@ -974,6 +974,10 @@ describe('dsv diff: empty diff and errors', function () {
       assert.match(e.message, new RegExp(`^${STT.replace(/\./g, '\\.')}:${line}: not valid JSON`))
       assertExit(text, 5)
       assert.match(text.stderr, new RegExp(`^error: ${STT.replace(/\./g, '\\.')}:${line}: not valid JSON`, 'm'))
+      // limited to other paths, the working-tree diff neither reads nor trips over the broken file
+      const other = await dsvAsync(dir, 'diff', '--json', '--', 'conversations/')
+      assertExit(other, 0)
+      assert.ok(other.json<{files: Array<{path: string}>}>().files.every((f) => f.path.startsWith('conversations/')))
     } finally {
       fs.writeFileSync(f, original)
     }

@@ -115,7 +115,7 @@ export interface DatasetDiff {
 }
 
 export async function datasetDiff(repo: Repository, fromSide: DiffSide, toSide: DiffSide, opts: DatasetDiffOptions = {}): Promise<DatasetDiff> {
-  const [a, b] = [await openSide(repo, fromSide, opts.onProgress), await openSide(repo, toSide, opts.onProgress)]
+  const [a, b] = [await openSide(repo, fromSide, opts.onProgress, opts.paths), await openSide(repo, toSide, opts.onProgress, opts.paths)]
   const before = filterPaths(a.files, opts.paths)
   const after = filterPaths(b.files, opts.paths)
   if (opts.paths?.length) {
@@ -214,14 +214,21 @@ export async function datasetDiff(repo: Repository, fromSide: DiffSide, toSide: 
   return {from: a.end, to: b.end, files, totals, labels: [...labelFields.values()].map(finishTally)}
 }
 
-async function openSide(repo: Repository, side: DiffSide, onProgress?: ProgressFn): Promise<{end: DiffEnd; files: FileMap}> {
+async function openSide(repo: Repository, side: DiffSide, onProgress?: ProgressFn, paths?: string[]): Promise<{end: DiffEnd; files: FileMap}> {
   if ('worktree' in side) {
-    const snap = await repo.locked(() => snapshot(repo, onProgress))
+    const snap = await repo.locked(() => snapshot(repo, onProgress, anyOf(paths)))
     return {end: {label: 'working tree', commit: null}, files: snap.files}
   }
   const {commit} = await repo.resolve(side.rev)
   const tree = (await readCommit(repo, commit)).tree
   return {end: {label: side.rev, commit}, files: await flattenTree(repo.store, tree)}
+}
+
+/** Whether a path matches any of `paths`; undefined (everything) when there are none. */
+export function anyOf(paths?: string[]): ((path: string) => boolean) | undefined {
+  if (!paths?.length) return undefined
+  const matchers = paths.map(pathMatcher)
+  return (path) => matchers.some((m) => m(path))
 }
 
 /** A path argument (a file, a folder, or a gitignore-style glob) as a test on paths. */

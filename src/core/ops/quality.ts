@@ -45,6 +45,7 @@ export interface QualityResult extends QualityReport {
 /** The files of a side, and a reader for the bytes of any of them. */
 export async function sideFiles(repo: Repository, side: DiffSide, onProgress?: ProgressFn): Promise<{label: string; commit: Oid | null; files: FileMap}> {
   if ('worktree' in side) {
+    // the whole tree, even with paths: references into other folders must resolve
     const snap = await repo.locked(() => snapshot(repo, onProgress))
     return {label: 'working tree', commit: null, files: snap.files}
   }

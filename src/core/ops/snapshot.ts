@@ -51,9 +51,15 @@ export async function cachedView(repo: Repository): Promise<FileMap> {
   return out
 }
 
-export async function snapshot(repo: Repository, onProgress?: ProgressFn): Promise<Snapshot> {
+/**
+ * `only` limits the snapshot to some paths (`dsv diff -- PATH` on the working tree): other
+ * files are neither read nor listed, so a broken file elsewhere does not stop the command.
+ */
+export async function snapshot(repo: Repository, onProgress?: ProgressFn, only?: (path: string) => boolean): Promise<Snapshot> {
   const startedNs = BigInt(Date.now()) * 1_000_000n
-  const {files, skipped} = scanWorktree(repo.root)
+  const scan = scanWorktree(repo.root)
+  const files = only ? scan.files.filter((f) => only(f.path)) : scan.files
+  const skipped = only ? scan.skipped.filter(only) : scan.skipped
   const cached = await repo.db.getStats(files.map((f) => f.path))
   const out: FileMap = new Map()
   const tables: WorkFile[] = []
