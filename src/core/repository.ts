@@ -22,6 +22,7 @@ import {resolveRevision, type ResolvedRev} from './ops/revision.js'
 import {createTag, deleteTag, listTags, type TagInfo} from './ops/tags.js'
 import {fsck, type FsckResult} from './ops/fsck.js'
 import {qualityCheck, qualityCompare, type QualityComparison, type QualityOptions, type QualityResult} from './ops/quality.js'
+import {exportVersion, type ExportOptions, type ExportResult} from './ops/export.js'
 import {datasetDiff, type DatasetDiff, type DatasetDiffOptions, type DiffSide} from './ops/dataset-diff.js'
 import {flattenTree} from './tree-ops.js'
 import type {TreeEntry} from './model.js'
@@ -231,6 +232,11 @@ export class Repository {
   }
 
   /** Runs the rules file's checks over a version (default: the working tree). */
+  /** Writes a committed version's examples as training files (see ops/export.ts). */
+  export(rev: string, opts: ExportOptions): Promise<ExportResult> {
+    return exportVersion(this, rev, opts)
+  }
+
   qualityCheck(side: DiffSide = {worktree: true}, opts?: QualityOptions): Promise<QualityResult> {
     return qualityCheck(this, side, opts)
   }

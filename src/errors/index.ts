@@ -22,6 +22,7 @@ export type ErrorCode =
   | 'E_PATH_NOT_FOUND'
   | 'E_QUALITY_FAILED'
   | 'E_RULES'
+  | 'E_OUTPUT_EXISTS'
 
 export const EXIT_CODES: Record<ErrorCode, number> = {
   E_USAGE: 2,
@@ -43,6 +44,7 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
   E_PATH_NOT_FOUND: 4,
   E_QUALITY_FAILED: 9,
   E_RULES: 10,
+  E_OUTPUT_EXISTS: 6,
 }
 
 export class DsvError extends Error {

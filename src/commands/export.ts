@@ -1,0 +1,68 @@
+import {resolve} from 'node:path'
+import {Args, Flags} from '@oclif/core'
+import {DsvCommand} from '../base-command.js'
+import {TEXT_FORMATS, type TextFormat} from '../core/export/writers.js'
+import type {ExportResult} from '../core/ops/export.js'
+import {shortId} from '../ui/format.js'
+
+export default class Export extends DsvCommand {
+  static override summary = 'Write a committed version as training files: selected, split deterministically, with a manifest.'
+  static override description = `Reads REV's data files (JSONL, CSV, TSV) from the store, never the working tree, and writes their examples in --format to --output: one file, or with --split a folder holding one file per split. A manifest (commit id, command line, selection, seed, counts per split, SHA-256 of every file written) goes next to the output (OUTPUT.manifest.json, or manifest.json in the folder). Files appear only when all of them are complete.
+
+Rows keep their source bytes where the format allows (JSONL into JSONL or JSON; a TSV into a TSV with the same columns). In CSV and TSV, nested values are written as JSON text; TSV is never quoted, so a value holding a tab or a line break is an error (exit 5). In JSON, CSV/TSV cells are strings.
+
+Splits: an example's split is a function of --seed and its identity (its key; its --group-by value; its content when the file is keyless), so re-exporting gives identical files and an example keeps its split when the dataset grows. --stratify-by orders each class by that hash and fills the splits in proportion (exact class ratios; an example may then move when its class grows). --balance-by caps every class at the size of the smallest; --max-samples keeps a deterministic random sample; both choose by a seeded hash, not by position.
+
+--where takes a filtrex expression over the fields: dotted paths reach nested fields; and, or, not, ==, !=, <, <=, >, >=, in, arithmetic. Examples where it cannot be evaluated (a missing field, text where a number is needed) are left out and counted.`
+
+  static override examples = [
+    '<%= config.bin %> export v1 --format jsonl --output /tmp/train.jsonl',
+    '<%= config.bin %> export HEAD --format csv --output out/golden.csv --files "golden/*.jsonl" --where \'quality_score >= 0.8 and validation_status == "validated"\'',
+    '<%= config.bin %> export v2 --format jsonl --output out/ --split train=0.8,val=0.1,test=0.1 --seed 7',
+    '<%= config.bin %> export v2 --format tsv --output cv/ --files "common_voice/*.tsv" --split train=0.8,dev=0.1,test=0.1 --group-by client_id',
+    '<%= config.bin %> export HEAD --format jsonl --output stt.jsonl --files golden/stt_failed_cases.jsonl --balance-by error_types --max-samples 1000',
+  ]
+
+  static override args = {rev: Args.string({description: 'the version to export (branch, tag or commit)', required: true})}
+  static override flags = {
+    format: Flags.string({char: 'f', summary: 'Output format.', options: [...TEXT_FORMATS], required: true}),
+    output: Flags.string({char: 'o', summary: 'Output file, or folder with --split.', required: true, helpValue: 'PATH'}),
+    files: Flags.string({summary: 'Only data files matching this gitignore-style pattern (repeatable).', multiple: true, helpValue: 'PATTERN'}),
+    where: Flags.string({summary: 'Only examples for which this expression is true.', helpValue: 'EXPR'}),
+    'max-samples': Flags.integer({summary: 'At most N examples (a deterministic random sample).', min: 0, helpValue: 'N'}),
+    'balance-by': Flags.string({summary: 'Cap every class of this field at the size of the smallest class.', helpValue: 'FIELD'}),
+    split: Flags.string({summary: 'Split into named parts by ratio, e.g. train=0.8,val=0.1,test=0.1.', helpValue: 'NAME=RATIO,...'}),
+    seed: Flags.string({summary: 'Seed of the split and sampling hash (default 0).', helpValue: 'S'}),
+    'group-by': Flags.string({summary: 'Keep every example of a group (e.g. a speaker, client_id) in one split.', helpValue: 'FIELD'}),
+    'stratify-by': Flags.string({summary: 'Keep the class proportions of this field in every split.', helpValue: 'FIELD'}),
+    force: Flags.boolean({summary: 'Replace an existing output file, or write into a non-empty folder.'}),
+  }
+
+  async run(): Promise<ExportResult> {
+    const {args, flags} = await this.parse(Export)
+    const repo = await this.openRepo()
+    const progress = this.progress()
+    const r = await repo.export(args.rev, {
+      format: flags.format as TextFormat,
+      output: resolve(flags.output),
+      files: flags.files,
+      where: flags.where,
+      maxSamples: flags['max-samples'],
+      balanceBy: flags['balance-by'],
+      split: flags.split,
+      seed: flags.seed,
+      groupBy: flags['group-by'],
+      stratifyBy: flags['stratify-by'],
+      force: flags.force,
+      command: ['dsv', 'export', ...this.argv],
+      onProgress: progress.onProgress,
+    })
+    progress.done()
+    const c = r.counts
+    this.say(`Exported ${args.rev} (${shortId(r.commit)}): ${c.written.toLocaleString('en-US')} of ${c.read.toLocaleString('en-US')} examples to ${r.output}`)
+    if (r.split) for (const f of r.files) this.say(`  ${f.name.padEnd(20)} ${String(f.rows).padStart(9)} examples`)
+    if (c.notApplicable > 0) this.say(`  ${c.notApplicable} examples left out: --where could not be evaluated on them (a missing field or a text where a number is needed)`)
+    this.say(`manifest: ${r.manifestPath}`)
+    return r
+  }
+}

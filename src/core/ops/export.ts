@@ -1,0 +1,305 @@
+/**
+ * `dsv export`: a committed version's examples as training-ready files, selected
+ * (`--files`, `--where`, `--balance-by`, `--max-samples`) and split deterministically,
+ * with a manifest naming the commit, the command and the SHA-256 of every file written.
+ *
+ * Examples are streamed from the packs. When a choice needs the whole selection first
+ * (balancing, sampling, stratifying, the columns of a CSV/TSV made from JSONL), a first
+ * pass keeps a few numbers per example and the second pass writes.
+ */
+import {existsSync, mkdirSync, readdirSync, statSync} from 'node:fs'
+import {basename, dirname, join} from 'node:path'
+import {compileExpression} from 'filtrex'
+import {chooseKey, getPath, keyOf} from '../example-key.js'
+import {listLeaves, readTable} from '../table-read.js'
+import {tableExamples, type TableExample, type TableSource} from '../table-examples.js'
+import {flattenTree} from '../tree-ops.js'
+import {locateLeaves} from './materialize.js'
+import {readCommit} from './history.js'
+import {pathMatcher} from './dataset-diff.js'
+import {parseSplits, splitAt, stratify, unitHash, type SplitSpec} from '../export/splits.js'
+import {RowWriter, type TextFormat, type WrittenFile} from '../export/writers.js'
+import {AtomicFileWriter} from '../atomic-file.js'
+import {DsvError} from '../../errors/index.js'
+import {splitHeader} from '../ingest.js'
+import {stripTerminator, type TableFormat} from '../table-format.js'
+import {createHash} from 'node:crypto'
+import type {ProgressFn, Repository} from '../repository.js'
+import type {Oid} from '../bytes.js'
+
+export interface ExportOptions {
+  format: TextFormat
+  /** a file, or a folder when splitting */
+  output: string
+  /** gitignore-style patterns of the data files to export (default: every table) */
+  files?: string[]
+  where?: string
+  maxSamples?: number
+  balanceBy?: string
+  /** `train=0.8,val=0.1,test=0.1` */
+  split?: string
+  seed?: string
+  groupBy?: string
+  stratifyBy?: string
+  /** replace an existing output */
+  force?: boolean
+  /** the command line, recorded in the manifest */
+  command?: string[]
+  onProgress?: ProgressFn
+}
+
+export interface ExportManifest {
+  dsvExport: 1
+  commit: Oid
+  rev: string
+  command: string[]
+  format: TextFormat
+  sources: Array<{path: string; examples: number}>
+  selection: {files: string[] | null; where: string | null; balanceBy: string | null; maxSamples: number | null}
+  split: {spec: SplitSpec[]; seed: string; groupBy: string | null; stratifyBy: string | null} | null
+  /** read: every example of the sources; matched: those --where kept; notApplicable: where --where could not be evaluated */
+  counts: {read: number; matched: number; notApplicable: number; written: number; perSplit: Record<string, number>}
+  files: WrittenFile[]
+}
+
+export interface ExportResult extends ExportManifest {
+  output: string
+  manifestPath: string
+}
+
+interface Source extends TableSource {
+  path: string
+  key: string[] | null
+  examples: number
+  bytes: number
+}
+
+const DEFAULT_SEED = '0'
+const EXTENSIONS: Record<TextFormat, string> = {jsonl: 'jsonl', json: 'json', csv: 'csv', tsv: 'tsv'}
+
+export async function exportVersion(repo: Repository, rev: string, opts: ExportOptions): Promise<ExportResult> {
+  const splits = opts.split ? parseSplits(opts.split) : null
+  if (!splits && (opts.groupBy || opts.stratifyBy)) throw new DsvError('E_USAGE', `--${opts.groupBy ? 'group-by' : 'stratify-by'} needs --split`, {}, 'e.g. --split train=0.8,val=0.1,test=0.1 --group-by client_id')
+  if (opts.groupBy && opts.stratifyBy) throw new DsvError('E_USAGE', '--group-by and --stratify-by cannot be combined yet', {}, 'use --group-by to keep groups (speakers) apart; classes then keep their share only on average')
+  if (opts.maxSamples !== undefined && !(opts.maxSamples >= 0)) throw new DsvError('E_USAGE', '--max-samples must be 0 or more', {})
+  const where = opts.where ? compileWhere(opts.where) : null
+  const seed = opts.seed ?? DEFAULT_SEED
+
+  const {commit} = await repo.resolve(rev)
+  const tree = await flattenTree(repo.store, (await readCommit(repo, commit)).tree)
+  const matchers = (opts.files ?? []).map(pathMatcher)
+  const sources: Source[] = []
+  for (const entry of tree.values()) {
+    if (entry.type !== 'table' || (matchers.length > 0 && !matchers.some((m) => m(entry.name)))) continue
+    const table = await readTable(repo.store, entry.oid)
+    const leaves = await locateLeaves(repo.store, await listLeaves(repo.store, table))
+    sources.push({path: entry.name, format: table.format as TableFormat, header: table.header, leaves, key: chooseKey(entry.name, table.fields, repo.config.keys ?? {}), examples: table.examples, bytes: table.bytes})
+  }
+  if (sources.length === 0) {
+    throw new DsvError('E_PATH_NOT_FOUND', opts.files?.length ? `no data file of ${rev} matches ${opts.files.join(', ')}` : `${rev} holds no data files (JSONL, CSV, TSV)`, {rev, files: opts.files ?? null}, 'see `dsv show REV` for the files of a version')
+  }
+  const layout = planOutput(opts, splits)
+
+  const total = sources.reduce((s, x) => s + x.bytes, 0)
+  const needsColumns = (opts.format === 'csv' || opts.format === 'tsv')
+  const jsonlSources = sources.some((s) => s.format === 'jsonl')
+  const firstPass = Boolean(opts.balanceBy || opts.maxSamples !== undefined || opts.stratifyBy || (needsColumns && jsonlSources))
+  const passes = firstPass ? 2 : 1
+  let done = 0
+  const tick = (n: number) => opts.onProgress?.({phase: 'exporting examples', loaded: (done += n) / passes, total, unit: 'bytes'})
+
+  /** identity of an example for splitting and sampling: its group, key, or content */
+  const identity = (s: Source, e: TableExample): string => {
+    if (opts.groupBy) {
+      const g = getPath(e.example, opts.groupBy)
+      if (g !== undefined && g !== null && g !== '') return `g:${typeof g === 'string' ? g : JSON.stringify(g)}`
+    }
+    const k = s.key ? keyOf(e.example, s.key) : null
+    return k !== null ? `k:${k}` : `c:${createHash('sha256').update(e.bytes).digest('hex')}`
+  }
+  let read = 0
+  let notApplicable = 0
+  /** the selected examples of every source, in order, as `select` sees them */
+  function* selected(): Generator<{source: Source; e: TableExample}> {
+    read = 0
+    notApplicable = 0
+    for (const source of sources) {
+      for (const e of tableExamples(source, repo.store.reader, tick)) {
+        read++
+        if (where) {
+          const verdict = where(e.example, source.format !== 'jsonl')
+          if (verdict === null) notApplicable++
+          if (verdict !== true) continue
+        }
+        yield {source, e}
+      }
+    }
+  }
+
+  // first pass: what needs the whole selection
+  let keep: Uint8Array | null = null
+  let assigned: Int32Array | null = null
+  const columns: string[] = needsColumns ? columnsOf(sources) : []
+  if (firstPass) {
+    const sampleHash: number[] = []
+    const splitHash: number[] = []
+    const balanceClass: string[] = []
+    const stratumClass: string[] = []
+    const seen = new Set(columns)
+    for (const {source, e} of selected()) {
+      const id = identity(source, e)
+      sampleHash.push(unitHash(`${seed}/sample`, id))
+      if (splits) splitHash.push(unitHash(seed, id))
+      if (opts.balanceBy) balanceClass.push(classOf(getPath(e.example, opts.balanceBy)))
+      if (opts.stratifyBy) stratumClass.push(classOf(getPath(e.example, opts.stratifyBy)))
+      if (needsColumns && source.format === 'jsonl') {
+        for (const c of Object.keys(e.example)) if (!seen.has(c)) (seen.add(c), columns.push(c))
+      }
+    }
+    const n = sampleHash.length
+    keep = new Uint8Array(n).fill(1)
+    if (opts.balanceBy) balance(keep, balanceClass, sampleHash)
+    if (opts.maxSamples !== undefined) sample(keep, sampleHash, opts.maxSamples)
+    if (splits) {
+      assigned = new Int32Array(n)
+      if (opts.stratifyBy) {
+        const byClass = new Map<string, number[]>()
+        for (let i = 0; i < n; i++) if (keep[i]) (byClass.get(stratumClass[i]) ?? byClass.set(stratumClass[i], []).get(stratumClass[i])!).push(i)
+        for (const members of byClass.values()) {
+          const placed = stratify(splits, members.map((i) => splitHash[i]))
+          members.forEach((i, j) => (assigned![i] = placed[j]))
+        }
+      } else for (let i = 0; i < n; i++) assigned[i] = splitAt(splits, splitHash[i])
+    }
+  }
+
+  // second pass: write
+  const names = splits ? splits.map((s) => s.name) : [null]
+  const writers = names.map((name) => {
+    const fileName = name === null ? basename(layout.file!) : `${name}.${EXTENSIONS[opts.format]}`
+    return new RowWriter(name === null ? layout.file! : join(layout.folder!, fileName), fileName, opts.format, columns)
+  })
+  const perSplit: Record<string, number> = Object.fromEntries(names.map((n) => [n ?? 'all', 0]))
+  let written = 0
+  let manifestPath = ''
+  let result: ExportManifest
+  let ordinal = 0
+  let manifest: AtomicFileWriter | null = null
+  try {
+    for (const {source, e} of selected()) {
+      const i = ordinal++
+      if (keep && !keep[i]) continue
+      const w = assigned ? assigned[i] : splits ? splitAt(splits, unitHash(seed, identity(source, e))) : 0
+      writers[w].write({example: e.example, bytes: e.bytes, format: source.format, header: stripTerminator(Buffer.from(source.header)).toString('utf8'), path: source.path, line: e.line})
+      perSplit[names[w] ?? 'all']++
+      written++
+    }
+    const files = writers.map((w) => w.finish())
+    result = {
+      dsvExport: 1,
+      commit,
+      rev,
+      command: opts.command ?? [],
+      format: opts.format,
+      sources: sources.map((s) => ({path: s.path, examples: s.examples})),
+      selection: {files: opts.files?.length ? opts.files : null, where: opts.where ?? null, balanceBy: opts.balanceBy ?? null, maxSamples: opts.maxSamples ?? null},
+      split: splits ? {spec: splits, seed, groupBy: opts.groupBy ?? null, stratifyBy: opts.stratifyBy ?? null} : null,
+      counts: {read, matched: ordinal, notApplicable, written, perSplit},
+      files,
+    }
+    manifestPath = layout.folder ? join(layout.folder, 'manifest.json') : `${layout.file}.manifest.json`
+    manifest = new AtomicFileWriter(manifestPath)
+    manifest.write(Buffer.from(`${JSON.stringify(result, null, 2)}\n`))
+    for (const w of writers) w.commit()
+    manifest.commit()
+  } catch (error) {
+    for (const w of writers) w.discard()
+    manifest?.abort()
+    throw error
+  }
+  return {...result, output: layout.folder ?? layout.file!, manifestPath}
+}
+
+/** Where the files go: one file, or a folder with a file per split; an existing output needs --force. */
+function planOutput(opts: ExportOptions, splits: SplitSpec[] | null): {file?: string; folder?: string} {
+  const out = opts.output
+  if (splits) {
+    if (existsSync(out)) {
+      if (!statSync(out).isDirectory()) throw new DsvError('E_USAGE', `--output ${out} is a file; with --split it must be a folder`, {output: out})
+      if (readdirSync(out).length > 0 && !opts.force) throw new DsvError('E_OUTPUT_EXISTS', `--output ${out} is not empty`, {output: out}, 'pass --force to write into it (files of the same names are replaced)')
+    } else mkdirSync(out, {recursive: true})
+    return {folder: out}
+  }
+  if (existsSync(out)) {
+    if (statSync(out).isDirectory()) throw new DsvError('E_USAGE', `--output ${out} is a folder; without --split it names a file`, {output: out})
+    if (!opts.force) throw new DsvError('E_OUTPUT_EXISTS', `--output ${out} exists`, {output: out}, 'pass --force to replace it')
+  }
+  mkdirSync(dirname(out), {recursive: true})
+  return {file: out}
+}
+
+/** The CSV/TSV columns: the sources' headers (and, from JSONL, fields seen in the first pass). */
+function columnsOf(sources: Source[]): string[] {
+  const out: string[] = []
+  const seen = new Set<string>()
+  for (const s of sources) {
+    if (s.format === 'jsonl') continue
+    for (const c of splitHeader(stripTerminator(Buffer.from(s.header)).toString('utf8'), s.format)) if (!seen.has(c)) (seen.add(c), out.push(c))
+  }
+  return out
+}
+
+/** A class value for balancing or stratifying: lists compare as their sorted items. */
+function classOf(v: unknown): string {
+  if (v === undefined || v === null || v === '') return '(none)'
+  if (Array.isArray(v)) return JSON.stringify(v.map((x) => JSON.stringify(x)).sort())
+  return typeof v === 'string' ? v : JSON.stringify(v)
+}
+
+/** Caps every class at the size of the smallest, keeping the examples with the lowest hash. */
+function balance(keep: Uint8Array, classes: string[], hash: number[]): void {
+  const byClass = new Map<string, number[]>()
+  for (let i = 0; i < classes.length; i++) (byClass.get(classes[i]) ?? byClass.set(classes[i], []).get(classes[i])!).push(i)
+  const cap = Math.min(...[...byClass.values()].map((m) => m.length))
+  for (const members of byClass.values()) {
+    members.sort((a, b) => hash[a] - hash[b] || a - b)
+    for (const i of members.slice(cap)) keep[i] = 0
+  }
+}
+
+/** Keeps at most `max` examples: a deterministic random sample (the lowest hashes). */
+function sample(keep: Uint8Array, hash: number[], max: number): void {
+  const kept: number[] = []
+  for (let i = 0; i < keep.length; i++) if (keep[i]) kept.push(i)
+  if (kept.length <= max) return
+  kept.sort((a, b) => hash[a] - hash[b] || a - b)
+  for (const i of kept.slice(max)) keep[i] = 0
+}
+
+/**
+ * `--where`: a filtrex expression over the example's fields (dotted paths reach nested
+ * fields: `expected_output.tier == "A"`). Returns true, false, or null when it cannot be
+ * evaluated for this example (a missing field, a text where a number is needed).
+ */
+function compileWhere(expr: string): (example: Record<string, unknown>, textual: boolean) => boolean | null {
+  let current: {example: Record<string, unknown>; textual: boolean} = {example: {}, textual: false}
+  let fn: (data: unknown) => unknown
+  try {
+    fn = compileExpression(expr, {
+      customProp: (name: string) => {
+        const v = getPath(current.example, name)
+        // CSV/TSV cells are text: numbers in them compare as numbers
+        if (current.textual && typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v)
+        return v === undefined ? null : v
+      },
+    })
+  } catch (error) {
+    throw new DsvError('E_USAGE', `--where: ${(error as Error).message.split('\n').join(' ')}`, {where: expr}, 'e.g. --where \'quality_score >= 0.8 and validation_status == "validated"\'')
+  }
+  return (example, textual) => {
+    current = {example, textual}
+    const r = fn({})
+    if (r instanceof Error) return null
+    return r === true || r === 1
+  }
+}
