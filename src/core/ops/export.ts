@@ -7,7 +7,7 @@
  * (balancing, sampling, stratifying, the columns of a CSV/TSV made from JSONL), a first
  * pass keeps a few numbers per example and the second pass writes.
  */
-import {existsSync, mkdirSync, readdirSync, statSync} from 'node:fs'
+import {existsSync, mkdirSync, readdirSync, rmSync, statSync} from 'node:fs'
 import {basename, dirname, join} from 'node:path'
 import {compileExpression} from 'filtrex'
 import {chooseKey, getPath, keyOf} from '../example-key.js'
@@ -174,6 +174,7 @@ export async function exportVersion(repo: Repository, rev: string, opts: ExportO
   }
 
   // second pass: write
+  mkdirSync(layout.folder ?? dirname(layout.file!), {recursive: true})
   const names = splits ? splits.map((s) => s.name) : [null]
   const writers = names.map((name) => {
     const fileName = name === null ? basename(layout.file!) : `${name}.${EXTENSIONS[opts.format]}`
@@ -215,27 +216,31 @@ export async function exportVersion(repo: Repository, rev: string, opts: ExportO
   } catch (error) {
     for (const w of writers) w.discard()
     manifest?.abort()
+    if (layout.created) rmSync(layout.folder!, {recursive: true, force: true}) // the folder this export made, now empty
     throw error
   }
   return {...result, output: layout.folder ?? layout.file!, manifestPath}
 }
 
-/** Where the files go: one file, or a folder with a file per split; an existing output needs --force. */
-function planOutput(opts: ExportOptions, splits: SplitSpec[] | null): {file?: string; folder?: string} {
+/**
+ * Where the files go: one file, or a folder with a file per split; an existing output
+ * needs --force. Checked before reading anything; folders are made only when writing starts.
+ */
+function planOutput(opts: ExportOptions, splits: SplitSpec[] | null): {file?: string; folder?: string; created: boolean} {
   const out = opts.output
   if (splits) {
     if (existsSync(out)) {
       if (!statSync(out).isDirectory()) throw new DsvError('E_USAGE', `--output ${out} is a file; with --split it must be a folder`, {output: out})
       if (readdirSync(out).length > 0 && !opts.force) throw new DsvError('E_OUTPUT_EXISTS', `--output ${out} is not empty`, {output: out}, 'pass --force to write into it (files of the same names are replaced)')
-    } else mkdirSync(out, {recursive: true})
-    return {folder: out}
+      return {folder: out, created: false}
+    }
+    return {folder: out, created: true}
   }
   if (existsSync(out)) {
     if (statSync(out).isDirectory()) throw new DsvError('E_USAGE', `--output ${out} is a folder; without --split it names a file`, {output: out})
     if (!opts.force) throw new DsvError('E_OUTPUT_EXISTS', `--output ${out} exists`, {output: out}, 'pass --force to replace it')
   }
-  mkdirSync(dirname(out), {recursive: true})
-  return {file: out}
+  return {file: out, created: false}
 }
 
 /** The CSV/TSV columns: the sources' headers (and, from JSONL, fields seen in the first pass). */
