@@ -1,7 +1,6 @@
 import {Flags} from '@oclif/core'
 import {DsvCommand} from '../base-command.js'
 import {QualityGateError, type CommitResult} from '../core/ops/commit.js'
-import {qualityLines} from '../ui/quality-render.js'
 import {painter} from '../ui/diff-render.js'
 import {formatCounts, shortId} from '../ui/format.js'
 
@@ -35,7 +34,10 @@ The author comes from --author, then DSV_AUTHOR_NAME/DSV_AUTHOR_EMAIL, then \`ds
     } catch (error) {
       progress.done()
       // the gate's report says what to fix: show it before the error line
-      if (error instanceof QualityGateError && !this.jsonEnabled()) for (const line of qualityLines(error.report, painter(false))) process.stderr.write(`${line}\n`)
+      if (error instanceof QualityGateError && !this.jsonEnabled()) {
+        const {qualityLines} = await import('../ui/quality-render.js')
+        for (const line of qualityLines(error.report, painter(false))) process.stderr.write(`${line}\n`)
+      }
       throw error
     }
     progress.done()

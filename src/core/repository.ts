@@ -21,8 +21,8 @@ import {walkLog, readCommit, decorations, toLogEntry, type LogEntry} from './ops
 import {resolveRevision, type ResolvedRev} from './ops/revision.js'
 import {createTag, deleteTag, listTags, type TagInfo} from './ops/tags.js'
 import {fsck, type FsckResult} from './ops/fsck.js'
-import {qualityCheck, qualityCompare, type QualityComparison, type QualityOptions, type QualityResult} from './ops/quality.js'
-import {exportVersion, type ExportOptions, type ExportResult} from './ops/export.js'
+import type {QualityComparison, QualityOptions, QualityResult} from './ops/quality.js'
+import type {ExportOptions, ExportResult} from './ops/export.js'
 import {datasetDiff, type DatasetDiff, type DatasetDiffOptions, type DiffSide} from './ops/dataset-diff.js'
 import {flattenTree} from './tree-ops.js'
 import type {TreeEntry} from './model.js'
@@ -231,19 +231,25 @@ export class Repository {
     return datasetDiff(this, from, to, opts)
   }
 
-  /** Runs the rules file's checks over a version (default: the working tree). */
-  /** Writes a committed version's examples as training files (see ops/export.ts). */
-  export(rev: string, opts: ExportOptions): Promise<ExportResult> {
-    return exportVersion(this, rev, opts)
-  }
+  // quality and export load their libraries (ajv, yaml, filtrex, csv) only when used:
+  // every other command starts faster
 
-  qualityCheck(side: DiffSide = {worktree: true}, opts?: QualityOptions): Promise<QualityResult> {
+  /** Runs the rules file's checks over a version (default: the working tree). */
+  async qualityCheck(side: DiffSide = {worktree: true}, opts?: QualityOptions): Promise<QualityResult> {
+    const {qualityCheck} = await import('./ops/quality.js')
     return qualityCheck(this, side, opts)
   }
 
   /** What got better or worse between two versions. */
-  qualityCompare(a: DiffSide, b: DiffSide, opts?: QualityOptions): Promise<QualityComparison> {
+  async qualityCompare(a: DiffSide, b: DiffSide, opts?: QualityOptions): Promise<QualityComparison> {
+    const {qualityCompare} = await import('./ops/quality.js')
     return qualityCompare(this, a, b, opts)
+  }
+
+  /** Writes a committed version's examples as training files (see ops/export.ts). */
+  async export(rev: string, opts: ExportOptions): Promise<ExportResult> {
+    const {exportVersion} = await import('./ops/export.js')
+    return exportVersion(this, rev, opts)
   }
 
   fsck(onProgress?: ProgressFn): Promise<FsckResult> {

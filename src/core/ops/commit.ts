@@ -5,8 +5,7 @@ import {headTree, readCommit} from './history.js'
 import {gitProvenance, resolveAuthor} from './author.js'
 import {flattenTree, type FileMap} from '../tree-ops.js'
 import {encodeCommit, type Commit, type QualitySummary} from '../model.js'
-import {checkFiles, loadRules, summarise} from './quality.js'
-import {failedChecks} from '../quality/report.js'
+import {RULES_FILES} from '../quality/rules-files.js'
 import type {QualityReport} from '../quality/report.js'
 import {DsvError} from '../../errors/index.js'
 import type {ProgressFn, Repository} from '../repository.js'
@@ -49,16 +48,20 @@ export async function commit(repo: Repository, opts: CommitOptions): Promise<Com
  * the commit when the rules ask for a gate; otherwise the result is only recorded.
  */
 async function qualityGate(repo: Repository, files: FileMap, onProgress?: ProgressFn): Promise<QualitySummary | undefined> {
+  if (!RULES_FILES.some((name) => files.has(name))) return undefined
+  // the quality system (ajv, yaml) is loaded only for datasets that have rules
+  const {checkFiles, loadRules, summarise} = await import('./quality.js')
+  const {failedChecks} = await import('../quality/report.js')
   const rules = await loadRules(repo, files, true)
   if (rules.files.length === 0) return undefined
   const report = await checkFiles(repo, files, rules, {onProgress})
-  if (rules.gate && !report.passed) throw new QualityGateError(report)
+  if (rules.gate && !report.passed) throw new QualityGateError(report, failedChecks(report))
   return summarise(report)
 }
 
 export class QualityGateError extends DsvError {
-  constructor(readonly report: QualityReport) {
-    super('E_QUALITY_FAILED', `quality gate: ${failedChecks(report).join(', ')}; nothing was committed`, {report},
+  constructor(readonly report: QualityReport, failed: string[]) {
+    super('E_QUALITY_FAILED', `quality gate: ${failed.join(', ')}; nothing was committed`, {report},
       'fix the examples listed above (see `dsv quality check`), or commit anyway with --no-verify')
     this.name = 'QualityGateError'
   }

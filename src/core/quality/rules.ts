@@ -10,7 +10,7 @@ import {LineCounter, parseDocument, isMap, isSeq, type Node} from 'yaml'
 import {DsvError} from '../../errors/index.js'
 import {PROFILES} from './profiles.js'
 
-export const RULES_FILES = ['dsv.yaml', 'dsv.yml', 'dsv.json']
+export {RULES_FILES} from './rules-files.js'
 
 export type FieldType = 'string' | 'number' | 'integer' | 'boolean' | 'object' | 'array'
 
