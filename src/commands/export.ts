@@ -1,7 +1,7 @@
 import {resolve} from 'node:path'
 import {Args, Flags} from '@oclif/core'
 import {DsvCommand} from '../base-command.js'
-import {TEXT_FORMATS, type TextFormat} from '../core/export/writers.js'
+import {EXPORT_FORMATS, type ExportFormat} from '../core/ops/export.js'
 import type {ExportResult} from '../core/ops/export.js'
 import {shortId} from '../ui/format.js'
 
@@ -25,7 +25,7 @@ Splits: an example's split is a function of --seed and its identity (its key; it
 
   static override args = {rev: Args.string({description: 'the version to export (branch, tag or commit)', required: true})}
   static override flags = {
-    format: Flags.string({char: 'f', summary: 'Output format.', options: [...TEXT_FORMATS], required: true}),
+    format: Flags.string({char: 'f', summary: 'Output format.', options: [...EXPORT_FORMATS], required: true}),
     output: Flags.string({char: 'o', summary: 'Output file, or folder with --split.', required: true, helpValue: 'PATH'}),
     files: Flags.string({summary: 'Only data files matching this gitignore-style pattern (repeatable).', multiple: true, helpValue: 'PATTERN'}),
     where: Flags.string({summary: 'Only examples for which this expression is true.', helpValue: 'EXPR'}),
@@ -35,6 +35,7 @@ Splits: an example's split is a function of --seed and its identity (its key; it
     seed: Flags.string({summary: 'Seed of the split and sampling hash (default 0).', helpValue: 'S'}),
     'group-by': Flags.string({summary: 'Keep every example of a group (e.g. a speaker, client_id) in one split.', helpValue: 'FIELD'}),
     'stratify-by': Flags.string({summary: 'Keep the class proportions of this field in every split.', helpValue: 'FIELD'}),
+    'max-rows-per-file': Flags.integer({summary: 'Shard Parquet and TFRecord output after N rows per file.', min: 1, helpValue: 'N'}),
     force: Flags.boolean({summary: 'Replace an existing output file, or write into a non-empty folder.'}),
   }
 
@@ -43,7 +44,7 @@ Splits: an example's split is a function of --seed and its identity (its key; it
     const repo = await this.openRepo()
     const progress = this.progress()
     const r = await repo.export(args.rev, {
-      format: flags.format as TextFormat,
+      format: flags.format as ExportFormat,
       output: resolve(flags.output),
       files: flags.files,
       where: flags.where,
@@ -53,6 +54,7 @@ Splits: an example's split is a function of --seed and its identity (its key; it
       seed: flags.seed,
       groupBy: flags['group-by'],
       stratifyBy: flags['stratify-by'],
+      maxRowsPerFile: flags['max-rows-per-file'],
       force: flags.force,
       command: ['dsv', 'export', ...this.argv],
       onProgress: progress.onProgress,

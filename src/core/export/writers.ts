@@ -13,6 +13,7 @@ import {createHash, type Hash} from 'node:crypto'
 import {stringify} from 'csv-stringify/sync'
 import {InvalidDataError} from '../../errors/index.js'
 import type {TableFormat} from '../table-format.js'
+import type {Field} from './schema.js'
 
 export const TEXT_FORMATS = ['jsonl', 'json', 'csv', 'tsv'] as const
 export type TextFormat = (typeof TEXT_FORMATS)[number]
@@ -36,9 +37,34 @@ export interface WrittenFile {
   sha256: string
 }
 
+/**
+ * One output stream of an export (a file, or a split's shards). Writers put everything
+ * under temp names; `commit` moves the files into place, `discard` removes them.
+ */
+export interface ExportWriter {
+  write(row: ExportRow): void
+  /** completes the temp files; what they will be once committed */
+  finish(): Promise<WrittenFile[]>
+  commit(): void
+  discard(): void
+}
+
+export interface WriterOptions {
+  /** the file to write, or for sharded formats the folder and the base name of the shards */
+  dest: string
+  /** `dest` relative to the export's output (what the manifest lists) */
+  name: string
+  /** top-level fields in first-seen order (the CSV/TSV header) */
+  columns: string[]
+  /** the inferred shape of every field (typed formats) */
+  schema: Map<string, Field>
+  /** shard after this many rows (formats that shard) */
+  maxRowsPerFile?: number
+}
+
 const FLUSH_AT = 1 << 20
 
-export class RowWriter {
+export class RowWriter implements ExportWriter {
   private readonly tmp: string
   private readonly fd: number
   private readonly hash: Hash = createHash('sha256')
@@ -80,11 +106,11 @@ export class RowWriter {
   }
 
   /** Completes the temp file; `commit` then moves it into place. */
-  finish(): WrittenFile {
+  async finish(): Promise<WrittenFile[]> {
     if (this.format === 'json') this.put(this.rows === 0 ? ']\n' : '\n]\n')
     this.flush()
     closeSync(this.fd)
-    return {name: this.name, rows: this.rows, bytes: this.bytes, sha256: this.hash.digest('hex')}
+    return [{name: this.name, rows: this.rows, bytes: this.bytes, sha256: this.hash.digest('hex')}]
   }
 
   commit(): void {

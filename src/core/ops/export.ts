@@ -18,7 +18,8 @@ import {locateLeaves} from './materialize.js'
 import {readCommit} from './history.js'
 import {pathMatcher} from './dataset-diff.js'
 import {parseSplits, splitAt, stratify, unitHash, type SplitSpec} from '../export/splits.js'
-import {RowWriter, type TextFormat, type WrittenFile} from '../export/writers.js'
+import {RowWriter, TEXT_FORMATS, type ExportWriter, type TextFormat, type WriterOptions, type WrittenFile} from '../export/writers.js'
+import {SchemaBuilder} from '../export/schema.js'
 import {AtomicFileWriter} from '../atomic-file.js'
 import {DsvError} from '../../errors/index.js'
 import {splitHeader} from '../ingest.js'
@@ -27,8 +28,17 @@ import {createHash} from 'node:crypto'
 import type {ProgressFn, Repository} from '../repository.js'
 import type {Oid} from '../bytes.js'
 
+/**
+ * Every output format. Text formats are written here; the others live in their own
+ * module, `src/core/export/<format>-writer.ts`, loaded only when used, which exports
+ * `createWriter(opts: WriterOptions): ExportWriter`.
+ */
+export const EXPORT_FORMATS = [...TEXT_FORMATS, 'parquet', 'tfrecord'] as const
+export type ExportFormat = (typeof EXPORT_FORMATS)[number]
+const EXTENSIONS: Record<ExportFormat, string> = {jsonl: 'jsonl', json: 'json', csv: 'csv', tsv: 'tsv', parquet: 'parquet', tfrecord: 'tfrecord'}
+
 export interface ExportOptions {
-  format: TextFormat
+  format: ExportFormat
   /** a file, or a folder when splitting */
   output: string
   /** gitignore-style patterns of the data files to export (default: every table) */
@@ -41,6 +51,8 @@ export interface ExportOptions {
   seed?: string
   groupBy?: string
   stratifyBy?: string
+  /** shard files after this many rows (Parquet, TFRecord) */
+  maxRowsPerFile?: number
   /** replace an existing output */
   force?: boolean
   /** the command line, recorded in the manifest */
@@ -53,7 +65,7 @@ export interface ExportManifest {
   commit: Oid
   rev: string
   command: string[]
-  format: TextFormat
+  format: ExportFormat
   sources: Array<{path: string; examples: number}>
   selection: {files: string[] | null; where: string | null; balanceBy: string | null; maxSamples: number | null}
   split: {spec: SplitSpec[]; seed: string; groupBy: string | null; stratifyBy: string | null} | null
@@ -75,7 +87,7 @@ interface Source extends TableSource {
 }
 
 const DEFAULT_SEED = '0'
-const EXTENSIONS: Record<TextFormat, string> = {jsonl: 'jsonl', json: 'json', csv: 'csv', tsv: 'tsv'}
+const TYPED: ExportFormat[] = ['parquet', 'tfrecord']
 
 export async function exportVersion(repo: Repository, rev: string, opts: ExportOptions): Promise<ExportResult> {
   const splits = opts.split ? parseSplits(opts.split) : null
@@ -103,7 +115,8 @@ export async function exportVersion(repo: Repository, rev: string, opts: ExportO
   const total = sources.reduce((s, x) => s + x.bytes, 0)
   const needsColumns = (opts.format === 'csv' || opts.format === 'tsv')
   const jsonlSources = sources.some((s) => s.format === 'jsonl')
-  const firstPass = Boolean(opts.balanceBy || opts.maxSamples !== undefined || opts.stratifyBy || (needsColumns && jsonlSources))
+  const typed = TYPED.includes(opts.format)
+  const firstPass = Boolean(opts.balanceBy || opts.maxSamples !== undefined || opts.stratifyBy || (needsColumns && jsonlSources) || typed)
   const passes = firstPass ? 2 : 1
   let done = 0
   const tick = (n: number) => opts.onProgress?.({phase: 'exporting examples', loaded: (done += n) / passes, total, unit: 'bytes'})
@@ -140,6 +153,7 @@ export async function exportVersion(repo: Repository, rev: string, opts: ExportO
   let keep: Uint8Array | null = null
   let assigned: Int32Array | null = null
   const columns: string[] = needsColumns ? columnsOf(sources) : []
+  const schema = new SchemaBuilder()
   if (firstPass) {
     const sampleHash: number[] = []
     const splitHash: number[] = []
@@ -155,6 +169,8 @@ export async function exportVersion(repo: Repository, rev: string, opts: ExportO
       if (needsColumns && source.format === 'jsonl') {
         for (const c of Object.keys(e.example)) if (!seen.has(c)) (seen.add(c), columns.push(c))
       }
+      // typed formats: the schema of every example that matched (a superset of those kept)
+      if (typed) schema.add(e.example, source.format !== 'jsonl')
     }
     const n = sampleHash.length
     keep = new Uint8Array(n).fill(1)
@@ -176,9 +192,10 @@ export async function exportVersion(repo: Repository, rev: string, opts: ExportO
   // second pass: write
   mkdirSync(layout.folder ?? dirname(layout.file!), {recursive: true})
   const names = splits ? splits.map((s) => s.name) : [null]
-  const writers = names.map((name) => {
+  const create = await writerFactory(opts.format)
+  const writers: ExportWriter[] = names.map((name) => {
     const fileName = name === null ? basename(layout.file!) : `${name}.${EXTENSIONS[opts.format]}`
-    return new RowWriter(name === null ? layout.file! : join(layout.folder!, fileName), fileName, opts.format, columns)
+    return create({dest: name === null ? layout.file! : join(layout.folder!, fileName), name: fileName, columns: typed ? [...schema.fields.keys()] : columns, schema: schema.fields, maxRowsPerFile: opts.maxRowsPerFile})
   })
   const perSplit: Record<string, number> = Object.fromEntries(names.map((n) => [n ?? 'all', 0]))
   let written = 0
@@ -195,7 +212,8 @@ export async function exportVersion(repo: Repository, rev: string, opts: ExportO
       perSplit[names[w] ?? 'all']++
       written++
     }
-    const files = writers.map((w) => w.finish())
+    const files: WrittenFile[] = []
+    for (const w of writers) files.push(...(await w.finish()))
     result = {
       dsvExport: 1,
       commit,
@@ -220,6 +238,13 @@ export async function exportVersion(repo: Repository, rev: string, opts: ExportO
     throw error
   }
   return {...result, output: layout.folder ?? layout.file!, manifestPath}
+}
+
+/** The writer of a format: text formats here, the others from their own module. */
+async function writerFactory(format: ExportFormat): Promise<(o: WriterOptions) => ExportWriter> {
+  if ((TEXT_FORMATS as readonly string[]).includes(format)) return (o) => new RowWriter(o.dest, o.name, format as TextFormat, o.columns)
+  const mod = (await import(`../export/${format}-writer.js`)) as {createWriter: (o: WriterOptions) => ExportWriter}
+  return mod.createWriter
 }
 
 /**
