@@ -11,7 +11,7 @@
 import {closeSync, openSync, renameSync, rmSync, writeSync} from 'node:fs'
 import {createHash, type Hash} from 'node:crypto'
 import {stringify} from 'csv-stringify/sync'
-import {InvalidDataError} from '../../errors/index.js'
+import {DsvError} from '../../errors/index.js'
 import type {TableFormat} from '../table-format.js'
 import type {Field} from './schema.js'
 
@@ -154,6 +154,11 @@ function cellText(v: unknown): string {
 
 /** TSV is never quoted (as Common Voice writes it): a tab or line break cannot be kept. */
 function tsvCell(text: string, at: {path: string; line: number}): string {
-  if (/[\t\r\n]/.test(text)) throw new InvalidDataError(at.path, at.line, 'a value holds a tab or a line break, which unquoted TSV cannot represent (export as CSV, JSON or JSONL instead)')
+  if (/[\t\r\n]/.test(text)) throw exportDataError(at, 'a value holds a tab or a line break, which unquoted TSV cannot represent', 'export as CSV, JSON or JSONL, which can hold it; nothing was written')
   return text
+}
+
+/** An example the format cannot hold: where it is, what is wrong, what to do instead. */
+export function exportDataError(at: {path: string; line: number}, reason: string, hint: string): DsvError {
+  return new DsvError('E_INVALID_DATA', `${at.path}:${at.line}: ${reason}`, {file: at.path, line: at.line, reason}, hint)
 }

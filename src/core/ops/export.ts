@@ -152,22 +152,28 @@ export async function exportVersion(repo: Repository, rev: string, opts: ExportO
   // first pass: what needs the whole selection
   let keep: Uint8Array | null = null
   let assigned: Int32Array | null = null
-  const columns: string[] = needsColumns ? columnsOf(sources) : []
+  let columns: string[] = needsColumns ? columnsOf(sources) : []
   const schema = new SchemaBuilder()
   if (firstPass) {
     const sampleHash: number[] = []
     const splitHash: number[] = []
     const balanceClass: string[] = []
     const stratumClass: string[] = []
-    const seen = new Set(columns)
+    // each example's field list, as an id into `shapes`: the CSV/TSV columns are those of
+    // the examples kept, known only once balancing and sampling have chosen
+    const shapes = new Map<string, number>()
+    const shapeOf: number[] = []
     for (const {source, e} of selected()) {
       const id = identity(source, e)
       sampleHash.push(unitHash(`${seed}/sample`, id))
       if (splits) splitHash.push(unitHash(seed, id))
       if (opts.balanceBy) balanceClass.push(classOf(getPath(e.example, opts.balanceBy)))
       if (opts.stratifyBy) stratumClass.push(classOf(getPath(e.example, opts.stratifyBy)))
-      if (needsColumns && source.format === 'jsonl') {
-        for (const c of Object.keys(e.example)) if (!seen.has(c)) (seen.add(c), columns.push(c))
+      if (needsColumns) {
+        const shape = Object.keys(e.example).join('\0')
+        let id = shapes.get(shape)
+        if (id === undefined) shapes.set(shape, (id = shapes.size))
+        shapeOf.push(id)
       }
       // typed formats: the schema of every example that matched (a superset of those kept)
       if (typed) schema.add(e.example, source.format !== 'jsonl')
@@ -176,6 +182,7 @@ export async function exportVersion(repo: Repository, rev: string, opts: ExportO
     keep = new Uint8Array(n).fill(1)
     if (opts.balanceBy) balance(keep, balanceClass, sampleHash)
     if (opts.maxSamples !== undefined) sample(keep, sampleHash, opts.maxSamples)
+    if (needsColumns) columns = keptColumns([...shapes.keys()], shapeOf, keep)
     if (splits) {
       assigned = new Int32Array(n)
       if (opts.stratifyBy) {
@@ -268,7 +275,20 @@ function planOutput(opts: ExportOptions, splits: SplitSpec[] | null): {file?: st
   return {file: out, created: false}
 }
 
-/** The CSV/TSV columns: the sources' headers (and, from JSONL, fields seen in the first pass). */
+/** The fields of the kept examples, in the order first seen. */
+function keptColumns(shapes: string[], shapeOf: number[], keep: Uint8Array): string[] {
+  const out: string[] = []
+  const seen = new Set<string>()
+  const done = new Set<number>()
+  for (let i = 0; i < shapeOf.length; i++) {
+    if (!keep[i] || done.has(shapeOf[i])) continue
+    done.add(shapeOf[i])
+    for (const c of shapes[shapeOf[i]].split('\0')) if (c !== '' && !seen.has(c)) (seen.add(c), out.push(c))
+  }
+  return out
+}
+
+/** The CSV/TSV columns when there is no first pass: the sources' headers. */
 function columnsOf(sources: Source[]): string[] {
   const out: string[] = []
   const seen = new Set<string>()
@@ -309,15 +329,18 @@ function sample(keep: Uint8Array, hash: number[], max: number): void {
 /**
  * `--where`: a filtrex expression over the example's fields (dotted paths reach nested
  * fields: `expected_output.tier == "A"`). Returns true, false, or null when it cannot be
- * evaluated for this example (a missing field, a text where a number is needed).
+ * evaluated for this example (a field it names is missing or null, a text where a number
+ * is needed).
  */
 function compileWhere(expr: string): (example: Record<string, unknown>, textual: boolean) => boolean | null {
   let current: {example: Record<string, unknown>; textual: boolean} = {example: {}, textual: false}
+  let missing = false
   let fn: (data: unknown) => unknown
   try {
     fn = compileExpression(expr, {
       customProp: (name: string) => {
         const v = getPath(current.example, name)
+        if (v === undefined || v === null) missing = true
         // CSV/TSV cells are text: numbers in them compare as numbers
         if (current.textual && typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v)
         return v === undefined ? null : v
@@ -328,8 +351,11 @@ function compileWhere(expr: string): (example: Record<string, unknown>, textual:
   }
   return (example, textual) => {
     current = {example, textual}
+    missing = false
     const r = fn({})
-    if (r instanceof Error) return null
+    // an example that lacks a field the expression names is not judged by it (`!=` would
+    // otherwise select every example without the field)
+    if (r instanceof Error || missing) return null
     return r === true || r === 1
   }
 }
