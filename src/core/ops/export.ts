@@ -79,7 +79,7 @@ export interface ExportResult extends ExportManifest {
   manifestPath: string
 }
 
-interface Source extends TableSource {
+export interface Source extends TableSource {
   path: string
   key: string[] | null
   examples: number
@@ -97,19 +97,7 @@ export async function exportVersion(repo: Repository, rev: string, opts: ExportO
   const where = opts.where ? compileWhere(opts.where) : null
   const seed = opts.seed ?? DEFAULT_SEED
 
-  const {commit} = await repo.resolve(rev)
-  const tree = await flattenTree(repo.store, (await readCommit(repo, commit)).tree)
-  const matchers = (opts.files ?? []).map(pathMatcher)
-  const sources: Source[] = []
-  for (const entry of tree.values()) {
-    if (entry.type !== 'table' || (matchers.length > 0 && !matchers.some((m) => m(entry.name)))) continue
-    const table = await readTable(repo.store, entry.oid)
-    const leaves = await locateLeaves(repo.store, await listLeaves(repo.store, table))
-    sources.push({path: entry.name, format: table.format as TableFormat, header: table.header, leaves, key: chooseKey(entry.name, table.fields, repo.config.keys ?? {}), examples: table.examples, bytes: table.bytes})
-  }
-  if (sources.length === 0) {
-    throw new DsvError('E_PATH_NOT_FOUND', opts.files?.length ? `no data file of ${rev} matches ${opts.files.join(', ')}` : `${rev} holds no data files (JSONL, CSV, TSV)`, {rev, files: opts.files ?? null}, 'see `dsv show REV` for the files of a version')
-  }
+  const {commit, sources} = await loadSources(repo, rev, opts.files)
   const layout = planOutput(opts, splits)
 
   const total = sources.reduce((s, x) => s + x.bytes, 0)
@@ -206,11 +194,8 @@ export async function exportVersion(repo: Repository, rev: string, opts: ExportO
   })
   const perSplit: Record<string, number> = Object.fromEntries(names.map((n) => [n ?? 'all', 0]))
   let written = 0
-  let manifestPath = ''
-  let result: ExportManifest
   let ordinal = 0
-  let manifest: AtomicFileWriter | null = null
-  try {
+  return publish(layout, writers, () => {
     for (const {source, e} of selected()) {
       const i = ordinal++
       if (keep && !keep[i]) continue
@@ -219,32 +204,62 @@ export async function exportVersion(repo: Repository, rev: string, opts: ExportO
       perSplit[names[w] ?? 'all']++
       written++
     }
+  }, (files) => ({
+    dsvExport: 1,
+    commit,
+    rev,
+    command: opts.command ?? [],
+    format: opts.format,
+    sources: sources.map((s) => ({path: s.path, examples: s.examples})),
+    selection: {files: opts.files?.length ? opts.files : null, where: opts.where ?? null, balanceBy: opts.balanceBy ?? null, maxSamples: opts.maxSamples ?? null},
+    split: splits ? {spec: splits, seed, groupBy: opts.groupBy ?? null, stratifyBy: opts.stratifyBy ?? null} : null,
+    counts: {read, matched: ordinal, notApplicable, written, perSplit},
+    files,
+  }))
+}
+
+/** The data files of `rev` matching `files` (all when none), ready to be read on this thread. */
+export async function loadSources(repo: Repository, rev: string, files?: string[]): Promise<{commit: Oid; sources: Source[]}> {
+  const {commit} = await repo.resolve(rev)
+  const tree = await flattenTree(repo.store, (await readCommit(repo, commit)).tree)
+  const matchers = (files ?? []).map(pathMatcher)
+  const sources: Source[] = []
+  for (const entry of tree.values()) {
+    if (entry.type !== 'table' || (matchers.length > 0 && !matchers.some((m) => m(entry.name)))) continue
+    const table = await readTable(repo.store, entry.oid)
+    const leaves = await locateLeaves(repo.store, await listLeaves(repo.store, table))
+    sources.push({path: entry.name, format: table.format as TableFormat, header: table.header, leaves, key: chooseKey(entry.name, table.fields, repo.config.keys ?? {}), examples: table.examples, bytes: table.bytes})
+  }
+  if (sources.length === 0) {
+    throw new DsvError('E_PATH_NOT_FOUND', files?.length ? `no data file of ${rev} matches ${files.join(', ')}` : `${rev} holds no data files (JSONL, CSV, TSV)`, {rev, files: files ?? null}, 'see `dsv show REV` for the files of a version')
+  }
+  return {commit, sources}
+}
+
+/**
+ * Runs `fill` (which writes rows into `writers`), completes the files, writes the manifest
+ * next to them and moves everything into place. On any failure every temp file goes, and
+ * a folder this export made is removed: nothing half-written is left.
+ */
+export async function publish(layout: OutputLayout, writers: ExportWriter[], fill: () => void, manifestOf: (files: WrittenFile[]) => ExportManifest): Promise<ExportResult> {
+  let manifest: AtomicFileWriter | null = null
+  try {
+    fill()
     const files: WrittenFile[] = []
     for (const w of writers) files.push(...(await w.finish()))
-    result = {
-      dsvExport: 1,
-      commit,
-      rev,
-      command: opts.command ?? [],
-      format: opts.format,
-      sources: sources.map((s) => ({path: s.path, examples: s.examples})),
-      selection: {files: opts.files?.length ? opts.files : null, where: opts.where ?? null, balanceBy: opts.balanceBy ?? null, maxSamples: opts.maxSamples ?? null},
-      split: splits ? {spec: splits, seed, groupBy: opts.groupBy ?? null, stratifyBy: opts.stratifyBy ?? null} : null,
-      counts: {read, matched: ordinal, notApplicable, written, perSplit},
-      files,
-    }
-    manifestPath = layout.folder ? join(layout.folder, 'manifest.json') : `${layout.file}.manifest.json`
+    const result = manifestOf(files)
+    const manifestPath = layout.folder ? join(layout.folder, 'manifest.json') : `${layout.file}.manifest.json`
     manifest = new AtomicFileWriter(manifestPath)
     manifest.write(Buffer.from(`${JSON.stringify(result, null, 2)}\n`))
     for (const w of writers) w.commit()
     manifest.commit()
+    return {...result, output: layout.folder ?? layout.file!, manifestPath}
   } catch (error) {
     for (const w of writers) w.discard()
     manifest?.abort()
-    if (layout.created) rmSync(layout.folder!, {recursive: true, force: true}) // the folder this export made, now empty
+    if (layout.created) rmSync(layout.folder!, {recursive: true, force: true}) // the folder this export made
     throw error
   }
-  return {...result, output: layout.folder ?? layout.file!, manifestPath}
 }
 
 /** The writer of a format: text formats here, the others from their own module. */
@@ -258,7 +273,14 @@ async function writerFactory(format: ExportFormat): Promise<(o: WriterOptions) =
  * Where the files go: one file, or a folder with a file per split; an existing output
  * needs --force. Checked before reading anything; folders are made only when writing starts.
  */
-function planOutput(opts: ExportOptions, splits: SplitSpec[] | null): {file?: string; folder?: string; created: boolean} {
+export interface OutputLayout {
+  file?: string
+  folder?: string
+  /** the folder did not exist before this export */
+  created: boolean
+}
+
+export function planOutput(opts: {output: string; force?: boolean}, splits: unknown[] | null): OutputLayout {
   const out = opts.output
   if (splits) {
     if (existsSync(out)) {
