@@ -4,6 +4,7 @@ import {DsvCommand} from '../base-command.js'
 import {EXPORT_FORMATS, type ExportFormat} from '../core/ops/export.js'
 import type {ExportResult} from '../core/ops/export.js'
 import {shortId} from '../ui/format.js'
+import {DsvError} from '../errors/index.js'
 
 export default class Export extends DsvCommand {
   static override summary = 'Write a committed version as training files: selected, split deterministically, with a manifest.'
@@ -21,11 +22,13 @@ Splits: an example's split is a function of --seed and its identity (its key; it
     '<%= config.bin %> export v2 --format jsonl --output out/ --split train=0.8,val=0.1,test=0.1 --seed 7',
     '<%= config.bin %> export v2 --format tsv --output cv/ --files "common_voice/*.tsv" --split train=0.8,dev=0.1,test=0.1 --group-by client_id',
     '<%= config.bin %> export HEAD --format jsonl --output stt.jsonl --files golden/stt_failed_cases.jsonl --balance-by error_types --max-samples 1000',
+    '<%= config.bin %> export v3 --profile cv22 --output cv-corpus/ --files "common_voice/*.tsv"',
+    '<%= config.bin %> export v3 --profile cv22 --aggregate sentence --clips common_voice/validated.tsv --contributions contributions.tsv --cv22-format extended --quality-filter medium --output sentences.tsv',
   ]
 
   static override args = {rev: Args.string({description: 'the version to export (branch, tag or commit)', required: true})}
   static override flags = {
-    format: Flags.string({char: 'f', summary: 'Output format.', options: [...EXPORT_FORMATS], required: true}),
+    format: Flags.string({char: 'f', summary: 'Output format (with --profile cv22: tsv by default).', options: [...EXPORT_FORMATS]}),
     output: Flags.string({char: 'o', summary: 'Output file, or folder with --split.', required: true, helpValue: 'PATH'}),
     files: Flags.string({summary: 'Only data files matching this gitignore-style pattern (repeatable).', multiple: true, helpValue: 'PATTERN'}),
     where: Flags.string({summary: 'Only examples for which this expression is true.', helpValue: 'EXPR'}),
@@ -35,6 +38,12 @@ Splits: an example's split is a function of --seed and its identity (its key; it
     seed: Flags.string({summary: 'Seed of the split and sampling hash (default 0).', helpValue: 'S'}),
     'group-by': Flags.string({summary: 'Keep every example of a group (e.g. a speaker, client_id) in one split.', helpValue: 'FIELD'}),
     'stratify-by': Flags.string({summary: 'Keep the class proportions of this field in every split.', helpValue: 'FIELD'}),
+    profile: Flags.string({summary: "Common Voice's corpus layout: validated/invalidated/other/train/dev/test.tsv, speaker-disjoint splits.", options: ['cv22']}),
+    aggregate: Flags.string({summary: 'With --profile cv22: one row per sentence from the clip and contribution tables.', options: ['sentence']}),
+    clips: Flags.string({summary: 'With --aggregate: the original clip tables (default: tables with client_id, path, sentence).', multiple: true, helpValue: 'PATTERN'}),
+    contributions: Flags.string({summary: 'With --aggregate: the user contribution tables (default: tables with a session_type column).', multiple: true, helpValue: 'PATTERN'}),
+    'cv22-format': Flags.string({summary: 'With --aggregate: the 13 Common Voice columns, or those plus contributor and quality columns.', options: ['standard', 'extended'], default: 'standard'}),
+    'quality-filter': Flags.string({summary: 'With --aggregate: high (>=3 contributors, >=5 up-votes), medium (>=2, >=2; high included), validated.', options: ['high', 'medium', 'validated']}),
     'max-rows-per-file': Flags.integer({summary: 'Shard Parquet and TFRecord output after N rows per file.', min: 1, helpValue: 'N'}),
     force: Flags.boolean({summary: 'Replace an existing output file, or write into a non-empty folder.'}),
   }
@@ -43,8 +52,15 @@ Splits: an example's split is a function of --seed and its identity (its key; it
     const {args, flags} = await this.parse(Export)
     const repo = await this.openRepo()
     const progress = this.progress()
+    if (!flags.format && !flags.profile) throw new DsvError('E_USAGE', 'missing --format', {}, `one of ${EXPORT_FORMATS.join(', ')}; or --profile cv22`)
     const r = await repo.export(args.rev, {
-      format: flags.format as ExportFormat,
+      format: (flags.format ?? 'tsv') as ExportFormat,
+      profile: flags.profile as 'cv22' | undefined,
+      aggregate: flags.aggregate,
+      clips: flags.clips,
+      contributions: flags.contributions,
+      cvFormat: flags.aggregate ? (flags['cv22-format'] as 'standard' | 'extended') : undefined,
+      qualityFilter: flags['quality-filter'],
       output: resolve(flags.output),
       files: flags.files,
       where: flags.where,
@@ -62,7 +78,7 @@ Splits: an example's split is a function of --seed and its identity (its key; it
     progress.done()
     const c = r.counts
     this.say(`Exported ${args.rev} (${shortId(r.commit)}): ${c.written.toLocaleString('en-US')} of ${c.read.toLocaleString('en-US')} examples to ${r.output}`)
-    if (r.split) for (const f of r.files) this.say(`  ${f.name.padEnd(20)} ${String(f.rows).padStart(9)} examples`)
+    if (r.split || r.profile) for (const f of r.files) this.say(`  ${f.name.padEnd(20)} ${String(f.rows).padStart(9)} examples`)
     if (c.notApplicable > 0) this.say(`  ${c.notApplicable} examples left out: --where could not be evaluated on them (a missing field or a text where a number is needed)`)
     this.say(`manifest: ${r.manifestPath}`)
     return r

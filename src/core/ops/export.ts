@@ -51,6 +51,14 @@ export interface ExportOptions {
   seed?: string
   groupBy?: string
   stratifyBy?: string
+  /** `cv22`: Common Voice's corpus layout (see ops/export-cv.ts) */
+  profile?: 'cv22'
+  /** with cv22: one row per sentence from clips and contributions */
+  aggregate?: string
+  clips?: string[]
+  contributions?: string[]
+  cvFormat?: 'standard' | 'extended'
+  qualityFilter?: string
   /** shard files after this many rows (Parquet, TFRecord) */
   maxRowsPerFile?: number
   /** replace an existing output */
@@ -66,6 +74,7 @@ export interface ExportManifest {
   rev: string
   command: string[]
   format: ExportFormat
+  profile?: {name: 'cv22'; aggregate: 'sentence' | null; cvFormat: 'standard' | 'extended'; qualityFilter: string | null; clips?: string[]; contributions?: string[]}
   sources: Array<{path: string; examples: number}>
   selection: {files: string[] | null; where: string | null; balanceBy: string | null; maxSamples: number | null}
   split: {spec: SplitSpec[]; seed: string; groupBy: string | null; stratifyBy: string | null} | null
@@ -90,6 +99,12 @@ const DEFAULT_SEED = '0'
 const TYPED: ExportFormat[] = ['parquet', 'tfrecord']
 
 export async function exportVersion(repo: Repository, rev: string, opts: ExportOptions): Promise<ExportResult> {
+  if (opts.profile === 'cv22') {
+    const {exportCommonVoice} = await import('./export-cv.js')
+    return exportCommonVoice(repo, rev, opts)
+  }
+  if (opts.aggregate || opts.clips || opts.contributions || opts.cvFormat) throw new DsvError('E_USAGE', '--aggregate, --clips, --contributions and --cv22-format need --profile cv22', {})
+  if (opts.qualityFilter) throw new DsvError('E_USAGE', '--quality-filter needs --profile cv22 (the tiers of dsv quality are not an export filter yet)', {})
   const splits = opts.split ? parseSplits(opts.split) : null
   if (!splits && (opts.groupBy || opts.stratifyBy)) throw new DsvError('E_USAGE', `--${opts.groupBy ? 'group-by' : 'stratify-by'} needs --split`, {}, 'e.g. --split train=0.8,val=0.1,test=0.1 --group-by client_id')
   if (opts.groupBy && opts.stratifyBy) throw new DsvError('E_USAGE', '--group-by and --stratify-by cannot be combined yet', {}, 'use --group-by to keep groups (speakers) apart; classes then keep their share only on average')
@@ -185,7 +200,7 @@ export async function exportVersion(repo: Repository, rev: string, opts: ExportO
   }
 
   // second pass: write
-  mkdirSync(layout.folder ?? dirname(layout.file!), {recursive: true})
+  makeOutputDirs(layout)
   const names = splits ? splits.map((s) => s.name) : [null]
   const create = await writerFactory(opts.format)
   const writers: ExportWriter[] = names.map((name) => {
@@ -278,6 +293,11 @@ export interface OutputLayout {
   folder?: string
   /** the folder did not exist before this export */
   created: boolean
+}
+
+/** Makes the output folder (or the file's parent), once writing starts. */
+export function makeOutputDirs(layout: OutputLayout): void {
+  mkdirSync(layout.folder ?? dirname(layout.file!), {recursive: true})
 }
 
 export function planOutput(opts: {output: string; force?: boolean}, splits: unknown[] | null): OutputLayout {
