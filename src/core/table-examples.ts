@@ -22,15 +22,17 @@ export interface TableExample {
   bytes: Buffer
 }
 
-export function* tableExamples(table: TableSource, reader: PackReader, onLeaf?: (bytes: number) => void): Generator<TableExample> {
-  const parse = recordParser(table.format, table.header)
+/** `parse: false` yields every example with an empty `example` (for byte-for-byte copies). */
+export function* tableExamples(table: TableSource, reader: PackReader, onLeaf?: (bytes: number) => void, parse = true): Generator<TableExample> {
+  const parseRecord = recordParser(table.format, table.header)
+  const unparsed = {}
   let line = table.header ? 1 : 0
   for (const leaf of table.leaves) {
     const content = readLeafAt(reader, leaf)
     for (const record of decodeLeaf(content)) {
       line++
       if (isBlankRecord(record)) continue
-      const example = parse(record)
+      const example = parse ? parseRecord(record) : unparsed
       if (example) yield {example, line, bytes: stripTerminator(record)}
     }
     onLeaf?.(content.length)

@@ -37,89 +37,124 @@ function encoderFor(name: string, t: FieldType): Encoder {
   return {name, kind: 'bytes', json: true}
 }
 
-// ---- protobuf wire format (only what tf.train.Example needs)
+// ---- protobuf wire format (only what tf.train.Example needs), sized first, then written
+// into one buffer per record
 
-class ProtoWriter {
-  private parts: Buffer[] = []
-  private size = 0
-
-  private push(b: Buffer): void {
-    this.parts.push(b)
-    this.size += b.length
-  }
-
-  varint(v: bigint | number): this {
-    // int64 is two's complement on the wire: negative values take ten bytes
-    let x = BigInt.asUintN(64, BigInt(v))
-    const out: number[] = []
-    while (x >= 0x80n) {
-      out.push(Number(x & 0x7fn) | 0x80)
-      x >>= 7n
-    }
-    out.push(Number(x))
-    this.push(Buffer.from(out))
-    return this
-  }
-
-  tag(field: number, wireType: number): this {
-    return this.varint((field << 3) | wireType)
-  }
-
-  bytes(field: number, data: Buffer): this {
-    this.tag(field, 2).varint(data.length)
-    this.push(data)
-    return this
-  }
-
-  raw(data: Buffer): this {
-    this.push(data)
-    return this
-  }
-
-  toBuffer(): Buffer {
-    return Buffer.concat(this.parts, this.size)
-  }
+function varintSize(v: number): number {
+  let n = 1
+  while (v >= 0x80) (v = Math.floor(v / 128)), n++
+  return n
 }
 
-/** Feature { oneof kind { BytesList bytes_list = 1; FloatList float_list = 2; Int64List int64_list = 3; } } */
-function encodeFeature(e: Encoder, value: unknown, at: ExportRow): Buffer {
+function putVarint(buf: Buffer, off: number, v: number): number {
+  while (v >= 0x80) {
+    buf[off++] = (v % 128) | 0x80
+    v = Math.floor(v / 128)
+  }
+  buf[off++] = v
+  return off
+}
+
+/** int64 as protobuf writes it: two's complement, so a negative value takes ten bytes. */
+function int64Bytes(v: number | bigint): number[] {
+  if (typeof v === 'number' && v >= 0 && v <= Number.MAX_SAFE_INTEGER) {
+    const out: number[] = []
+    while (v >= 0x80) (out.push((v % 128) | 0x80), (v = Math.floor(v / 128)))
+    out.push(v)
+    return out
+  }
+  let x = BigInt.asUintN(64, BigInt(v))
+  const out: number[] = []
+  while (x >= 0x80n) (out.push(Number(x & 0x7fn) | 0x80), (x >>= 7n))
+  out.push(Number(x))
+  return out
+}
+
+/** A feature's list message (BytesList, FloatList or Int64List) and its field in Feature. */
+interface EncodedFeature {
+  key: Buffer
+  /** Feature's field: 1 bytes_list, 2 float_list, 3 int64_list */
+  field: number
+  /** the list message's content */
+  items: Buffer[] | Buffer
+  listSize: number
+  featureSize: number
+  entrySize: number
+}
+
+/**
+ * Feature { oneof kind { BytesList bytes_list = 1; FloatList float_list = 2; Int64List int64_list = 3; } }
+ * BytesList { repeated bytes value = 1; }  FloatList / Int64List { repeated ... value = 1 [packed = true]; }
+ */
+function encodeFeature(e: Encoder, key: Buffer, value: unknown, at: ExportRow): EncodedFeature {
   const items: unknown[] = e.json ? [JSON.stringify(value)] : Array.isArray(value) ? value : [value]
   if (items.some((x) => x === null || x === undefined)) throw exportDataError(at, `${e.name}: a list with a null item cannot be a TFRecord feature`, 'export as JSONL or Parquet, or drop the nulls from the list; nothing was written')
-  const list = new ProtoWriter()
+  let field: number
+  let content: Buffer[] | Buffer
+  let listSize: number
   if (e.kind === 'bytes') {
-    for (const x of items) list.bytes(1, Buffer.from(String(x), 'utf8')) // BytesList { repeated bytes value = 1; }
-    return new ProtoWriter().bytes(1, list.toBuffer()).toBuffer()
+    field = 1
+    content = items.map((x) => Buffer.from(String(x), 'utf8'))
+    listSize = content.reduce((s, b) => s + 1 + varintSize(b.length) + b.length, 0)
+  } else if (e.kind === 'float') {
+    field = 2
+    content = Buffer.alloc(4 * items.length)
+    items.forEach((x, i) => (content as Buffer).writeFloatLE(Number(x), 4 * i))
+    listSize = items.length === 0 ? 0 : 1 + varintSize(content.length) + content.length
+  } else {
+    field = 3
+    const bytes: number[] = []
+    for (const x of items) bytes.push(...int64Bytes(typeof x === 'boolean' ? (x ? 1 : 0) : typeof x === 'string' ? BigInt(x) : (x as number)))
+    content = Buffer.from(bytes)
+    listSize = items.length === 0 ? 0 : 1 + varintSize(content.length) + content.length
   }
-  if (e.kind === 'float') {
-    const packed = Buffer.alloc(4 * items.length) // FloatList { repeated float value = 1 [packed = true]; }
-    items.forEach((x, i) => packed.writeFloatLE(Number(x), 4 * i))
-    return new ProtoWriter().bytes(2, new ProtoWriter().bytes(1, packed).toBuffer()).toBuffer()
-  }
-  const ints = new ProtoWriter() // Int64List { repeated int64 value = 1 [packed = true]; }
-  for (const x of items) ints.varint(typeof x === 'boolean' ? (x ? 1 : 0) : typeof x === 'string' ? BigInt(x) : BigInt(x as number))
-  return new ProtoWriter().bytes(3, new ProtoWriter().bytes(1, ints.toBuffer()).toBuffer()).toBuffer()
+  const featureSize = 1 + varintSize(listSize) + listSize
+  const entrySize = 1 + varintSize(key.length) + key.length + 1 + varintSize(featureSize) + featureSize
+  return {key, field, items: content, listSize, featureSize, entrySize}
 }
 
-/** Example { Features features = 1; }  Features { map<string, Feature> feature = 1; } */
-function encodeExample(encoders: Encoder[], row: ExportRow): Buffer {
-  const features = new ProtoWriter()
-  for (const e of encoders) {
+/**
+ * Example { Features features = 1; }  Features { map<string, Feature> feature = 1; },
+ * a map entry being { string key = 1; Feature value = 2; }; framed as a TFRecord record:
+ * uint64 length, masked CRC of the length, the data, masked CRC of the data.
+ */
+function encodeRecord(encoders: Encoder[], keys: Buffer[], row: ExportRow): Buffer {
+  const features: EncodedFeature[] = []
+  encoders.forEach((e, i) => {
     const v = row.example[e.name]
-    if (v === undefined || v === null) continue
-    // a map entry is a message { string key = 1; Feature value = 2; }
-    const entry = new ProtoWriter().bytes(1, Buffer.from(e.name, 'utf8')).bytes(2, encodeFeature(e, v, row)).toBuffer()
-    features.bytes(1, entry)
+    if (v !== undefined && v !== null) features.push(encodeFeature(e, keys[i], v, row))
+  })
+  const featuresSize = features.reduce((s, f) => s + 1 + varintSize(f.entrySize) + f.entrySize, 0)
+  const dataSize = 1 + varintSize(featuresSize) + featuresSize
+  const out = Buffer.allocUnsafe(16 + dataSize)
+  let o = 12
+  out[o++] = 0x0a
+  o = putVarint(out, o, featuresSize)
+  for (const f of features) {
+    out[o++] = 0x0a
+    o = putVarint(out, o, f.entrySize)
+    out[o++] = 0x0a // key
+    o = putVarint(out, o, f.key.length)
+    o += f.key.copy(out, o)
+    out[o++] = 0x12 // value: Feature
+    o = putVarint(out, o, f.featureSize)
+    out[o++] = (f.field << 3) | 2
+    o = putVarint(out, o, f.listSize)
+    if (Array.isArray(f.items)) {
+      for (const b of f.items) {
+        out[o++] = 0x0a
+        o = putVarint(out, o, b.length)
+        o += b.copy(out, o)
+      }
+    } else if (f.items.length > 0) {
+      out[o++] = 0x0a // packed
+      o = putVarint(out, o, f.items.length)
+      o += f.items.copy(out, o)
+    }
   }
-  return new ProtoWriter().bytes(1, features.toBuffer()).toBuffer()
-}
-
-/** One record: uint64 length, masked CRC of the length, the data, masked CRC of the data. */
-function frame(data: Buffer): Buffer {
-  const out = Buffer.alloc(16 + data.length)
-  out.writeBigUInt64LE(BigInt(data.length), 0)
+  out.writeBigUInt64LE(BigInt(dataSize), 0)
   out.writeUInt32LE(maskedCrc32c(out.subarray(0, 8)), 8)
-  data.copy(out, 12)
-  out.writeUInt32LE(maskedCrc32c(data), 12 + data.length)
+  out.writeUInt32LE(maskedCrc32c(out.subarray(12, 12 + dataSize)), 12 + dataSize)
   return out
 }
 
@@ -131,34 +166,50 @@ interface Shard {
   hash: Hash
   rows: number
   bytes: number
+  pending: Buffer[]
+  pendingBytes: number
   final?: string
   name?: string
 }
 
+const FLUSH_AT = 1 << 20
+
+function flush(s: Shard): void {
+  if (s.pendingBytes === 0) return
+  const all = Buffer.concat(s.pending, s.pendingBytes)
+  s.hash.update(all)
+  let off = 0
+  while (off < all.length) off += writeSync(s.fd, all, off)
+  s.bytes += all.length
+  s.pending = []
+  s.pendingBytes = 0
+}
+
 class TfRecordWriter implements ExportWriter {
   private readonly encoders: Encoder[]
+  private readonly keys: Buffer[]
   private readonly shards: Shard[] = []
 
   constructor(private readonly opts: WriterOptions) {
     this.encoders = opts.columns.map((c) => encoderFor(c, opts.schema.get(c)?.type ?? {kind: 'json'}))
+    this.keys = opts.columns.map((c) => Buffer.from(c, 'utf8'))
   }
 
   private current(): Shard {
     const last = this.shards.at(-1)
     if (last && !(this.opts.maxRowsPerFile && last.rows >= this.opts.maxRowsPerFile)) return last
     const tmp = `${this.opts.dest}.${this.shards.length}.dsv-tmp-${process.pid}`
-    const shard = {tmp, fd: openSync(tmp, 'w'), hash: createHash('sha256'), rows: 0, bytes: 0}
+    const shard: Shard = {tmp, fd: openSync(tmp, 'w'), hash: createHash('sha256'), rows: 0, bytes: 0, pending: [], pendingBytes: 0}
     this.shards.push(shard)
     return shard
   }
 
   write(row: ExportRow): void {
     const shard = this.current()
-    const record = frame(encodeExample(this.encoders, row))
-    shard.hash.update(record)
-    let off = 0
-    while (off < record.length) off += writeSync(shard.fd, record, off)
-    shard.bytes += record.length
+    const record = encodeRecord(this.encoders, this.keys, row)
+    shard.pending.push(record)
+    shard.pendingBytes += record.length
+    if (shard.pendingBytes >= FLUSH_AT) flush(shard)
     shard.rows++
   }
 
@@ -168,6 +219,7 @@ class TfRecordWriter implements ExportWriter {
     const sharded = this.opts.maxRowsPerFile !== undefined
     const base = (p: string) => p.replace(/\.tfrecord$/, '')
     return this.shards.map((s, i) => {
+      flush(s)
       closeSync(s.fd)
       const suffix = sharded ? `-${String(i).padStart(5, '0')}-of-${String(n).padStart(5, '0')}.tfrecord` : '.tfrecord'
       s.final = sharded ? `${base(this.opts.dest)}${suffix}` : this.opts.dest

@@ -133,6 +133,10 @@ export async function exportVersion(repo: Repository, rev: string, opts: ExportO
     const k = s.key ? keyOf(e.example, s.key) : null
     return k !== null ? `k:${k}` : `c:${createHash('sha256').update(e.bytes).digest('hex')}`
   }
+  // a plain copy (JSONL into JSONL, a TSV into a TSV with the same columns, no selection or
+  // split) writes the records' bytes and never needs to parse them
+  const sameTsv = opts.format === 'tsv' && sources.every((s) => s.format === 'tsv' && s.header === sources[0].header)
+  const copiesOnly = !where && !splits && !firstPass && ((opts.format === 'jsonl' && sources.every((s) => s.format === 'jsonl')) || sameTsv)
   let read = 0
   let notApplicable = 0
   /** the selected examples of every source, in order, as `select` sees them */
@@ -140,7 +144,7 @@ export async function exportVersion(repo: Repository, rev: string, opts: ExportO
     read = 0
     notApplicable = 0
     for (const source of sources) {
-      for (const e of tableExamples(source, repo.store.reader, tick)) {
+      for (const e of tableExamples(source, repo.store.reader, tick, !copiesOnly)) {
         read++
         if (where) {
           const verdict = where(e.example, source.format !== 'jsonl')
@@ -166,10 +170,15 @@ export async function exportVersion(repo: Repository, rev: string, opts: ExportO
     // the examples kept, known only once balancing and sampling have chosen
     const shapes = new Map<string, number>()
     const shapeOf: number[] = []
+    const sampling = Boolean(opts.balanceBy || opts.maxSamples !== undefined)
+    let count = 0
     for (const {source, e} of selected()) {
-      const id = identity(source, e)
-      sampleHash.push(unitHash(`${seed}/sample`, id))
-      if (splits) splitHash.push(unitHash(seed, id))
+      count++
+      if (sampling || splits) {
+        const id = identity(source, e)
+        if (sampling) sampleHash.push(unitHash(`${seed}/sample`, id))
+        if (splits) splitHash.push(unitHash(seed, id))
+      }
       if (opts.balanceBy) balanceClass.push(classOf(getPath(e.example, opts.balanceBy)))
       if (opts.stratifyBy) stratumClass.push(classOf(getPath(e.example, opts.stratifyBy)))
       if (needsColumns) {
@@ -181,7 +190,7 @@ export async function exportVersion(repo: Repository, rev: string, opts: ExportO
       // typed formats: the schema of every example that matched (a superset of those kept)
       if (typed) schema.add(e.example, source.format !== 'jsonl')
     }
-    const n = sampleHash.length
+    const n = count
     keep = new Uint8Array(n).fill(1)
     if (opts.balanceBy) balance(keep, balanceClass, sampleHash)
     if (opts.maxSamples !== undefined) sample(keep, sampleHash, opts.maxSamples)
