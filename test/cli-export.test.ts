@@ -12,6 +12,7 @@ import path from 'node:path'
 import {parse as parseCsv} from 'csv-parse/sync'
 import {
   TempDirs,
+  repoRoot,
   assertExit,
   assertJsonError,
   dsvAsync,
@@ -963,5 +964,37 @@ describe('real data: GSM8K (keyless JSONL)', function () {
     const test = a.counts.perSplit.test
     assert.ok(test > src.length * 0.07 && test < src.length * 0.13, `about 10% in test: ${test} of ${src.length}`)
     for (const f of a.files) assert.equal(f.sha256, b.files.find((x) => x.name === f.name)!.sha256, `${f.name} the same twice`)
+  })
+})
+
+describe('--quality-filter from the rules file (the dsv quality tiers)', function () {
+  this.timeout(120_000)
+  // test/data/quality/scores: seven golden examples scored by hand (see its README):
+  // e1 100, e2 60, e3 94, e4 80, e5 92.5, e6 45, e7 about 91.4; validated: all but e2, e6
+  const SCORES = path.join(repoRoot, 'test', 'data', 'quality', 'scores')
+  const want: Record<string, string[]> = {
+    gold: ['e1', 'e3', 'e5', 'e7'],
+    high: ['e1', 'e3', 'e5', 'e7'],
+    silver: ['e1', 'e3', 'e4', 'e5', 'e7'],
+    medium: ['e1', 'e3', 'e4', 'e5', 'e7'],
+    validated: ['e1', 'e3', 'e4', 'e5', 'e7'],
+  }
+
+  it('gold, silver, high, medium and validated keep exactly the examples of those tiers; no rules file is a usage error', async () => {
+    const dir = tmp.make('dsv-export-quality-')
+    fs.cpSync(SCORES, dir, {recursive: true})
+    assertExit(await dsvAsync(dir, 'init'), 0)
+    assertExit(await dsvAsync(dir, 'commit', '-m', 'scored'), 0)
+    const files = Object.fromEntries(Object.keys(want).map((f) => [f, outPath(`q-${f}.jsonl`)]))
+    const results = await Promise.all(Object.keys(want).map((f) => dsvAsync(dir, 'export', 'HEAD', '--format', 'jsonl', '--output', files[f], '--quality-filter', f)))
+    Object.keys(want).forEach((f, i) => {
+      assertExit(results[i], 0)
+      assert.deepEqual(linesOf(read(files[f])).map((l) => JSON.parse(l).id), want[f], f)
+    })
+    const bare = tmp.make('dsv-export-quality-bare-')
+    fs.cpSync(path.join(SCORES, 'golden'), path.join(bare, 'golden'), {recursive: true})
+    assertExit(await dsvAsync(bare, 'init'), 0)
+    assertExit(await dsvAsync(bare, 'commit', '-m', 'no rules'), 0)
+    assertJsonError(await dsvAsync(bare, 'export', 'HEAD', '--format', 'jsonl', '--output', outPath('none.jsonl'), '--quality-filter', 'gold', '--json'), 2, 'E_USAGE')
   })
 })

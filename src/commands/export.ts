@@ -22,6 +22,7 @@ Splits: an example's split is a function of --seed and its identity (its key; it
     '<%= config.bin %> export v2 --format jsonl --output out/ --split train=0.8,val=0.1,test=0.1 --seed 7',
     '<%= config.bin %> export v2 --format tsv --output cv/ --files "common_voice/*.tsv" --split train=0.8,dev=0.1,test=0.1 --group-by client_id',
     '<%= config.bin %> export HEAD --format jsonl --output stt.jsonl --files golden/stt_failed_cases.jsonl --balance-by error_types --max-samples 1000',
+    '<%= config.bin %> export v3 --format jsonl --output gold.jsonl --files "golden/*.jsonl" --quality-filter gold',
     '<%= config.bin %> export v3 --profile cv22 --output cv-corpus/ --files "common_voice/*.tsv"',
     '<%= config.bin %> export v3 --profile cv22 --aggregate sentence --clips common_voice/validated.tsv --contributions contributions.tsv --cv22-format extended --quality-filter medium --output sentences.tsv',
   ]
@@ -43,7 +44,7 @@ Splits: an example's split is a function of --seed and its identity (its key; it
     clips: Flags.string({summary: 'With --aggregate: the original clip tables (default: tables with client_id, path, sentence).', multiple: true, helpValue: 'PATTERN'}),
     contributions: Flags.string({summary: 'With --aggregate: the user contribution tables (default: tables with a session_type column).', multiple: true, helpValue: 'PATTERN'}),
     'cv22-format': Flags.string({summary: 'With --aggregate: the 13 Common Voice columns, or those plus contributor and quality columns.', options: ['standard', 'extended'], default: 'standard'}),
-    'quality-filter': Flags.string({summary: 'With --aggregate: high (>=3 contributors, >=5 up-votes), medium (>=2, >=2; high included), validated.', options: ['high', 'medium', 'validated']}),
+    'quality-filter': Flags.string({summary: 'Only examples of this quality: gold/high (score >= 90), silver/medium (>= 75), validated (a human-validated label), from the rules file (dsv.yaml). With --aggregate: high, medium, validated as Common Voice sentences.', options: ['gold', 'silver', 'high', 'medium', 'validated']}),
     'max-rows-per-file': Flags.integer({summary: 'Shard Parquet and TFRecord output after N rows per file.', min: 1, helpValue: 'N'}),
     force: Flags.boolean({summary: 'Replace an existing output file, or write into a non-empty folder.'}),
   }

@@ -86,6 +86,7 @@ async function corpusExport(repo: Repository, rev: string, opts: ExportOptions, 
 
 async function aggregateExport(repo: Repository, rev: string, opts: ExportOptions, format: TextFormat): Promise<ExportResult> {
   if (opts.aggregate !== 'sentence') throw new DsvError('E_USAGE', `--aggregate ${opts.aggregate}: only "sentence" is known`, {})
+  if (opts.qualityFilter && !['high', 'medium', 'validated'].includes(opts.qualityFilter)) throw new DsvError('E_USAGE', `--quality-filter ${opts.qualityFilter}: aggregated Common Voice sentences take high, medium or validated`, {})
   const {commit, sources: all} = await loadSources(repo, rev)
   const match = (patterns: string[] | undefined, fallback: (s: Source) => boolean) => {
     if (!patterns?.length) return all.filter(fallback)

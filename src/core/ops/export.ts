@@ -13,7 +13,7 @@ import {compileExpression} from 'filtrex'
 import {chooseKey, getPath, keyOf} from '../example-key.js'
 import {listLeaves, readTable} from '../table-read.js'
 import {tableExamples, type TableExample, type TableSource} from '../table-examples.js'
-import {flattenTree} from '../tree-ops.js'
+import {flattenTree, type FileMap} from '../tree-ops.js'
 import {locateLeaves} from './materialize.js'
 import {readCommit} from './history.js'
 import {pathMatcher} from './dataset-diff.js'
@@ -104,7 +104,7 @@ export async function exportVersion(repo: Repository, rev: string, opts: ExportO
     return exportCommonVoice(repo, rev, opts)
   }
   if (opts.aggregate || opts.clips || opts.contributions || opts.cvFormat) throw new DsvError('E_USAGE', '--aggregate, --clips, --contributions and --cv22-format need --profile cv22', {})
-  if (opts.qualityFilter) throw new DsvError('E_USAGE', '--quality-filter needs --profile cv22 (the tiers of dsv quality are not an export filter yet)', {})
+  if (opts.qualityFilter && !QUALITY_FILTERS.includes(opts.qualityFilter)) throw new DsvError('E_USAGE', `--quality-filter ${opts.qualityFilter}: one of ${QUALITY_FILTERS.join(', ')}`, {})
   const splits = opts.split ? parseSplits(opts.split) : null
   if (!splits && (opts.groupBy || opts.stratifyBy)) throw new DsvError('E_USAGE', `--${opts.groupBy ? 'group-by' : 'stratify-by'} needs --split`, {}, 'e.g. --split train=0.8,val=0.1,test=0.1 --group-by client_id')
   if (opts.groupBy && opts.stratifyBy) throw new DsvError('E_USAGE', '--group-by and --stratify-by cannot be combined yet', {}, 'use --group-by to keep groups (speakers) apart; classes then keep their share only on average')
@@ -112,14 +112,15 @@ export async function exportVersion(repo: Repository, rev: string, opts: ExportO
   const where = opts.where ? compileWhere(opts.where) : null
   const seed = opts.seed ?? DEFAULT_SEED
 
-  const {commit, sources} = await loadSources(repo, rev, opts.files)
+  const {commit, sources, tree} = await loadSources(repo, rev, opts.files)
+  const scorer = opts.qualityFilter ? await qualityScorer(repo, tree, opts.qualityFilter) : null
   const layout = planOutput(opts, splits)
 
   const total = sources.reduce((s, x) => s + x.bytes, 0)
   const needsColumns = (opts.format === 'csv' || opts.format === 'tsv')
   const jsonlSources = sources.some((s) => s.format === 'jsonl')
   const typed = TYPED.includes(opts.format)
-  const firstPass = Boolean(opts.balanceBy || opts.maxSamples !== undefined || opts.stratifyBy || (needsColumns && jsonlSources) || typed)
+  const firstPass = Boolean(opts.balanceBy || opts.maxSamples !== undefined || opts.stratifyBy || (needsColumns && jsonlSources) || typed || scorer)
   const passes = firstPass ? 2 : 1
   let done = 0
   const tick = (n: number) => opts.onProgress?.({phase: 'exporting examples', loaded: (done += n) / passes, total, unit: 'bytes'})
@@ -172,7 +173,21 @@ export async function exportVersion(repo: Repository, rev: string, opts: ExportO
     const shapeOf: number[] = []
     const sampling = Boolean(opts.balanceBy || opts.maxSamples !== undefined)
     let count = 0
+    // --quality-filter: each source's examples are scored once the whole file is seen
+    const qualityKeep: number[] = []
+    const scoring: {source: Source | null; check: FileCheckLike | null; start: number} = {source: null, check: null, start: 0}
+    const closeSource = (end: number) => {
+      if (scoring.check) {
+        const {score, validated} = scoring.check.exampleScores()
+        score.forEach((x, i) => qualityKeep.push(scorer!.passes(x, validated[i]) ? 1 : 0))
+      } else for (let i = scoring.start; i < end; i++) qualityKeep.push(0)
+    }
     for (const {source, e} of selected()) {
+      if (scorer && scoring.source !== source) {
+        if (scoring.source) closeSource(count)
+        Object.assign(scoring, {source, check: scorer.checkFor(source), start: count})
+      }
+      scoring.check?.add(e.example, e.line, e.bytes)
       count++
       if (sampling || splits) {
         const id = identity(source, e)
@@ -190,8 +205,11 @@ export async function exportVersion(repo: Repository, rev: string, opts: ExportO
       // typed formats: the schema of every example that matched (a superset of those kept)
       if (typed) schema.add(e.example, source.format !== 'jsonl')
     }
+    if (scorer && scoring.source) closeSource(count)
     const n = count
     keep = new Uint8Array(n).fill(1)
+    // the quality filter selects first; balancing and sampling choose among what it kept
+    if (scorer) for (let i = 0; i < n; i++) keep[i] = qualityKeep[i]
     if (opts.balanceBy) balance(keep, balanceClass, sampleHash)
     if (opts.maxSamples !== undefined) sample(keep, sampleHash, opts.maxSamples)
     if (needsColumns) columns = keptColumns([...shapes.keys()], shapeOf, keep)
@@ -243,7 +261,7 @@ export async function exportVersion(repo: Repository, rev: string, opts: ExportO
 }
 
 /** The data files of `rev` matching `files` (all when none), ready to be read on this thread. */
-export async function loadSources(repo: Repository, rev: string, files?: string[]): Promise<{commit: Oid; sources: Source[]}> {
+export async function loadSources(repo: Repository, rev: string, files?: string[]): Promise<{commit: Oid; sources: Source[]; tree: FileMap}> {
   const {commit} = await repo.resolve(rev)
   const tree = await flattenTree(repo.store, (await readCommit(repo, commit)).tree)
   const matchers = (files ?? []).map(pathMatcher)
@@ -257,7 +275,7 @@ export async function loadSources(repo: Repository, rev: string, files?: string[
   if (sources.length === 0) {
     throw new DsvError('E_PATH_NOT_FOUND', files?.length ? `no data file of ${rev} matches ${files.join(', ')}` : `${rev} holds no data files (JSONL, CSV, TSV)`, {rev, files: files ?? null}, 'see `dsv show REV` for the files of a version')
   }
-  return {commit, sources}
+  return {commit, sources, tree}
 }
 
 /**
@@ -283,6 +301,35 @@ export async function publish(layout: OutputLayout, writers: ExportWriter[], fil
     manifest?.abort()
     if (layout.created) rmSync(layout.folder!, {recursive: true, force: true}) // the folder this export made
     throw error
+  }
+}
+
+/**
+ * `--quality-filter` outside the Common Voice profile: each example's score and tier from
+ * the version's rules file (see dsv quality). gold and high: score >= 90; silver and
+ * medium: >= 75 (silver or better); validated: a human-validated label. Examples of files
+ * the rules do not cover have no score and are left out.
+ */
+const QUALITY_FILTERS = ['gold', 'silver', 'high', 'medium', 'validated']
+
+interface FileCheckLike {
+  add(example: Record<string, unknown>, line: number, bytes: Buffer): void
+  exampleScores(): {score: Float64Array; validated: Uint8Array}
+}
+
+async function qualityScorer(repo: Repository, tree: FileMap, filter: string): Promise<{checkFor: (s: Source) => FileCheckLike | null; passes: (score: number, validated: number) => boolean}> {
+  const {loadRules, rulesFor} = await import('./quality.js')
+  const {FileCheck} = await import('../quality/file-check.js')
+  const rules = await loadRules(repo, tree, false)
+  if (rules.files.length === 0) throw new DsvError('E_USAGE', `--quality-filter ${filter} needs a rules file (dsv.yaml) in the exported version`, {}, 'see `dsv quality check --help`')
+  const allPaths = new Set(tree.keys())
+  const min = filter === 'gold' || filter === 'high' ? 90 : 75
+  return {
+    checkFor: (s) => {
+      const r = rulesFor(rules, s.path)
+      return r ? new FileCheck(s.path, r, s.format !== 'jsonl', allPaths) : null
+    },
+    passes: (score, validated) => (filter === 'validated' ? validated === 1 : score >= min),
   }
 }
 

@@ -98,6 +98,8 @@ export class FileCheck {
   private readonly seenKeys = new Set<string>()
   private readonly seenContent = new Set<string>()
   private readonly partials: number[] = []
+  /** 1 where the example carries a human-validated label (for export filters) */
+  private readonly validated: number[] = []
   /** each example's class as an index into `classNames` (-1: none) */
   private readonly classIds: number[] = []
   private readonly classNames = new Map<string, number>()
@@ -180,6 +182,7 @@ export class FileCheck {
       this.classCounts[classId]++
     }
     this.partials.push(partial)
+    this.validated.push(verdict.correctness > 0 ? 1 : 0)
     this.classIds.push(classId)
     if (partial <= this.cutoff) this.consider({line, key, partial, parts: {completeness: verdict.completeness, correctness: verdict.correctness, clarity: verdict.clarity}, classId, issues})
   }
@@ -217,6 +220,13 @@ export class FileCheck {
     if (c.parts.clarity < 0.6) out.push(r.confidence ? 'low confidence or agreement' : 'label missing or ambiguous')
     if (this.representativeness(c.classId) < 0.5 && r.labels.length > 0) out.push(c.classId < 0 ? `no ${r.labels[0]}` : `rare class ${r.labels[0]} = ${[...this.classNames.keys()][c.classId]}`)
     return out
+  }
+
+  /** Each example's final score (0-100) and whether its label is human-validated, in order. */
+  exampleScores(): {score: Float64Array; validated: Uint8Array} {
+    const score = new Float64Array(this.partials.length)
+    for (let i = 0; i < score.length; i++) score[i] = this.partials[i] + 15 * this.representativeness(this.classIds[i])
+    return {score, validated: Uint8Array.from(this.validated)}
   }
 
   outcome(): FileOutcome {
