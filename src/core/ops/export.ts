@@ -20,6 +20,7 @@ import {pathMatcher} from './dataset-diff.js'
 import {parseSplits, splitAt, stratify, unitHash, type SplitSpec} from '../export/splits.js'
 import {RowWriter, TEXT_FORMATS, type ExportWriter, type TextFormat, type WriterOptions, type WrittenFile} from '../export/writers.js'
 import {SchemaBuilder} from '../export/schema.js'
+import type {CardInfo} from '../export/hf-writer.js'
 import {AtomicFileWriter} from '../atomic-file.js'
 import {DsvError} from '../../errors/index.js'
 import {splitHeader} from '../ingest.js'
@@ -33,9 +34,11 @@ import type {Oid} from '../bytes.js'
  * module, `src/core/export/<format>-writer.ts`, loaded only when used, which exports
  * `createWriter(opts: WriterOptions): ExportWriter`.
  */
-export const EXPORT_FORMATS = [...TEXT_FORMATS, 'parquet', 'tfrecord'] as const
+export const EXPORT_FORMATS = [...TEXT_FORMATS, 'parquet', 'tfrecord', 'hf'] as const
 export type ExportFormat = (typeof EXPORT_FORMATS)[number]
-const EXTENSIONS: Record<ExportFormat, string> = {jsonl: 'jsonl', json: 'json', csv: 'csv', tsv: 'tsv', parquet: 'parquet', tfrecord: 'tfrecord'}
+const EXTENSIONS: Record<ExportFormat, string> = {jsonl: 'jsonl', json: 'json', csv: 'csv', tsv: 'tsv', parquet: 'parquet', tfrecord: 'tfrecord', hf: 'parquet'}
+/** formats whose files --max-rows-per-file cuts into NAME-00000-of-0000N shards */
+const SHARDED: ExportFormat[] = ['parquet', 'tfrecord', 'hf']
 
 export interface ExportOptions {
   format: ExportFormat
@@ -96,7 +99,7 @@ export interface Source extends TableSource {
 }
 
 const DEFAULT_SEED = '0'
-const TYPED: ExportFormat[] = ['parquet', 'tfrecord']
+const TYPED: ExportFormat[] = ['parquet', 'tfrecord', 'hf']
 
 export async function exportVersion(repo: Repository, rev: string, opts: ExportOptions): Promise<ExportResult> {
   if (opts.profile === 'cv22') {
@@ -105,7 +108,9 @@ export async function exportVersion(repo: Repository, rev: string, opts: ExportO
   }
   if (opts.aggregate || opts.clips || opts.contributions || opts.cvFormat) throw new DsvError('E_USAGE', '--aggregate, --clips, --contributions and --cv22-format need --profile cv22', {})
   if (opts.qualityFilter && !QUALITY_FILTERS.includes(opts.qualityFilter)) throw new DsvError('E_USAGE', `--quality-filter ${opts.qualityFilter}: one of ${QUALITY_FILTERS.join(', ')}`, {})
-  const splits = opts.split ? parseSplits(opts.split) : null
+  const hf = opts.format === 'hf'
+  // the Hugging Face folder names its splits as the Hub does (val → validation); its default split is train
+  const splits = opts.split ? (hf ? (await import('../export/hf-writer.js')).hfSplits(parseSplits(opts.split)) : parseSplits(opts.split)) : null
   if (!splits && (opts.groupBy || opts.stratifyBy)) throw new DsvError('E_USAGE', `--${opts.groupBy ? 'group-by' : 'stratify-by'} needs --split`, {}, 'e.g. --split train=0.8,val=0.1,test=0.1 --group-by client_id')
   if (opts.groupBy && opts.stratifyBy) throw new DsvError('E_USAGE', '--group-by and --stratify-by cannot be combined yet', {}, 'use --group-by to keep groups (speakers) apart; classes then keep their share only on average')
   if (opts.maxSamples !== undefined && !(opts.maxSamples >= 0)) throw new DsvError('E_USAGE', '--max-samples must be 0 or more', {})
@@ -114,7 +119,7 @@ export async function exportVersion(repo: Repository, rev: string, opts: ExportO
 
   const {commit, sources, tree} = await loadSources(repo, rev, opts.files)
   const scorer = opts.qualityFilter ? await qualityScorer(repo, tree, opts.qualityFilter) : null
-  const layout = planOutput(opts, splits)
+  const layout = planOutput(opts, splits || hf ? [] : null)
 
   const total = sources.reduce((s, x) => s + x.bytes, 0)
   const needsColumns = (opts.format === 'csv' || opts.format === 'tsv')
@@ -228,15 +233,18 @@ export async function exportVersion(repo: Repository, rev: string, opts: ExportO
 
   // second pass: write
   makeOutputDirs(layout)
-  const names = splits ? splits.map((s) => s.name) : [null]
-  const create = await writerFactory(opts.format)
+  if (hf) mkdirSync(join(layout.folder!, 'data'), {recursive: true})
+  const names = splits ? splits.map((s) => s.name) : hf ? ['train'] : [null]
+  const {createWriter: create, card} = await formatModule(opts.format)
   const writers: ExportWriter[] = names.map((name) => {
-    const fileName = name === null ? basename(layout.file!) : `${name}.${EXTENSIONS[opts.format]}`
+    const fileName = name === null ? basename(layout.file!) : `${hf ? 'data/' : ''}${name}.${EXTENSIONS[opts.format]}`
     return create({dest: name === null ? layout.file! : join(layout.folder!, fileName), name: fileName, columns: typed ? [...schema.fields.keys()] : columns, schema: schema.fields, maxRowsPerFile: opts.maxRowsPerFile})
   })
   const perSplit: Record<string, number> = Object.fromEntries(names.map((n) => [n ?? 'all', 0]))
   let written = 0
   let ordinal = 0
+  // the Hugging Face dataset card, written beside the data once every file is complete
+  const extra = card ? () => [{name: 'README.md', content: Buffer.from(card({schema: schema.fields, splits: names.map((n) => ({name: n!, rows: perSplit[n!]})), commit, rev}))}] : undefined
   return publish(layout, writers, () => {
     for (const {source, e} of selected()) {
       const i = ordinal++
@@ -257,7 +265,7 @@ export async function exportVersion(repo: Repository, rev: string, opts: ExportO
     split: splits ? {spec: splits, seed, groupBy: opts.groupBy ?? null, stratifyBy: opts.stratifyBy ?? null} : null,
     counts: {read, matched: ordinal, notApplicable, written, perSplit},
     files,
-  }))
+  }), extra)
 }
 
 /** The data files of `rev` matching `files` (all when none), ready to be read on this thread. */
@@ -283,21 +291,31 @@ export async function loadSources(repo: Repository, rev: string, files?: string[
  * next to them and moves everything into place. On any failure every temp file goes, and
  * a folder this export made is removed: nothing half-written is left.
  */
-export async function publish(layout: OutputLayout, writers: ExportWriter[], fill: () => void, manifestOf: (files: WrittenFile[]) => ExportManifest): Promise<ExportResult> {
+export async function publish(layout: OutputLayout, writers: ExportWriter[], fill: () => void, manifestOf: (files: WrittenFile[]) => ExportManifest, extra?: () => Array<{name: string; content: Buffer}>): Promise<ExportResult> {
   let manifest: AtomicFileWriter | null = null
+  const extras: AtomicFileWriter[] = []
   try {
     fill()
     const files: WrittenFile[] = []
     for (const w of writers) files.push(...(await w.finish()))
+    // files made from the whole export (a dataset card), listed with the data files (0 rows)
+    for (const x of extra?.() ?? []) {
+      const f = new AtomicFileWriter(join(layout.folder!, x.name))
+      f.write(x.content)
+      extras.push(f)
+      files.push({name: x.name, rows: 0, bytes: x.content.length, sha256: createHash('sha256').update(x.content).digest('hex')})
+    }
     const result = manifestOf(files)
     const manifestPath = layout.folder ? join(layout.folder, 'manifest.json') : `${layout.file}.manifest.json`
     manifest = new AtomicFileWriter(manifestPath)
     manifest.write(Buffer.from(`${JSON.stringify(result, null, 2)}\n`))
     for (const w of writers) w.commit()
+    for (const f of extras) f.commit()
     manifest.commit()
     return {...result, output: layout.folder ?? layout.file!, manifestPath}
   } catch (error) {
     for (const w of writers) w.discard()
+    for (const f of extras) f.abort()
     manifest?.abort()
     if (layout.created) rmSync(layout.folder!, {recursive: true, force: true}) // the folder this export made
     throw error
@@ -333,11 +351,17 @@ async function qualityScorer(repo: Repository, tree: FileMap, filter: string): P
   }
 }
 
+interface FormatModule {
+  createWriter: (o: WriterOptions) => ExportWriter
+  /** a dataset card written beside the files once all are complete (the Hugging Face folder) */
+  card?: (info: CardInfo) => string
+}
+
 /** The writer of a format: text formats here, the others from their own module. */
-async function writerFactory(format: ExportFormat): Promise<(o: WriterOptions) => ExportWriter> {
-  if ((TEXT_FORMATS as readonly string[]).includes(format)) return (o) => new RowWriter(o.dest, o.name, format as TextFormat, o.columns)
-  const mod = (await import(`../export/${format}-writer.js`)) as {createWriter: (o: WriterOptions) => ExportWriter}
-  return mod.createWriter
+async function formatModule(format: ExportFormat): Promise<FormatModule> {
+  if ((TEXT_FORMATS as readonly string[]).includes(format)) return {createWriter: (o) => new RowWriter(o.dest, o.name, format as TextFormat, o.columns)}
+  const mod = (await import(`../export/${format}-writer.js`)) as {createWriter: FormatModule['createWriter']; datasetCard?: FormatModule['card']}
+  return {createWriter: mod.createWriter, card: mod.datasetCard}
 }
 
 /**
@@ -356,11 +380,11 @@ export function makeOutputDirs(layout: OutputLayout): void {
   mkdirSync(layout.folder ?? dirname(layout.file!), {recursive: true})
 }
 
-export function planOutput(opts: {output: string; force?: boolean}, splits: unknown[] | null): OutputLayout {
+export function planOutput(opts: {output: string; force?: boolean; format?: ExportFormat; maxRowsPerFile?: number}, splits: unknown[] | null): OutputLayout {
   const out = opts.output
   if (splits) {
     if (existsSync(out)) {
-      if (!statSync(out).isDirectory()) throw new DsvError('E_USAGE', `--output ${out} is a file; with --split it must be a folder`, {output: out})
+      if (!statSync(out).isDirectory()) throw new DsvError('E_USAGE', `--output ${out} is a file; ${opts.format === 'hf' ? 'the Hugging Face format writes a folder' : 'with --split it must be a folder'}`, {output: out})
       if (readdirSync(out).length > 0 && !opts.force) throw new DsvError('E_OUTPUT_EXISTS', `--output ${out} is not empty`, {output: out}, 'pass --force to write into it (files of the same names are replaced)')
       return {folder: out, created: false}
     }
@@ -369,6 +393,12 @@ export function planOutput(opts: {output: string; force?: boolean}, splits: unkn
   if (existsSync(out)) {
     if (statSync(out).isDirectory()) throw new DsvError('E_USAGE', `--output ${out} is a folder; without --split it names a file`, {output: out})
     if (!opts.force) throw new DsvError('E_OUTPUT_EXISTS', `--output ${out} exists`, {output: out}, 'pass --force to replace it')
+  }
+  // shards go beside the file (out-00000-of-00003.parquet): those of an earlier export count as the output too
+  if (opts.maxRowsPerFile && opts.format && SHARDED.includes(opts.format) && !opts.force && existsSync(dirname(out))) {
+    const stem = basename(out).replace(/\.[^.]*$/, '')
+    const shard = readdirSync(dirname(out)).find((f) => f.startsWith(`${stem}-`) && /-\d{5,}-of-\d{5,}\.[^.]+$/.test(f.slice(stem.length)))
+    if (shard) throw new DsvError('E_OUTPUT_EXISTS', `${join(dirname(out), shard)} exists`, {output: out}, 'pass --force to replace the shards')
   }
   return {file: out, created: false}
 }
