@@ -17,7 +17,7 @@ import {parseSplits, splitAt, unitHash} from '../export/splits.js'
 import {RowWriter, type ExportRow, type TextFormat} from '../export/writers.js'
 import {aggregateSentence, contributionKind, CV_COLUMNS, EXTENDED_COLUMNS, passesCvFilter, type VoiceRecord} from '../export/cv22.js'
 import {DsvError} from '../../errors/index.js'
-import {loadSources, makeOutputDirs, planOutput, publish, type ExportOptions, type ExportResult, type Source} from './export.js'
+import {loadSources, makeOutputDirs, openWriters, planOutput, publish, type ExportOptions, type ExportResult, type Source} from './export.js'
 import {pathMatcher} from './dataset-diff.js'
 import type {Repository} from '../repository.js'
 
@@ -49,7 +49,8 @@ async function corpusExport(repo: Repository, rev: string, opts: ExportOptions, 
   const columns = [...CV_COLUMNS]
   makeOutputDirs(layout)
   const names = ['validated.tsv', ...splits.map((s) => `${s.name}.tsv`), ...[...PASSED_THROUGH].filter((n) => sources.some((s) => basename(s.path) === n))]
-  const outputs = new Map(names.map((n) => [n, new RowWriter(join(layout.folder!, n), n, 'tsv', columns)]))
+  const opened = openWriters(layout, names, (n) => new RowWriter(join(layout.folder!, n), n, 'tsv', columns))
+  const outputs = new Map(names.map((n, i) => [n, opened[i]]))
   const perSplit: Record<string, number> = Object.fromEntries(splits.map((s) => [s.name, 0]))
   let read = 0
   return publish(layout, [...outputs.values()], () => {
@@ -121,7 +122,7 @@ async function aggregateExport(repo: Repository, rev: string, opts: ExportOption
   const ext = format
   const names = splits ? splits.map((s) => s.name) : [null]
   makeOutputDirs(layout)
-  const writers = names.map((n) => (n === null ? new RowWriter(layout.file!, basename(layout.file!), format, columns) : new RowWriter(join(layout.folder!, `${n}.${ext}`), `${n}.${ext}`, format, columns)))
+  const writers = openWriters(layout, names, (n) => (n === null ? new RowWriter(layout.file!, basename(layout.file!), format, columns) : new RowWriter(join(layout.folder!, `${n}.${ext}`), `${n}.${ext}`, format, columns)))
   const perSplit: Record<string, number> = Object.fromEntries(names.map((n) => [n ?? 'all', 0]))
   let written = 0
   let matched = 0

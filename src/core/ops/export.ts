@@ -114,6 +114,7 @@ export async function exportVersion(repo: Repository, rev: string, opts: ExportO
   if (!splits && (opts.groupBy || opts.stratifyBy)) throw new DsvError('E_USAGE', `--${opts.groupBy ? 'group-by' : 'stratify-by'} needs --split`, {}, 'e.g. --split train=0.8,val=0.1,test=0.1 --group-by client_id')
   if (opts.groupBy && opts.stratifyBy) throw new DsvError('E_USAGE', '--group-by and --stratify-by cannot be combined yet', {}, 'use --group-by to keep groups (speakers) apart; classes then keep their share only on average')
   if (opts.maxSamples !== undefined && !(opts.maxSamples >= 0)) throw new DsvError('E_USAGE', '--max-samples must be 0 or more', {})
+  if (opts.maxRowsPerFile !== undefined && !SHARDED.includes(opts.format)) throw new DsvError('E_USAGE', `--max-rows-per-file shards ${SHARDED.join(', ')} output, not ${opts.format}`, {})
   const where = opts.where ? compileWhere(opts.where) : null
   const seed = opts.seed ?? DEFAULT_SEED
 
@@ -236,7 +237,7 @@ export async function exportVersion(repo: Repository, rev: string, opts: ExportO
   if (hf) mkdirSync(join(layout.folder!, 'data'), {recursive: true})
   const names = splits ? splits.map((s) => s.name) : hf ? ['train'] : [null]
   const {createWriter: create, card} = await formatModule(opts.format)
-  const writers: ExportWriter[] = names.map((name) => {
+  const writers = openWriters(layout, names, (name) => {
     const fileName = name === null ? basename(layout.file!) : `${hf ? 'data/' : ''}${name}.${EXTENSIONS[opts.format]}`
     return create({dest: name === null ? layout.file! : join(layout.folder!, fileName), name: fileName, columns: typed ? [...schema.fields.keys()] : columns, schema: schema.fields, maxRowsPerFile: opts.maxRowsPerFile})
   })
@@ -373,6 +374,19 @@ export interface OutputLayout {
   folder?: string
   /** the folder did not exist before this export */
   created: boolean
+}
+
+/** Opens a writer per name; if one cannot be opened, those already open are removed again. */
+export function openWriters<N, W extends ExportWriter>(layout: OutputLayout, names: N[], open: (name: N) => W): W[] {
+  const out: W[] = []
+  try {
+    for (const n of names) out.push(open(n))
+    return out
+  } catch (error) {
+    for (const w of out) w.discard()
+    if (layout.created) rmSync(layout.folder!, {recursive: true, force: true})
+    throw error
+  }
 }
 
 /** Makes the output folder (or the file's parent), once writing starts. */
