@@ -998,3 +998,37 @@ describe('--quality-filter from the rules file (the dsv quality tiers)', functio
     assertJsonError(await dsvAsync(bare, 'export', 'HEAD', '--format', 'jsonl', '--output', outPath('none.jsonl'), '--quality-filter', 'gold', '--json'), 2, 'E_USAGE')
   })
 })
+
+describe("the README's dsv export examples, run as written on the fixtures", function () {
+  this.timeout(180_000)
+
+  /** The `dsv export` commands of the README's "dsv export" code block, continuation lines joined. */
+  function readmeCommands(): string[] {
+    const readme = read(path.join(repoRoot, 'README.md'))
+    const section = readme.slice(readme.indexOf('### dsv export'))
+    const block = section.slice(section.indexOf('```sh') + 5, section.indexOf('```', section.indexOf('```sh') + 5))
+    return block.replace(/\\\n\s*/g, ' ').split('\n').map((l) => l.replace(/\s+#.*$/, '').trim()).filter((l) => l.startsWith('dsv export'))
+  }
+
+  /** Shell words: single and double quotes group, as the README's commands use them. */
+  function words(line: string): string[] {
+    return [...line.matchAll(/'([^']*)'|"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2] ?? m[3])
+  }
+
+  it('every example exits 0 and writes its manifest', async () => {
+    const commands = readmeCommands()
+    assert.ok(commands.length >= 10, `found ${commands.length} commands`)
+    const contributions = ['client_id\tsentence\tsession_type\tvalidation_status\tup_votes\tdown_votes\taccents\tlocale\tcreated_at', 'john@email.com\tThe quick brown fox\tpractice\tpending\t1\t0\t\ten\t2025-01-02T10:00:00Z', ''].join('\n')
+    const {dir} = await makeRepoFromAsync(tmp, ['.'], {files: {'common_voice/contributions.tsv': contributions}})
+    assertExit(await dsvAsync(dir, 'tag', 'v1'), 0)
+    assertExit(await dsvAsync(dir, 'tag', 'v2'), 0)
+    const scratch = tmp.make('dsv-readme-out-')
+    for (const line of commands) {
+      // absolute outputs go to a temp dir; relative ones land in the (temporary) dataset
+      const args = words(line).slice(1).map((w) => (w.startsWith('/tmp/') ? path.join(scratch, path.basename(w)) : w))
+      const r = await dsvAsync(dir, ...args, '--json')
+      assertExit(r, 0, line)
+      assert.ok(fs.existsSync(r.json<{manifestPath: string}>().manifestPath), `${line}: manifest`)
+    }
+  })
+})
