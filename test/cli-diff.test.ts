@@ -27,6 +27,8 @@ import {
   repoRoot,
   sharedDatasets,
   type RunResult,
+  expectOk as ok,
+  commitAsync as commit,
 } from './helpers.js'
 
 const GOLDEN = 'golden/golden_examples.jsonl'
@@ -156,16 +158,6 @@ async function runDiffText(dir: string, args: string[], code: number): Promise<s
   return r.stdout.replace(/\n$/, '').split('\n')
 }
 
-async function ok(p: Promise<RunResult>, what = 'dsv'): Promise<RunResult> {
-  const r = await p
-  assertExit(r, 0, what)
-  return r
-}
-
-async function commit(dir: string, message: string): Promise<string> {
-  const r = await ok(dsvAsync(dir, 'commit', '-m', message, '--json'), `dsv commit -m ${message}`)
-  return r.json<{id: string}>().id
-}
 
 /** The summary row of `file` in a text diff, with runs of spaces collapsed. */
 function row(lines: string[], file: string): string {

@@ -26,6 +26,8 @@ import {
   sharedDatasets,
   type LogEntry,
   type RunResult,
+  expectOk as ok,
+  commitAsync as commit,
 } from './helpers.js'
 
 const GOLDEN = 'golden/golden_examples.jsonl'
@@ -152,16 +154,6 @@ function outPath(name: string): string {
   return path.join(tmp.make('dsv-export-out-'), name)
 }
 
-async function ok(p: Promise<RunResult>, what = 'dsv'): Promise<RunResult> {
-  const r = await p
-  assertExit(r, 0, what)
-  return r
-}
-
-async function commit(dir: string, message: string): Promise<string> {
-  const r = await ok(dsvAsync(dir, 'commit', '-m', message, '--json'), `dsv commit -m ${message}`)
-  return r.json<{id: string}>().id
-}
 
 /**
  * Runs `dsv export ARGS --json`, asserts success, and checks what every export promises:

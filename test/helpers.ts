@@ -458,3 +458,16 @@ export interface StatusDoc {
 export function counts(added: number, removed: number, modified: number): Counts {
   return {added, removed, modified}
 }
+
+/** Awaits a dsv run and asserts it exited 0. */
+export async function expectOk(p: Promise<RunResult>, what = 'dsv'): Promise<RunResult> {
+  const r = await p
+  assertExit(r, 0, what)
+  return r
+}
+
+/** `dsv commit -m MESSAGE` in `dir`, asserted to succeed; the new commit's id. */
+export async function commitAsync(dir: string, message: string): Promise<string> {
+  const r = await expectOk(dsvAsync(dir, 'commit', '-m', message, '--json'), `dsv commit -m ${message}`)
+  return r.json<{id: string}>().id
+}

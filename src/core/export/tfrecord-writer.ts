@@ -10,10 +10,8 @@
  * BytesList holding JSON text. A missing or null field is left out of that example, as
  * TensorFlow expects of an absent feature.
  */
-import {closeSync, openSync, renameSync, rmSync, writeSync} from 'node:fs'
-import {createHash, type Hash} from 'node:crypto'
 import {maskedCrc32c} from './crc32c.js'
-import {exportDataError, type ExportRow, type ExportWriter, type WriterOptions, type WrittenFile} from './writers.js'
+import {exportDataError, TempFileSink, type ExportRow, type ExportWriter, type WriterOptions, type WrittenFile} from './writers.js'
 import type {FieldType} from './schema.js'
 
 type FeatureKind = 'int64' | 'float' | 'bytes'
@@ -161,28 +159,10 @@ function encodeRecord(encoders: Encoder[], keys: Buffer[], row: ExportRow): Buff
 // ---- files
 
 interface Shard {
-  tmp: string
-  fd: number
-  hash: Hash
+  sink: TempFileSink
   rows: number
-  bytes: number
-  pending: Buffer[]
-  pendingBytes: number
   final?: string
   name?: string
-}
-
-const FLUSH_AT = 1 << 20
-
-function flush(s: Shard): void {
-  if (s.pendingBytes === 0) return
-  const all = Buffer.concat(s.pending, s.pendingBytes)
-  s.hash.update(all)
-  let off = 0
-  while (off < all.length) off += writeSync(s.fd, all, off)
-  s.bytes += all.length
-  s.pending = []
-  s.pendingBytes = 0
 }
 
 class TfRecordWriter implements ExportWriter {
@@ -198,18 +178,14 @@ class TfRecordWriter implements ExportWriter {
   private current(): Shard {
     const last = this.shards.at(-1)
     if (last && !(this.opts.maxRowsPerFile && last.rows >= this.opts.maxRowsPerFile)) return last
-    const tmp = `${this.opts.dest}.${this.shards.length}.dsv-tmp-${process.pid}`
-    const shard: Shard = {tmp, fd: openSync(tmp, 'w'), hash: createHash('sha256'), rows: 0, bytes: 0, pending: [], pendingBytes: 0}
+    const shard: Shard = {sink: new TempFileSink(this.opts.dest, `.${this.shards.length}`), rows: 0}
     this.shards.push(shard)
     return shard
   }
 
   write(row: ExportRow): void {
     const shard = this.current()
-    const record = encodeRecord(this.encoders, this.keys, row)
-    shard.pending.push(record)
-    shard.pendingBytes += record.length
-    if (shard.pendingBytes >= FLUSH_AT) flush(shard)
+    shard.sink.put(encodeRecord(this.encoders, this.keys, row))
     shard.rows++
   }
 
@@ -219,28 +195,20 @@ class TfRecordWriter implements ExportWriter {
     const sharded = this.opts.maxRowsPerFile !== undefined
     const base = (p: string) => p.replace(/\.tfrecord$/, '')
     return this.shards.map((s, i) => {
-      flush(s)
-      closeSync(s.fd)
+      const {bytes, sha256} = s.sink.close()
       const suffix = sharded ? `-${String(i).padStart(5, '0')}-of-${String(n).padStart(5, '0')}.tfrecord` : '.tfrecord'
       s.final = sharded ? `${base(this.opts.dest)}${suffix}` : this.opts.dest
       s.name = sharded ? `${base(this.opts.name)}${suffix}` : this.opts.name
-      return {name: s.name, rows: s.rows, bytes: s.bytes, sha256: s.hash.digest('hex')}
+      return {name: s.name, rows: s.rows, bytes, sha256}
     })
   }
 
   commit(): void {
-    for (const s of this.shards) renameSync(s.tmp, s.final!)
+    for (const s of this.shards) s.sink.moveTo(s.final!)
   }
 
   discard(): void {
-    for (const s of this.shards) {
-      try {
-        closeSync(s.fd)
-      } catch {
-        // closed by finish()
-      }
-      rmSync(s.tmp, {force: true})
-    }
+    for (const s of this.shards) s.sink.remove()
   }
 }
 

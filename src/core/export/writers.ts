@@ -64,19 +64,68 @@ export interface WriterOptions {
 
 const FLUSH_AT = 1 << 20
 
-export class RowWriter implements ExportWriter {
-  private readonly tmp: string
+/**
+ * A temp file beside its destination that hashes what is written and batches small writes
+ * into 1 MiB ones; `close` completes it, `moveTo` puts it in place, `remove` deletes it.
+ */
+export class TempFileSink {
+  readonly tmp: string
   private readonly fd: number
   private readonly hash: Hash = createHash('sha256')
   private pending: Buffer[] = []
   private pendingBytes = 0
-  private bytes = 0
+  private open = true
+  bytes = 0
+
+  constructor(near: string, tag = '') {
+    this.tmp = `${near}${tag}.dsv-tmp-${process.pid}`
+    this.fd = openSync(this.tmp, 'w')
+  }
+
+  put(data: Buffer | string): void {
+    const b = typeof data === 'string' ? Buffer.from(data) : data
+    this.pending.push(b)
+    this.pendingBytes += b.length
+    if (this.pendingBytes >= FLUSH_AT) this.flush()
+  }
+
+  /** Writes what is pending, closes the file; its size and SHA-256. */
+  close(): {bytes: number; sha256: string} {
+    this.flush()
+    closeSync(this.fd)
+    this.open = false
+    return {bytes: this.bytes, sha256: this.hash.digest('hex')}
+  }
+
+  moveTo(dest: string): void {
+    renameSync(this.tmp, dest)
+  }
+
+  remove(): void {
+    if (this.open) closeSync(this.fd)
+    this.open = false
+    rmSync(this.tmp, {force: true})
+  }
+
+  private flush(): void {
+    if (this.pendingBytes === 0) return
+    const all = Buffer.concat(this.pending, this.pendingBytes)
+    this.hash.update(all)
+    let off = 0
+    while (off < all.length) off += writeSync(this.fd, all, off)
+    this.bytes += all.length
+    this.pending = []
+    this.pendingBytes = 0
+  }
+}
+
+export class RowWriter implements ExportWriter {
+  private readonly sink: TempFileSink
   rows = 0
 
   /** `columns`: the CSV/TSV header (ignored for JSON formats). */
   constructor(readonly dest: string, readonly name: string, private readonly format: TextFormat, private readonly columns: string[]) {
-    this.tmp = `${dest}.dsv-tmp-${process.pid}`
-    this.fd = openSync(this.tmp, 'w')
+    this.sink = new TempFileSink(dest)
     if (format === 'json') this.put('[')
     if (format === 'csv') this.put(stringify([columns], {record_delimiter: 'unix'}))
     if (format === 'tsv') this.put(`${columns.map((c) => tsvCell(c, {path: '(header)', line: 0})).join('\t')}\n`)
@@ -108,40 +157,19 @@ export class RowWriter implements ExportWriter {
   /** Completes the temp file; `commit` then moves it into place. */
   async finish(): Promise<WrittenFile[]> {
     if (this.format === 'json') this.put(this.rows === 0 ? ']\n' : '\n]\n')
-    this.flush()
-    closeSync(this.fd)
-    return [{name: this.name, rows: this.rows, bytes: this.bytes, sha256: this.hash.digest('hex')}]
+    return [{name: this.name, rows: this.rows, ...this.sink.close()}]
   }
 
   commit(): void {
-    renameSync(this.tmp, this.dest)
+    this.sink.moveTo(this.dest)
   }
 
   discard(): void {
-    try {
-      closeSync(this.fd)
-    } catch {
-      // already closed by finish()
-    }
-    rmSync(this.tmp, {force: true})
+    this.sink.remove()
   }
 
   private put(data: Buffer | string): void {
-    const b = typeof data === 'string' ? Buffer.from(data) : data
-    this.pending.push(b)
-    this.pendingBytes += b.length
-    if (this.pendingBytes >= FLUSH_AT) this.flush()
-  }
-
-  private flush(): void {
-    if (this.pendingBytes === 0) return
-    const all = Buffer.concat(this.pending, this.pendingBytes)
-    this.hash.update(all)
-    let off = 0
-    while (off < all.length) off += writeSync(this.fd, all, off)
-    this.bytes += all.length
-    this.pending = []
-    this.pendingBytes = 0
+    this.sink.put(data)
   }
 }
 
