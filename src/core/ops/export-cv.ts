@@ -17,7 +17,7 @@ import {parseSplits, splitAt, unitHash} from '../export/splits.js'
 import {RowWriter, type ExportRow, type TextFormat} from '../export/writers.js'
 import {aggregateSentence, contributionKind, CV_COLUMNS, EXTENDED_COLUMNS, passesCvFilter, type VoiceRecord} from '../export/cv22.js'
 import {DsvError} from '../../errors/index.js'
-import {loadSources, makeOutputDirs, openWriters, planOutput, publish, type ExportOptions, type ExportResult, type Source} from './export.js'
+import {loadSources, makeOutputDirs, manifestHead, openWriters, planOutput, publish, type ExportOptions, type ExportResult, type Source} from './export.js'
 import {pathMatcher} from './dataset-diff.js'
 import type {Repository} from '../repository.js'
 
@@ -71,11 +71,7 @@ async function corpusExport(repo: Repository, rev: string, opts: ExportOptions, 
       }
     }
   }, (files) => ({
-    dsvExport: 1,
-    commit,
-    rev,
-    command: opts.command ?? [],
-    format,
+    ...manifestHead(commit, rev, opts.command, format),
     profile: {name: 'cv22', aggregate: null, cvFormat: 'standard', qualityFilter: null},
     sources: sources.map((s) => ({path: s.path, examples: s.examples})),
     selection: {files: opts.files?.length ? opts.files : null, where: null, balanceBy: null, maxSamples: null},
@@ -139,11 +135,7 @@ async function aggregateExport(repo: Repository, rev: string, opts: ExportOption
       written++
     }
   }, (files) => ({
-    dsvExport: 1,
-    commit,
-    rev,
-    command: opts.command ?? [],
-    format,
+    ...manifestHead(commit, rev, opts.command, format),
     profile: {name: 'cv22', aggregate: 'sentence', cvFormat: extended ? 'extended' : 'standard', qualityFilter: opts.qualityFilter ?? null, clips: clips.map((s) => s.path), contributions: contributions.map((s) => s.path)},
     sources: [...clips, ...contributions].map((s) => ({path: s.path, examples: s.examples})),
     selection: {files: null, where: null, balanceBy: null, maxSamples: null},

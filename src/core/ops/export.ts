@@ -256,11 +256,7 @@ export async function exportVersion(repo: Repository, rev: string, opts: ExportO
       written++
     }
   }, (files) => ({
-    dsvExport: 1,
-    commit,
-    rev,
-    command: opts.command ?? [],
-    format: opts.format,
+    ...manifestHead(commit, rev, opts.command, opts.format),
     sources: sources.map((s) => ({path: s.path, examples: s.examples})),
     selection: {files: opts.files?.length ? opts.files : null, where: opts.where ?? null, balanceBy: opts.balanceBy ?? null, maxSamples: opts.maxSamples ?? null},
     split: splits ? {spec: splits, seed, groupBy: opts.groupBy ?? null, stratifyBy: opts.stratifyBy ?? null} : null,
@@ -374,6 +370,11 @@ export interface OutputLayout {
   folder?: string
   /** the folder did not exist before this export */
   created: boolean
+}
+
+/** What every manifest starts with: the commit, how it was named, the command, the format. */
+export function manifestHead(commit: Oid, rev: string, command: string[] | undefined, format: ExportFormat): Pick<ExportManifest, 'dsvExport' | 'commit' | 'rev' | 'command' | 'format'> {
+  return {dsvExport: 1, commit, rev, command: command ?? [], format}
 }
 
 /** Opens a writer per name; if one cannot be opened, those already open are removed again. */
