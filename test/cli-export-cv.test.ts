@@ -124,6 +124,17 @@ describe('dsv export --profile cv22 --aggregate sentence', function () {
     assert.equal(fox.accents, 'UK')
   })
 
+  it('--clips and --contributions default from the rules file (export: cv22: ...), before the column guess', async () => {
+    const decoy = tsv(CV_COLUMNS, [{client_id: 'zz', path: 'z.mp3', sentence: 'Not this table', up_votes: 9, locale: 'en'}])
+    const rules = 'export:\n  cv22:\n    clips: cv/clips.tsv\n    contributions: [cv/contributions.tsv]\n'
+    const r2 = await makeRepoFromAsync(tmp, [], {files: {'cv/clips.tsv': tsv(CV_COLUMNS, clips), 'cv/contributions.tsv': tsv(CONTRIB_COLUMNS, contributions), 'extra/decoy.tsv': decoy, 'dsv.yaml': rules}})
+    const file = path.join(out, 'from-rules.tsv')
+    const r = await dsvAsync(r2.dir, 'export', 'HEAD', '--profile', 'cv22', '--aggregate', 'sentence', '--output', file, '--json')
+    assertExit(r, 0)
+    assert.deepEqual(r.json<{profile: {clips: string[]; contributions: string[]}}>().profile, {name: 'cv22', aggregate: 'sentence', cvFormat: 'standard', qualityFilter: null, clips: ['cv/clips.tsv'], contributions: ['cv/contributions.tsv']})
+    assert.deepEqual(readTsv(file).rows.map((x) => x.sentence), [FOX, 'A lazy dog', 'Rain in Spain', 'New words'])
+  })
+
   it('usage errors: a typed format, --aggregate without the profile, a filter without --aggregate', async () => {
     const [a, b, c] = await Promise.all([
       agg('--format', 'tfrecord', '--output', path.join(out, 'x.tfrecord'), '--json'),

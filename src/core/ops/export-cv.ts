@@ -84,7 +84,13 @@ async function corpusExport(repo: Repository, rev: string, opts: ExportOptions, 
 async function aggregateExport(repo: Repository, rev: string, opts: ExportOptions, format: TextFormat): Promise<ExportResult> {
   if (opts.aggregate !== 'sentence') throw new DsvError('E_USAGE', `--aggregate ${opts.aggregate}: only "sentence" is known`, {})
   if (opts.qualityFilter && !['high', 'medium', 'validated'].includes(opts.qualityFilter)) throw new DsvError('E_USAGE', `--quality-filter ${opts.qualityFilter}: aggregated Common Voice sentences take high, medium or validated`, {})
-  const {commit, sources: all} = await loadSources(repo, rev)
+  const {commit, sources: all, tree} = await loadSources(repo, rev)
+  // the tables default from the version's rules file (export: {cv22: {clips, contributions}}), then by their columns
+  if (!opts.clips?.length || !opts.contributions?.length) {
+    const {loadRules} = await import('./quality.js')
+    const fromRules = (await loadRules(repo, tree, false)).export.cv22
+    opts = {...opts, clips: opts.clips?.length ? opts.clips : fromRules.clips, contributions: opts.contributions?.length ? opts.contributions : fromRules.contributions}
+  }
   const match = (patterns: string[] | undefined, fallback: (s: Source) => boolean) => {
     if (!patterns?.length) return all.filter(fallback)
     const ms = patterns.map(pathMatcher)

@@ -83,6 +83,8 @@ export interface Rules {
   gate: boolean
   thresholds: Thresholds
   files: FileRules[]
+  /** defaults for `dsv export` that belong with the data: the Common Voice tables */
+  export: {cv22: {clips: string[]; contributions: string[]}}
 }
 
 export const DEFAULT_THRESHOLDS: Thresholds = {completeness: 95, consistency: 90, validity: 95, overall: 90}
@@ -94,6 +96,13 @@ const RULES_SCHEMA = {
   additionalProperties: false,
   properties: {
     version: {const: 1},
+    export: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        cv22: {type: 'object', additionalProperties: false, properties: {clips: {oneOf: [{type: 'string'}, fieldList]}, contributions: {oneOf: [{type: 'string'}, fieldList]}}},
+      },
+    },
     gate: {type: 'boolean'},
     thresholds: {
       type: 'object',
@@ -187,12 +196,14 @@ export async function parseRules(source: string, text: string, readFile: (path: 
   const files: FileRules[] = []
   const inputs = (raw.files as FileRulesInput[] | undefined) ?? []
   for (let i = 0; i < inputs.length; i++) files.push(await resolveFile(source, inputs[i], readFile, (setting) => lineAt(doc.contents, ['files', String(i), setting], lines)))
-  return {source, gate: raw.gate === true, thresholds, files}
+  const cv = ((raw.export as {cv22?: {clips?: string | string[]; contributions?: string | string[]}} | undefined)?.cv22) ?? {}
+  const list = (v?: string | string[]) => (v === undefined ? [] : typeof v === 'string' ? [v] : v)
+  return {source, gate: raw.gate === true, thresholds, files, export: {cv22: {clips: list(cv.clips), contributions: list(cv.contributions)}}}
 }
 
 /** Rules for a dataset without a rules file: nothing gated, no file checked. */
 export function defaultRules(): Rules {
-  return {source: null, gate: false, thresholds: {...DEFAULT_THRESHOLDS}, files: []}
+  return {source: null, gate: false, thresholds: {...DEFAULT_THRESHOLDS}, files: [], export: {cv22: {clips: [], contributions: []}}}
 }
 
 async function resolveFile(source: string, input: FileRulesInput, readFile: (path: string) => Promise<Buffer | null>, lineOfSetting: (setting: string) => number | null): Promise<FileRules> {
