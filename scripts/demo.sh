@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # The demo: version the bundled fixtures/ in a temp copy with the real CLI.
-# init, commit, change examples, status, commit, log, diff, quality, tag, checkout (byte-exact), fsck.
+# init, commit, change examples, status, commit, log, diff, quality, export, tag, checkout (byte-exact), fsck.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 dsv() { echo "\$ dsv $*"; node "$here/bin/run.js" "$@"; echo; }
 work="$(mktemp -d "${TMPDIR:-/tmp}/dsv-demo-XXXXXX")"
-trap 'rm -rf "$work"' EXIT
+trap 'rm -rf "$work" "$work.out"' EXIT
 cp -R "$here/fixtures/." "$work/"
 cd "$work"
 export DSV_AUTHOR_NAME="${DSV_AUTHOR_NAME:-Demo User}" DSV_AUTHOR_EMAIL="${DSV_AUTHOR_EMAIL:-demo@example.com}"
@@ -39,6 +39,9 @@ dsv diff v1 HEAD --limit 5
 echo "# quality: fixtures/dsv.yaml (one ready profile per table); then compare the two versions"
 dsv quality check --limit 3 || true
 dsv quality compare v1 HEAD
+echo "# export v1 for training: a Hugging Face folder with deterministic splits, and the Common Voice corpus layout"
+dsv export v1 --format hf --output "$work.out/hf" --files golden/golden_examples.jsonl --split train=0.8,val=0.1,test=0.1 --seed 7
+dsv export v1 --profile cv22 --output "$work.out/cv" --files "common_voice/*.tsv"
 before=$(sha256sum golden/golden_examples.jsonl | cut -c1-16)
 dsv checkout v1
 echo "golden_examples.jsonl: $before (v2) -> $(sha256sum golden/golden_examples.jsonl | cut -c1-16) (v1)"
