@@ -14,7 +14,7 @@ import {createHash, type Hash} from 'node:crypto'
 import {basename, dirname, join} from 'node:path'
 import {ByteWriter, ParquetWriter, type SchemaElement} from 'hyparquet-writer'
 import {DsvError} from '../../errors/index.js'
-import type {ExportRow, ExportWriter, WriterOptions, WrittenFile} from './writers.js'
+import {shardName, type ExportRow, type ExportWriter, type WriterOptions, type WrittenFile} from './writers.js'
 import type {Field, FieldType} from './schema.js'
 
 /** a row group ends at this many rows, or earlier at this many source bytes */
@@ -81,9 +81,7 @@ export class ParquetExportWriter implements ExportWriter {
 
   /** Without shards the file is `dest`; with them, `base-00000-of-0000N.parquet`. */
   private finalName(path: string, k: number, n: number): string {
-    if (!this.shardNames) return path
-    const width = Math.max(5, String(n).length)
-    return `${path.replace(/\.parquet$/, '')}-${String(k).padStart(width, '0')}-of-${String(n).padStart(width, '0')}.parquet`
+    return this.shardNames ? shardName(path, '.parquet', k, n) : path
   }
 
   /**

@@ -11,7 +11,7 @@
  * TensorFlow expects of an absent feature.
  */
 import {maskedCrc32c} from './crc32c.js'
-import {exportDataError, TempFileSink, type ExportRow, type ExportWriter, type WriterOptions, type WrittenFile} from './writers.js'
+import {exportDataError, shardName, TempFileSink, type ExportRow, type ExportWriter, type WriterOptions, type WrittenFile} from './writers.js'
 import type {FieldType} from './schema.js'
 
 type FeatureKind = 'int64' | 'float' | 'bytes'
@@ -193,12 +193,10 @@ class TfRecordWriter implements ExportWriter {
     if (this.shards.length === 0) this.current() // an empty split is still a file
     const n = this.shards.length
     const sharded = this.opts.maxRowsPerFile !== undefined
-    const base = (p: string) => p.replace(/\.tfrecord$/, '')
     return this.shards.map((s, i) => {
       const {bytes, sha256} = s.sink.close()
-      const suffix = sharded ? `-${String(i).padStart(5, '0')}-of-${String(n).padStart(5, '0')}.tfrecord` : '.tfrecord'
-      s.final = sharded ? `${base(this.opts.dest)}${suffix}` : this.opts.dest
-      s.name = sharded ? `${base(this.opts.name)}${suffix}` : this.opts.name
+      s.final = sharded ? shardName(this.opts.dest, '.tfrecord', i, n) : this.opts.dest
+      s.name = sharded ? shardName(this.opts.name, '.tfrecord', i, n) : this.opts.name
       return {name: s.name, rows: s.rows, bytes, sha256}
     })
   }

@@ -64,6 +64,13 @@ export interface WriterOptions {
 
 const FLUSH_AT = 1 << 20
 
+/** The k-th of n shards of `path` (`train.parquet` → `train-00002-of-00005.parquet`), as Hugging Face names them. */
+export function shardName(path: string, ext: string, k: number, n: number): string {
+  const width = Math.max(5, String(n).length)
+  const stem = path.endsWith(ext) ? path.slice(0, -ext.length) : path
+  return `${stem}-${String(k).padStart(width, '0')}-of-${String(n).padStart(width, '0')}${ext}`
+}
+
 /**
  * A temp file beside its destination that hashes what is written and batches small writes
  * into 1 MiB ones; `close` completes it, `moveTo` puts it in place, `remove` deletes it.

@@ -214,7 +214,8 @@ export async function datasetDiff(repo: Repository, fromSide: DiffSide, toSide: 
   return {from: a.end, to: b.end, files, totals, labels: [...labelFields.values()].map(finishTally)}
 }
 
-async function openSide(repo: Repository, side: DiffSide, onProgress?: ProgressFn, paths?: string[]): Promise<{end: DiffEnd; files: FileMap}> {
+/** The files of a side: a commit's tree, or the working tree snapshotted (only `paths` when given). */
+export async function openSide(repo: Repository, side: DiffSide, onProgress?: ProgressFn, paths?: string[]): Promise<{end: DiffEnd; files: FileMap}> {
   if ('worktree' in side) {
     const snap = await repo.locked(() => snapshot(repo, onProgress, anyOf(paths)))
     return {end: {label: 'working tree', commit: null}, files: snap.files}

@@ -11,8 +11,6 @@
 import {basename, join} from 'node:path'
 import {getPath} from '../example-key.js'
 import {tableExamples} from '../table-examples.js'
-import {splitHeader} from '../ingest.js'
-import {stripTerminator} from '../table-format.js'
 import {parseSplits, splitAt, unitHash} from '../export/splits.js'
 import {RowWriter, type ExportRow, type TextFormat} from '../export/writers.js'
 import {aggregateSentence, contributionKind, CV_COLUMNS, EXTENDED_COLUMNS, passesCvFilter, type VoiceRecord} from '../export/cv22.js'
@@ -26,9 +24,7 @@ const PASSED_THROUGH = new Set(['invalidated.tsv', 'other.tsv'])
 const REGENERATED = new Set(['train.tsv', 'dev.tsv', 'test.tsv'])
 const NUMERIC = new Set(['up_votes', 'down_votes', 'contributor_count', 'upload_contributions', 'practice_sessions', 'practice_ratio'])
 
-const columnsOf = (s: Source) => (s.format === 'jsonl' ? [] : splitHeader(stripTerminator(Buffer.from(s.header)).toString('utf8'), s.format))
-const isClipTable = (s: Source) => s.format !== 'jsonl' && ['client_id', 'path', 'sentence'].every((c) => columnsOf(s).includes(c))
-const headerOf = (s: Source) => stripTerminator(Buffer.from(s.header)).toString('utf8')
+const isClipTable = (s: Source) => ['client_id', 'path', 'sentence'].every((c) => s.columns.includes(c))
 
 export async function exportCommonVoice(repo: Repository, rev: string, opts: ExportOptions): Promise<ExportResult> {
   const format = (opts.format ?? 'tsv') as TextFormat
@@ -58,7 +54,7 @@ async function corpusExport(repo: Repository, rev: string, opts: ExportOptions, 
       const passThrough = PASSED_THROUGH.has(basename(source.path)) ? basename(source.path) : null
       for (const e of tableExamples(source, repo.store.reader)) {
         read++
-        const row: ExportRow = {example: e.example, bytes: e.bytes, format: source.format, header: headerOf(source), path: source.path, line: e.line}
+        const row: ExportRow = {example: e.example, bytes: e.bytes, format: source.format, header: source.headerText, path: source.path, line: e.line}
         if (passThrough) {
           outputs.get(passThrough)!.write(row)
           continue
@@ -96,7 +92,7 @@ async function aggregateExport(repo: Repository, rev: string, opts: ExportOption
     const ms = patterns.map(pathMatcher)
     return all.filter((s) => ms.some((m) => m(s.path)))
   }
-  const hasSession = (s: Source) => columnsOf(s).includes('session_type')
+  const hasSession = (s: Source) => s.columns.includes('session_type')
   const contributions = match(opts.contributions, hasSession)
   const clips = match(opts.clips, (s) => isClipTable(s) && !hasSession(s) && !contributions.includes(s))
   if (clips.length + contributions.length === 0) throw new DsvError('E_PATH_NOT_FOUND', `no clip or contribution table in ${rev}`, {rev}, 'name them with --clips PATTERN and --contributions PATTERN')

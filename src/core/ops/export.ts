@@ -20,6 +20,7 @@ import {pathMatcher} from './dataset-diff.js'
 import {parseSplits, splitAt, stratify, unitHash, type SplitSpec} from '../export/splits.js'
 import {RowWriter, TEXT_FORMATS, type ExportWriter, type TextFormat, type WriterOptions, type WrittenFile} from '../export/writers.js'
 import {SchemaBuilder} from '../export/schema.js'
+import {classOf as labelClassOf} from '../quality/values.js'
 import type {CardInfo} from '../export/hf-writer.js'
 import {AtomicFileWriter} from '../atomic-file.js'
 import {DsvError} from '../../errors/index.js'
@@ -93,6 +94,9 @@ export interface ExportResult extends ExportManifest {
 
 export interface Source extends TableSource {
   path: string
+  /** the header line without its terminator, and its columns (CSV/TSV; empty for JSONL) */
+  headerText: string
+  columns: string[]
   key: string[] | null
   examples: number
   bytes: number
@@ -200,8 +204,8 @@ export async function exportVersion(repo: Repository, rev: string, opts: ExportO
         if (sampling) sampleHash.push(unitHash(`${seed}/sample`, id))
         if (splits) splitHash.push(unitHash(seed, id))
       }
-      if (opts.balanceBy) balanceClass.push(classOf(getPath(e.example, opts.balanceBy)))
-      if (opts.stratifyBy) stratumClass.push(classOf(getPath(e.example, opts.stratifyBy)))
+      if (opts.balanceBy) balanceClass.push(classKey(getPath(e.example, opts.balanceBy)))
+      if (opts.stratifyBy) stratumClass.push(classKey(getPath(e.example, opts.stratifyBy)))
       if (needsColumns) {
         const shape = Object.keys(e.example).join('\0')
         let id = shapes.get(shape)
@@ -251,7 +255,7 @@ export async function exportVersion(repo: Repository, rev: string, opts: ExportO
       const i = ordinal++
       if (keep && !keep[i]) continue
       const w = assigned ? assigned[i] : splits ? splitAt(splits, unitHash(seed, identity(source, e))) : 0
-      writers[w].write({example: e.example, bytes: e.bytes, format: source.format, header: stripTerminator(Buffer.from(source.header)).toString('utf8'), path: source.path, line: e.line})
+      writers[w].write({example: e.example, bytes: e.bytes, format: source.format, header: source.headerText, path: source.path, line: e.line})
       perSplit[names[w] ?? 'all']++
       written++
     }
@@ -275,7 +279,10 @@ export async function loadSources(repo: Repository, rev: string, files?: string[
     if (entry.type !== 'table' || (matchers.length > 0 && !matchers.some((m) => m(entry.name)))) continue
     const table = await readTable(repo.store, entry.oid)
     const leaves = await locateLeaves(repo.store, await listLeaves(repo.store, table))
-    sources.push({path: entry.name, format: table.format as TableFormat, header: table.header, leaves, key: chooseKey(entry.name, table.fields, repo.config.keys ?? {}), examples: table.examples, bytes: table.bytes})
+    const format = table.format as TableFormat
+    const headerText = stripTerminator(Buffer.from(table.header)).toString('utf8')
+    const columns = format === 'jsonl' ? [] : splitHeader(headerText, format)
+    sources.push({path: entry.name, format, header: table.header, headerText, columns, leaves, key: chooseKey(entry.name, table.fields, repo.config.keys ?? {}), examples: table.examples, bytes: table.bytes})
   }
   if (sources.length === 0) {
     throw new DsvError('E_PATH_NOT_FOUND', files?.length ? `no data file of ${rev} matches ${files.join(', ')}` : `${rev} holds no data files (JSONL, CSV, TSV)`, {rev, files: files ?? null}, 'see `dsv show REV` for the files of a version')
@@ -433,20 +440,14 @@ function keptColumns(shapes: string[], shapeOf: number[], keep: Uint8Array): str
 
 /** The CSV/TSV columns when there is no first pass: the sources' headers. */
 function columnsOf(sources: Source[]): string[] {
-  const out: string[] = []
-  const seen = new Set<string>()
-  for (const s of sources) {
-    if (s.format === 'jsonl') continue
-    for (const c of splitHeader(stripTerminator(Buffer.from(s.header)).toString('utf8'), s.format)) if (!seen.has(c)) (seen.add(c), out.push(c))
-  }
-  return out
+  return [...new Set(sources.flatMap((s) => s.columns))]
 }
 
 /** A class value for balancing or stratifying: lists compare as their sorted items. */
-function classOf(v: unknown): string {
+function classKey(v: unknown): string {
   if (v === undefined || v === null || v === '') return '(none)'
-  if (Array.isArray(v)) return JSON.stringify(v.map((x) => JSON.stringify(x)).sort())
-  return typeof v === 'string' ? v : JSON.stringify(v)
+  // the quality system's class names; an empty list or object is still its own class here
+  return labelClassOf(v) ?? JSON.stringify(v)
 }
 
 /** Caps every class at the size of the smallest, keeping the examples with the lowest hash. */

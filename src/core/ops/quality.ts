@@ -13,9 +13,7 @@ import {runOnWorkers, workerCount, worthWorkers} from '../worker-pool.js'
 import {checkTable, type TableCheckJob} from '../quality/table-check.js'
 import type {FileOutcome} from '../quality/file-check.js'
 import {decodeChunks} from '../blob.js'
-import {flattenTree, type FileMap} from '../tree-ops.js'
-import {readCommit} from './history.js'
-import {snapshot} from './snapshot.js'
+import type {FileMap} from '../tree-ops.js'
 import {QualityRun, type QualityReport} from '../quality/report.js'
 import {defaultRules, parseRules, RULES_FILES, type FileRules, type Rules} from '../quality/rules.js'
 import {CorruptObjectError, DsvError} from '../../errors/index.js'
@@ -23,7 +21,7 @@ import type {QualitySummary, TreeEntry} from '../model.js'
 import type {ObjectStore} from '../object-store.js'
 import type {ProgressFn, Repository} from '../repository.js'
 import type {Oid} from '../bytes.js'
-import {matchesAny, pathMatcher, type DiffSide} from './dataset-diff.js'
+import {matchesAny, openSide, pathMatcher, type DiffSide} from './dataset-diff.js'
 
 export interface QualityOptions {
   paths?: string[]
@@ -42,16 +40,6 @@ export interface QualityResult extends QualityReport {
   commit: Oid | null
 }
 
-/** The files of a side, and a reader for the bytes of any of them. */
-export async function sideFiles(repo: Repository, side: DiffSide, onProgress?: ProgressFn): Promise<{label: string; commit: Oid | null; files: FileMap}> {
-  if ('worktree' in side) {
-    // the whole tree, even with paths: references into other folders must resolve
-    const snap = await repo.locked(() => snapshot(repo, onProgress))
-    return {label: 'working tree', commit: null, files: snap.files}
-  }
-  const {commit} = await repo.resolve(side.rev)
-  return {label: side.rev, commit, files: await flattenTree(repo.store, (await readCommit(repo, commit)).tree)}
-}
 
 export async function readBlob(store: ObjectStore, entry: TreeEntry): Promise<Buffer> {
   const obj = await store.get(entry.oid)
@@ -98,7 +86,9 @@ export function rulesFor(rules: Rules, path: string): FileRules | null {
 }
 
 export async function qualityCheck(repo: Repository, side: DiffSide, opts: QualityOptions = {}): Promise<QualityResult> {
-  const {label, commit, files} = await sideFiles(repo, side, opts.onProgress)
+  // the whole tree, even with paths: references into other folders must resolve
+  const {end, files} = await openSide(repo, side, opts.onProgress)
+  const {label, commit} = end
   for (const p of opts.paths ?? []) {
     if (!matchesAny(files, p)) throw new DsvError('E_PATH_NOT_FOUND', `path '${p}' is not in ${label}`, {path: p}, 'paths are relative to the dataset root; see `dsv show REV` for the files of a version')
   }

@@ -7,6 +7,7 @@
  */
 import {Ajv, type ValidateFunction} from 'ajv'
 import {getPath} from '../example-key.js'
+import {classOf, isEmpty} from './values.js'
 import type {Bounds, FieldType, FileRules} from './rules.js'
 
 export type CheckName = 'completeness' | 'consistency' | 'validity'
@@ -29,13 +30,6 @@ export interface ExampleVerdict {
   labelClass: string | null
 }
 
-export function isEmpty(v: unknown): boolean {
-  if (v === undefined || v === null) return true
-  if (typeof v === 'string') return v.trim() === ''
-  if (Array.isArray(v)) return v.length === 0
-  if (typeof v === 'object') return Object.keys(v).length === 0
-  return false
-}
 
 function show(v: unknown): string {
   const s = JSON.stringify(v) ?? String(v)
@@ -227,10 +221,4 @@ function article(type: FieldType): string {
 
 function whenText(when?: Record<string, unknown>): string {
   return when ? Object.entries(when).map(([f, v]) => `${f} is ${JSON.stringify(v)}`).join(' and ') : 'always'
-}
-
-function classOf(v: unknown): string | null {
-  if (isEmpty(v)) return null
-  if (Array.isArray(v)) return `[${v.map((x) => JSON.stringify(x)).sort().join(',')}]`
-  return typeof v === 'string' ? v : JSON.stringify(v)
 }

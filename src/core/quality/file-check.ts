@@ -8,7 +8,8 @@
 import * as crypto from 'node:crypto'
 import {posix} from 'node:path'
 import {getPath, keyOf} from '../example-key.js'
-import {ExampleChecker, isEmpty, type CheckName, type Issue} from './example-checks.js'
+import {ExampleChecker, type CheckName, type Issue} from './example-checks.js'
+import {isEmpty} from './values.js'
 import type {FileRules} from './rules.js'
 
 export type DatasetCheck = CheckName | 'uniqueness' | 'referential'

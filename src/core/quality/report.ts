@@ -5,7 +5,7 @@
  * folder that no example references.
  */
 import {posix} from 'node:path'
-import {addTo, FileCheck, INSTANCES, tierOf, WORST, type DatasetCheck, type ExampleRef, type FileOutcome, type Problem, type SplitRow, type Tier, type WorstExample} from './file-check.js'
+import {addTo, FileCheck, INSTANCES, WORST, type DatasetCheck, type FileOutcome, type Problem, type SplitRow, type Tier, type WorstExample} from './file-check.js'
 import type {FileRules, Rules} from './rules.js'
 
 export {splitFromName, tierOf, TIERS, type DatasetCheck, type ExampleRef, type Problem, type Tier, type WorstExample} from './file-check.js'
