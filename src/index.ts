@@ -19,3 +19,8 @@ export type {QualityReport, CheckResult, Problem, WorstExample, Tier} from './co
 export {parseRules, RULES_FILES, type Rules, type FileRules, type Thresholds} from './core/quality/rules.js'
 export {PROFILES} from './core/quality/profiles.js'
 export type {QualitySummary} from './core/model.js'
+export type {RemoteInfo} from './core/ops/remotes.js'
+export type {PushOptions, PushResult, RefUpdate} from './core/ops/push.js'
+export type {FetchResult, FetchedRef, PullOptions, PullResult} from './core/ops/fetch.js'
+export type {CloneResult} from './core/ops/clone.js'
+export {parseRemoteUrl, openTransport, type Transport, type RefValue} from './core/remote/transport.js'

@@ -99,8 +99,8 @@ export class IndexDb {
     return values.map((v) => (v === undefined ? undefined : decodeIndexEntry(v)))
   }
 
-  async putObjects(entries: PackEntryInfo[], sync = true): Promise<void> {
-    const CHUNK = 50_000
+  async putObjects(entries: PackEntryInfo[], sync = true, chunk = 50_000): Promise<void> {
+    const CHUNK = chunk
     for (let i = 0; i < entries.length; i += CHUNK) {
       const batch = this.db.batch()
       for (const e of entries.slice(i, i + CHUNK)) batch.put(objectKey(e.oid), encodeIndexEntry(e))

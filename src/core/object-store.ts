@@ -139,10 +139,11 @@ export class ObjectStore {
    * Makes the objects written by another writer (a worker's pack) findable. An object
    * already indexed keeps its entry: its content is the same, and an entry that is never
    * rewritten can never be turned into a delta against something newer (no cycles).
+   * `atomic` writes all entries in one batch: all become visible, or none.
    */
-  async indexPack(entries: PackEntryInfo[]): Promise<void> {
+  async indexPack(entries: PackEntryInfo[], atomic = false): Promise<void> {
     const existing = await this.db.getObjects(entries.map((e) => e.oid))
-    await this.db.putObjects(entries.filter((_, i) => existing[i] === undefined))
+    await this.db.putObjects(entries.filter((_, i) => existing[i] === undefined), true, atomic ? Infinity : undefined)
   }
 
   /** Writes the pending pack durably, then indexes it. Objects are then readable by anyone. */

@@ -73,6 +73,24 @@ export class PackWriter {
     if (this.block.length >= BLOCK_TARGET) this.flushBlock()
   }
 
+  /**
+   * Appends a block copied verbatim from another pack (push sends whole blocks without
+   * recompressing them). `entries` are the block's entries, as parsed from it.
+   */
+  addStoredBlock(block: StoredBlock, entries: Array<{oid: Buffer; kind: ObjectKind; base?: Buffer; length: number; entryOffset: number}>): void {
+    this.flushBlock()
+    const blockOffset = this.offset
+    writeSync(this.fd, block.header)
+    writeSync(this.fd, block.stored)
+    this.offset += block.header.length + block.stored.length
+    for (const e of entries) this.written.push({oid: e.oid, kind: e.kind, base: e.base, length: e.length, entryOffset: e.entryOffset, packId: this.packId, blockOffset})
+  }
+
+  /** Bytes written so far, plus the open block's uncompressed bytes (an upper bound). */
+  get size(): number {
+    return this.offset + this.block.length
+  }
+
   private flushBlock(): void {
     if (this.block.length === 0) return
     const raw = this.block.view()
@@ -115,6 +133,36 @@ export class PackWriter {
   }
 }
 
+/** A block as it lies in a pack file: copied verbatim into another pack by push. */
+export interface StoredBlock {
+  codec: number
+  rawLength: number
+  /** codec byte and the two lengths, exactly as stored */
+  header: Buffer
+  stored: Buffer
+  next: number
+}
+
+export function decodeBlock(block: StoredBlock, where: string): Buffer {
+  let data: Buffer
+  if (block.codec === CODEC_RAW) data = block.stored
+  else if (block.codec === CODEC_BROTLI) data = brotliDecompressSync(block.stored)
+  else if (block.codec === CODEC_DEFLATE) data = inflateRawSync(block.stored)
+  else throw new RangeError(`${where}: unknown block codec ${block.codec}`)
+  if (data.length !== block.rawLength) throw new RangeError(`${where} has the wrong length`)
+  return data
+}
+
+/** The entries of a decompressed block, in order. */
+export function* blockEntries(data: Buffer, packId: string, blockOffset: number): Generator<PackEntry> {
+  let at = 0
+  while (at < data.length) {
+    const e = parseEntry(data, {packId, blockOffset, entryOffset: at})
+    yield e
+    at = e.entryOffset + entrySize(e)
+  }
+}
+
 interface CachedBlock {
   key: string
   data: Buffer
@@ -137,8 +185,8 @@ export class PackReader {
     return fd
   }
 
-  /** Reads one block: returns its decompressed bytes and where the next block starts. */
-  readBlockAt(packId: string, blockOffset: number): {data: Buffer; next: number} {
+  /** Reads one block as stored (still compressed): its header, bytes, and where the next block starts. */
+  readStoredBlock(packId: string, blockOffset: number): StoredBlock {
     const fd = this.fd(packId)
     const head = Buffer.alloc(21)
     const got = readSync(fd, head, 0, head.length, blockOffset)
@@ -149,13 +197,13 @@ export class PackReader {
     const stored = Buffer.allocUnsafe(storedLength)
     const n = readSync(fd, stored, 0, storedLength, blockOffset + r.pos)
     if (n !== storedLength) throw new RangeError(`pack ${packId} is truncated at block ${blockOffset}`)
-    let data: Buffer
-    if (codec === CODEC_RAW) data = stored
-    else if (codec === CODEC_BROTLI) data = brotliDecompressSync(stored)
-    else if (codec === CODEC_DEFLATE) data = inflateRawSync(stored)
-    else throw new RangeError(`pack ${packId}: unknown block codec ${codec}`)
-    if (data.length !== rawLength) throw new RangeError(`pack ${packId}: block ${blockOffset} has the wrong length`)
-    return {data, next: blockOffset + r.pos + storedLength}
+    return {codec, rawLength, header: Buffer.from(head.subarray(0, r.pos)), stored, next: blockOffset + r.pos + storedLength}
+  }
+
+  /** Reads one block: returns its decompressed bytes and where the next block starts. */
+  readBlockAt(packId: string, blockOffset: number): {data: Buffer; next: number} {
+    const block = this.readStoredBlock(packId, blockOffset)
+    return {data: decodeBlock(block, `pack ${packId} block ${blockOffset}`), next: block.next}
   }
 
   block(packId: string, blockOffset: number): Buffer {
@@ -190,12 +238,7 @@ export class PackReader {
     let offset = PACK_MAGIC.length
     while (offset < size) {
       const {data, next} = this.readBlockAt(packId, offset)
-      let at = 0
-      while (at < data.length) {
-        const e = parseEntry(data, {packId, blockOffset: offset, entryOffset: at})
-        yield e
-        at = e.entryOffset + entrySize(e)
-      }
+      yield* blockEntries(data, packId, offset)
       offset = next
     }
   }

@@ -25,6 +25,10 @@ import type {QualityComparison, QualityOptions, QualityResult} from './ops/quali
 import type {ExportOptions, ExportResult} from './ops/export.js'
 import {datasetDiff, type DatasetDiff, type DatasetDiffOptions, type DiffSide} from './ops/dataset-diff.js'
 import {flattenTree} from './tree-ops.js'
+import type {RemoteInfo} from './ops/remotes.js'
+import type {PushOptions, PushResult} from './ops/push.js'
+import type {FetchResult, PullOptions, PullResult} from './ops/fetch.js'
+import type {CloneResult} from './ops/clone.js'
 import type {TreeEntry} from './model.js'
 
 export const FORMAT_VERSION = 1
@@ -39,6 +43,10 @@ export interface RepoConfig {
   keys?: Record<string, string>
   /** label fields per file pattern, for the label summary of `dsv diff`: "*.jsonl": "expected_output.tier" */
   labels?: Record<string, string>
+  /** remotes by name (dsv remote add) */
+  remote?: Record<string, {url: string}>
+  /** each branch's upstream remote (set by clone and the first push) */
+  branch?: Record<string, {remote: string}>
 }
 
 export interface Progress {
@@ -170,6 +178,14 @@ export class Repository {
     this.config = cfg as RepoConfig
   }
 
+  /** Changes the config file atomically (remotes, upstreams: structured sections). */
+  updateConfig(change: (cfg: RepoConfig) => void): void {
+    const cfg = readConfig(this.dsvDir)
+    change(cfg)
+    writeFileAtomic(join(this.dsvDir, 'config.json'), `${JSON.stringify(cfg, null, 2)}\n`)
+    this.config = cfg
+  }
+
   getConfig(key: string): unknown {
     const [section, ...rest] = key.split('.')
     return (this.config as Record<string, Record<string, unknown> | undefined>)[section]?.[rest.join('.')]
@@ -250,6 +266,53 @@ export class Repository {
   async export(rev: string, opts: ExportOptions): Promise<ExportResult> {
     const {exportVersion} = await import('./ops/export.js')
     return exportVersion(this, rev, opts)
+  }
+
+  // ---- remotes (ops/remotes, push, fetch, clone; the transports load on first use) ----
+
+  async remotes(): Promise<RemoteInfo[]> {
+    return (await import('./ops/remotes.js')).listRemotes(this)
+  }
+
+  async addRemote(name: string, url: string): Promise<RemoteInfo> {
+    return (await import('./ops/remotes.js')).addRemote(this, name, url)
+  }
+
+  async removeRemote(name: string): Promise<RemoteInfo> {
+    return (await import('./ops/remotes.js')).removeRemote(this, name)
+  }
+
+  /** Sends branches/tags and the objects the remote lacks; refs move by compare-and-swap. */
+  async push(opts?: PushOptions): Promise<PushResult> {
+    return (await import('./ops/push.js')).push(this, opts)
+  }
+
+  /** Brings in the remote's branches (as refs/remotes/NAME/*) and tags, verifying every object. */
+  async fetch(opts?: {remote?: string; onProgress?: ProgressFn}): Promise<FetchResult> {
+    return (await import('./ops/fetch.js')).fetch(this, opts)
+  }
+
+  /** fetch, then fast-forward the current branch and the working directory. */
+  async pull(opts?: PullOptions): Promise<PullResult> {
+    return (await import('./ops/fetch.js')).pull(this, opts)
+  }
+
+  /** A new working directory from a remote (see ops/clone.ts). */
+  static async clone(url: string, dir?: string, opts?: {branch?: string; onProgress?: ProgressFn; cwd?: string}): Promise<CloneResult> {
+    return (await import('./ops/clone.js')).clone(url, dir, opts)
+  }
+
+  /** How far the current branch is from its upstream (refs/remotes/REMOTE/BRANCH), if it has one. */
+  async upstreamStatus(): Promise<{branch: string; upstream: string; ahead: number; behind: number} | null> {
+    const branch = this.currentBranch()
+    if (!branch || !this.config.remote) return null
+    const {upstreamOf} = await import('./ops/remotes.js')
+    const up = upstreamOf(this, branch)
+    const theirs = up && this.refs.read(up.ref)
+    const ours = this.refs.read(`refs/heads/${branch}`)
+    if (!up || !theirs || !ours) return null
+    const {aheadBehind} = await import('./ops/history.js')
+    return {branch, upstream: up.ref.slice('refs/remotes/'.length), ...(await aheadBehind(this, ours, theirs))}
   }
 
   fsck(onProgress?: ProgressFn): Promise<FsckResult> {

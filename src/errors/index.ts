@@ -23,6 +23,16 @@ export type ErrorCode =
   | 'E_QUALITY_FAILED'
   | 'E_RULES'
   | 'E_OUTPUT_EXISTS'
+  | 'E_BAD_URL'
+  | 'E_NO_REMOTE'
+  | 'E_REMOTE_EXISTS'
+  | 'E_REMOTE_EMPTY'
+  | 'E_NON_FAST_FORWARD'
+  | 'E_DIVERGED'
+  | 'E_REMOTE_NOT_FOUND'
+  | 'E_REMOTE_AUTH'
+  | 'E_REMOTE_UNAVAILABLE'
+  | 'E_REMOTE_FORMAT'
 
 export const EXIT_CODES: Record<ErrorCode, number> = {
   E_USAGE: 2,
@@ -45,6 +55,16 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
   E_QUALITY_FAILED: 9,
   E_RULES: 10,
   E_OUTPUT_EXISTS: 6,
+  E_BAD_URL: 2,
+  E_NO_REMOTE: 4,
+  E_REMOTE_EXISTS: 6,
+  E_REMOTE_EMPTY: 4,
+  E_NON_FAST_FORWARD: 6,
+  E_DIVERGED: 6,
+  E_REMOTE_NOT_FOUND: 11,
+  E_REMOTE_AUTH: 11,
+  E_REMOTE_UNAVAILABLE: 11,
+  E_REMOTE_FORMAT: 3,
 }
 
 export class DsvError extends Error {

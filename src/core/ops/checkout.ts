@@ -126,3 +126,18 @@ export async function rollback(repo: Repository, rev: string, opts: {message?: s
     return {...(await recordCommit(repo, tree, message, author, false, opts.onProgress)), target: target.commit}
   })
 }
+
+/**
+ * Moves `branch` (checked out) from `from` to `to` and makes the working directory match,
+ * refusing (unless forced) when uncommitted changes would be lost. Used by pull.
+ */
+export async function fastForward(repo: Repository, branch: string, from: Oid | null, to: Oid, opts: {force?: boolean; onProgress?: ProgressFn; reason?: string} = {}): Promise<{written: number; removed: number}> {
+  return repo.locked(async () => {
+    const targetFiles = await flattenTree(repo.store, (await readCommit(repo, to)).tree)
+    const current = await currentFiles(repo, targetFiles, opts.force, opts.onProgress)
+    const tracked = await flattenTree(repo.store, await headTree(repo))
+    const counts = await syncWorktree(repo, current, tracked, targetFiles, opts.onProgress)
+    repo.refs.update(`refs/heads/${branch}`, from, to, opts.reason ?? `pull: fast-forward to ${to.slice(0, 12)}`)
+    return counts
+  })
+}

@@ -3,11 +3,11 @@
  * it), checks the structure links up (trees, tables, nodes, leaves, chunks), and that
  * every ref names a commit.
  */
-import {decodeJson, type AnnotatedTag, type Commit, type Table, type Tree} from '../model.js'
-import {decodeLeaf, decodeNode} from '../table-nodes.js'
-import {decodeChunks} from '../blob.js'
+import {decodeLeaf} from '../table-nodes.js'
+import {objectLinks} from '../object-links.js'
 import type {ProgressFn, Repository} from '../repository.js'
 import type {Oid} from '../bytes.js'
+import type {Link} from '../object-links.js'
 
 export interface FsckProblem {
   kind: 'object' | 'ref'
@@ -41,7 +41,7 @@ export async function fsck(repo: Repository, onProgress?: ProgressFn): Promise<F
   }
   for (const oid of repo.refs.reflogOids()) roots.push({oid, ref: 'reflog'})
 
-  const stack: Array<{oid: Oid; expect?: string; records?: number}> = []
+  const stack: Link[] = []
   for (const r of roots) {
     try {
       const obj = await repo.store.get(r.oid)
@@ -59,44 +59,15 @@ export async function fsck(repo: Repository, onProgress?: ProgressFn): Promise<F
     try {
       const obj = await repo.store.get(oid)
       if (expect && obj.kind !== expect) throw new Error(`expected a ${expect}, found a ${obj.kind}`)
-      switch (obj.kind) {
-        case 'commit': {
-          const c = decodeJson<Commit>(obj.content)
-          stack.push({oid: c.tree, expect: 'tree'}, ...c.parents.map((p) => ({oid: p, expect: 'commit'})))
-          break
-        }
-        case 'tag':
-          stack.push({oid: decodeJson<AnnotatedTag>(obj.content).object})
-          break
-        case 'tree':
-          for (const e of decodeJson<Tree>(obj.content).entries) stack.push({oid: e.oid, expect: e.type === 'dir' ? 'tree' : e.type === 'table' ? 'table' : undefined})
-          break
-        case 'table': {
-          const t = decodeJson<Table>(obj.content)
-          if (t.root) stack.push({oid: t.root, expect: t.height === 0 ? 'leaf' : 'node', records: t.records})
-          break
-        }
-        case 'node': {
-          const n = decodeNode(obj.content)
-          let total = 0
-          for (const c of n.children) {
-            total += c.records
-            stack.push({oid: c.oid.toString('hex'), expect: n.height === 1 ? 'leaf' : 'node', records: c.records})
-          }
-          if (records !== undefined && total !== records) throw new Error(`holds ${total} records, its parent says ${records}`)
-          break
-        }
-        case 'leaf': {
-          const n = decodeLeaf(obj.content).length
-          if (records !== undefined && n !== records) throw new Error(`holds ${n} records, its parent says ${records}`)
-          break
-        }
-        case 'chunks':
-          for (const c of decodeChunks(obj.content)) stack.push({oid: c.oid, expect: 'blob'})
-          break
-        case 'blob':
-          break
-      }
+      if (obj.kind === 'node') {
+        const links = objectLinks(obj)
+        const total = links.reduce((sum, l) => sum + (l.records ?? 0), 0)
+        if (records !== undefined && total !== records) throw new Error(`holds ${total} records, its parent says ${records}`)
+        stack.push(...links)
+      } else if (obj.kind === 'leaf') {
+        const n = decodeLeaf(obj.content).length
+        if (records !== undefined && n !== records) throw new Error(`holds ${n} records, its parent says ${records}`)
+      } else stack.push(...objectLinks(obj))
     } catch (error) {
       problems.push({kind: 'object', oid, message: (error as Error).message})
     }

@@ -74,3 +74,34 @@ export async function walkLog(repo: Repository, start: Oid, max = Infinity, minQ
   }
   return out
 }
+
+/** Every commit reachable from `start` (itself included). */
+async function ancestors(repo: Repository, start: Oid, stopAt?: Oid): Promise<Set<Oid>> {
+  const seen = new Set<Oid>([start])
+  const stack = [start]
+  while (stack.length > 0) {
+    const id = stack.pop()!
+    if (id === stopAt) break
+    for (const p of (await readCommit(repo, id)).parents) if (!seen.has(p)) seen.add(p) && stack.push(p)
+  }
+  return seen
+}
+
+/** Whether `ancestor` is `descendant` or one of its ancestors (a fast-forward from one to the other). */
+export async function isAncestor(repo: Repository, ancestor: Oid, descendant: Oid): Promise<boolean> {
+  if (ancestor === descendant) return true
+  if (!(await repo.store.has(ancestor))) return false
+  return (await ancestors(repo, descendant, ancestor)).has(ancestor)
+}
+
+/** Commits on `local` that `upstream` lacks (ahead) and the reverse (behind). */
+export async function aheadBehind(repo: Repository, local: Oid, upstream: Oid): Promise<{ahead: number; behind: number}> {
+  if (local === upstream) return {ahead: 0, behind: 0}
+  const a = await ancestors(repo, local)
+  const b = await ancestors(repo, upstream)
+  let ahead = 0
+  let behind = 0
+  for (const id of a) if (!b.has(id)) ahead++
+  for (const id of b) if (!a.has(id)) behind++
+  return {ahead, behind}
+}
