@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {DsvCommand} from '../base-command.js'
 import type {LogEntry} from '../core/ops/history.js'
-import {formatCounts, shortId} from '../ui/format.js'
+import {formatCounts, shortId, upstreamLine} from '../ui/format.js'
 
 export default class Log extends DsvCommand {
   static override summary = 'Show the history of versions.'
@@ -20,6 +20,8 @@ export default class Log extends DsvCommand {
     const min = flags['min-quality']
     const entries = await repo.log({rev: args.rev, max: flags['max-count'], minQuality: min})
     if (entries.length === 0) this.say('No commits yet.')
+    const upstream = args.rev ? null : await repo.upstreamStatus()
+    if (upstream && entries.length > 0) this.say(flags.oneline ? `# ${upstreamLine(upstream)}` : `${upstreamLine(upstream)}\n`)
     for (const e of entries) {
       const deco = [...e.refs, ...e.tags.map((t) => `tag: ${t}`)]
       const decoText = deco.length > 0 ? ` (${deco.join(', ')})` : ''

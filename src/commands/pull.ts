@@ -4,8 +4,8 @@ import type {PullResult} from '../core/ops/fetch.js'
 import {formatBytes, shortId} from '../ui/format.js'
 
 export default class Pull extends DsvCommand {
-  static override summary = 'Fetch, then fast-forward the current branch and the working directory.'
-  static override description = `Brings the current branch up to its remote branch. Only fast-forwards: when both sides have new commits (a diverged history) it stops with exit 6 (E_DIVERGED) and says what to do; dsv has no merge yet. --reset takes the remote's commits instead of yours (yours stay in the reflog; tag them first to keep a name).
+  static override summary = 'Fetch, then bring the current branch and the working directory up to the remote branch.'
+  static override description = `Fast-forwards when the remote branch only has new commits. When both sides have new commits, it merges them file by file into a merge commit: each file is taken from the side that changed it. A file changed on both sides is a conflict (exit 6, E_MERGE_CONFLICT, naming the files) and nothing changes; example-level merging of one file is not built yet. --reset then takes the remote's commits instead of yours (yours stay in the reflog; tag them first to keep a name).
 
 Uncommitted changes that the update would overwrite stop the pull (exit 6, E_DIRTY_WORKTREE) unless --force.`
   static override examples = ['<%= config.bin %> pull', '<%= config.bin %> pull origin main', '<%= config.bin %> pull --json', '<%= config.bin %> pull --reset']
@@ -25,7 +25,7 @@ Uncommitted changes that the update would overwrite stop the pull (exit 6, E_DIR
     const r = await repo.pull({remote: args.remote, branch: args.branch, force: flags.force, reset: flags.reset, onProgress: progress.onProgress}).finally(() => progress.done())
     const what = r.status === 'up-to-date' ? 'already up to date'
       : r.status === 'ahead' ? `up to date; ${r.branch} is ahead by ${r.ahead} commit${r.ahead === 1 ? '' : 's'} (dsv push)`
-      : `${r.branch} ${r.from ? shortId(r.from) : ''}..${shortId(r.to!)}${r.status === 'reset' ? ' (reset: local commits left behind)' : ''}, ${r.written} files written, ${r.removed} removed`
+      : `${r.branch} ${r.from ? shortId(r.from) : ''}..${shortId(r.to!)}${r.status === 'reset' ? ' (reset: local commits left behind)' : r.status === 'merged' ? ' (merge commit)' : ''}, ${r.written} files written, ${r.removed} removed`
     this.say(`${r.remote}: ${what}; ${r.objects} objects, ${formatBytes(r.bytes)} received`)
     return r
   }

@@ -29,6 +29,7 @@ export type ErrorCode =
   | 'E_REMOTE_EMPTY'
   | 'E_NON_FAST_FORWARD'
   | 'E_DIVERGED'
+  | 'E_MERGE_CONFLICT'
   | 'E_REMOTE_NOT_FOUND'
   | 'E_REMOTE_AUTH'
   | 'E_REMOTE_UNAVAILABLE'
@@ -61,6 +62,7 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
   E_REMOTE_EMPTY: 4,
   E_NON_FAST_FORWARD: 6,
   E_DIVERGED: 6,
+  E_MERGE_CONFLICT: 6,
   E_REMOTE_NOT_FOUND: 11,
   E_REMOTE_AUTH: 11,
   E_REMOTE_UNAVAILABLE: 11,

@@ -20,3 +20,12 @@ export function formatBytes(n: number): string {
   }
   return u === 0 ? `${n} B` : `${v.toFixed(1)} ${units[u]}`
 }
+
+/** git's wording: "Your branch is ahead of 'origin/main' by 2 commits." */
+export function upstreamLine(u: {upstream: string; ahead: number; behind: number}): string {
+  const commits = (n: number) => `${n} commit${n === 1 ? '' : 's'}`
+  if (u.ahead === 0 && u.behind === 0) return `Your branch is up to date with '${u.upstream}'.`
+  if (u.behind === 0) return `Your branch is ahead of '${u.upstream}' by ${commits(u.ahead)} (dsv push to publish).`
+  if (u.ahead === 0) return `Your branch is behind '${u.upstream}' by ${commits(u.behind)} (dsv pull to update).`
+  return `Your branch and '${u.upstream}' have diverged: ${commits(u.ahead)} here, ${commits(u.behind)} there (dsv pull to merge).`
+}

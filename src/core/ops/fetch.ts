@@ -2,7 +2,8 @@
  * fetch: bring in the objects of the remote's branches and tags that the local store
  * lacks (receive-pack.ts verifies every one before it is stored), then move the
  * remote-tracking refs `refs/remotes/<remote>/<branch>` and add the remote's new tags.
- * pull: fetch, then fast-forward the current branch and its working directory.
+ * pull: fetch, then bring the current branch and its working directory up to the remote
+ * branch: a fast-forward, or a file-level merge commit when both sides have new commits.
  */
 import {join} from 'node:path'
 import {receiveObjects} from '../remote/receive-pack.js'
@@ -10,6 +11,8 @@ import {readMarker, RemoteObjects} from '../remote/remote-objects.js'
 import {openTransport, type Transport} from '../remote/transport.js'
 import {aheadBehind, isAncestor} from './history.js'
 import {fastForward} from './checkout.js'
+import {mergeBase, mergeFiles, writeMergeCommit} from './merge.js'
+import {resolveAuthor} from './author.js'
 import {resolveRemote, upstreamOf} from './remotes.js'
 import {DsvError} from '../../errors/index.js'
 import type {Oid} from '../bytes.js'
@@ -88,7 +91,7 @@ export interface PullResult extends FetchResult {
   branch: string
   from: Oid | null
   to: Oid | null
-  status: 'up-to-date' | 'fast-forward' | 'ahead' | 'reset'
+  status: 'up-to-date' | 'fast-forward' | 'merged' | 'ahead' | 'reset'
   ahead: number
   written: number
   removed: number
@@ -119,11 +122,21 @@ export async function pull(repo: Repository, opts: PullOptions = {}): Promise<Pu
   if (ours && (await isAncestor(repo, theirs, ours))) return {...base, to: ours, status: 'ahead', ahead: (await aheadBehind(repo, ours, theirs)).ahead}
   if (ours && !(await isAncestor(repo, ours, theirs))) {
     const {ahead, behind} = await aheadBehind(repo, ours, theirs)
-    if (!opts.reset)
-      throw new DsvError('E_DIVERGED', `${branch} and ${remoteName}/${remoteBranch} have diverged (${ahead} local and ${behind} remote commits)`, {branch, ours, theirs, ahead, behind},
-        `dsv cannot merge yet. Keep your version under a name (\`dsv tag my-work\`), then \`dsv pull --reset\` to take the remote's commits, re-apply your edits (\`dsv diff ${remoteName}/${remoteBranch} my-work\` shows them), commit and push`)
-    const moved = await fastForward(repo, branch, ours, theirs, {force: opts.force, onProgress: opts.onProgress, reason: `pull --reset: ${ours.slice(0, 12)} -> ${theirs.slice(0, 12)}`})
-    return {...base, status: 'reset', ahead, ...moved}
+    if (opts.reset) {
+      const moved = await fastForward(repo, branch, ours, theirs, {force: opts.force, onProgress: opts.onProgress, reason: `pull --reset: ${ours.slice(0, 12)} -> ${theirs.slice(0, 12)}`})
+      return {...base, status: 'reset', ahead, ...moved}
+    }
+    // both sides moved on: merge them file by file
+    const merged = await mergeFiles(repo, await mergeBase(repo, ours, theirs), ours, theirs)
+    if (merged.conflicts.length > 0) {
+      const shown = merged.conflicts.slice(0, 10).join(', ') + (merged.conflicts.length > 10 ? `, and ${merged.conflicts.length - 10} more` : '')
+      throw new DsvError('E_MERGE_CONFLICT', `${branch} and ${remoteName}/${remoteBranch} have diverged (${ahead} local and ${behind} remote commits) and both changed ${shown}`, {branch, ours, theirs, ahead, behind, conflicts: merged.conflicts},
+        `dsv merges files changed on one side only; merging edits to the same file is not built yet. Keep your version under a name (\`dsv tag my-work\`), run \`dsv pull --reset\` to take the remote's commits, re-apply your edits (\`dsv diff ${remoteName}/${remoteBranch} my-work\` shows them), commit and push`)
+    }
+    const author = await resolveAuthor(repo)
+    const merge = await repo.locked(() => writeMergeCommit(repo, ours, theirs, merged.files, `Merge ${remoteName}/${remoteBranch} into ${branch}`, author))
+    const moved = await fastForward(repo, branch, ours, merge.id, {force: opts.force, onProgress: opts.onProgress, reason: `pull: merge ${remoteName}/${remoteBranch}`})
+    return {...base, to: merge.id, status: 'merged', ahead, ...moved}
   }
   const moved = await fastForward(repo, branch, ours, theirs, {force: opts.force, onProgress: opts.onProgress})
   return {...base, status: 'fast-forward', ...moved}
