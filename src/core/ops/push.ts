@@ -89,9 +89,10 @@ async function decide(repo: Repository, ref: string, local: Oid, current: RefVal
   const old = current?.value ?? null
   if (old === local) return {ref, old, new: local, status: 'up-to-date'}
   if (!old) return {ref, old, new: local, status: 'created'}
+  const isTag = ref.startsWith('refs/tags/')
+  if (!isTag && (await isAncestor(repo, old, await peel(repo, local).catch(() => local)))) return {ref, old, new: local, status: 'fast-forward'}
   if (force) return {ref, old, new: local, status: 'forced'}
-  if (ref.startsWith('refs/tags/')) return {ref, old, new: local, status: 'rejected', reason: 'the tag already exists on the remote (pass --force to move it)'}
-  if (await isAncestor(repo, old, await peel(repo, local).catch(() => local))) return {ref, old, new: local, status: 'fast-forward'}
+  if (isTag) return {ref, old, new: local, status: 'rejected', reason: 'the tag already exists on the remote (pass --force to move it)'}
   return {ref, old, new: local, status: 'rejected', reason: 'non-fast-forward: the remote has commits you do not have (run `dsv pull`, then push again)'}
 }
 

@@ -43,7 +43,7 @@ export class GcsTransport implements Transport {
       if (status === 401 || status === 403 || /default credentials|could not load the credentials|invalid_grant|unauthorized/i.test(message))
         throw new DsvError('E_REMOTE_AUTH', `access denied ${what} ${this.url}: ${message}`, {url: this.url, status},
           'check Application Default Credentials (`gcloud auth application-default login`, or GOOGLE_APPLICATION_CREDENTIALS) and your role on the bucket')
-      if (status === 404 && /bucket/i.test(message))
+      if (status === 404 && isMissingBucket(error))
         throw new DsvError('E_REMOTE_NOT_FOUND', `bucket ${this.bucketName} does not exist (${this.url})`, {url: this.url, status}, 'check the remote URL (`dsv remote -v`)')
       throw new DsvError('E_REMOTE_UNAVAILABLE', `${what} ${this.url} failed: ${message}`, {url: this.url, status: status ?? null},
         'the remote could not be reached after several retries; run the command again (nothing already sent is sent twice)')
@@ -63,7 +63,7 @@ export class GcsTransport implements Transport {
         const [data] = await this.bucket.file(this.key(name)).download({validation: false})
         return data
       } catch (error) {
-        if (httpStatus(error) === 404 && !/bucket/i.test(String((error as Error).message))) return null
+        if (httpStatus(error) === 404 && !isMissingBucket(error)) return null
         throw error
       }
     }, this.fail(`reading ${name} from`))
@@ -85,7 +85,7 @@ export class GcsTransport implements Transport {
         return true
       } catch (error) {
         onBytes?.(-counted)
-        if (httpStatus(error) === 404 && !/bucket/i.test(String((error as Error).message))) return false
+        if (httpStatus(error) === 404 && !isMissingBucket(error)) return false
         throw error
       }
     }, this.fail(`downloading ${name} from`))
@@ -180,4 +180,9 @@ export class GcsTransport implements Transport {
       }
     }, this.fail(`updating ${name} in`))
   }
+}
+
+/** GCS says "The specified bucket does not exist." for a missing bucket, "No such object: ..." for a missing object. */
+function isMissingBucket(error: unknown): boolean {
+  return /bucket does not exist/i.test(String((error as Error).message ?? ''))
 }

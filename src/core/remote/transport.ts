@@ -82,13 +82,47 @@ export function parseRemoteUrl(url: string, cwd = process.cwd()): RemoteUrl {
   return {kind: 'path', path: resolve(cwd, url), url}
 }
 
-/** Opens the transport for a URL. The GCS client is loaded only when a gs:// remote is used. */
+/**
+ * Opens the transport for a URL. The GCS client is loaded only when a gs:// remote is used.
+ * `DSV_TRACE=remote` logs every remote operation to stderr (what, outcome, milliseconds).
+ */
 export async function openTransport(url: string, cwd?: string): Promise<Transport> {
   const parsed = parseRemoteUrl(url, cwd)
+  let transport: Transport
   if (parsed.kind === 'path') {
     const {PathTransport} = await import('./path-transport.js')
-    return new PathTransport(parsed.path, parsed.url)
+    transport = new PathTransport(parsed.path, parsed.url)
+  } else {
+    const {GcsTransport} = await import('./gcs-transport.js')
+    transport = new GcsTransport(parsed.bucket, parsed.prefix, parsed.url)
   }
-  const {GcsTransport} = await import('./gcs-transport.js')
-  return new GcsTransport(parsed.bucket, parsed.prefix, parsed.url)
+  return /\bremote\b/.test(process.env.DSV_TRACE ?? '') ? traced(transport) : transport
+}
+
+function traced(inner: Transport): Transport {
+  const wrap = <A extends unknown[], R>(op: string, fn: (...args: A) => Promise<R>) => async (...args: A): Promise<R> => {
+    const started = Date.now()
+    const what = `${op} ${typeof args[0] === 'string' ? args[0] : ''}`.trim()
+    try {
+      const out = await fn(...args)
+      const shown = typeof out === 'string' || typeof out === 'boolean' ? String(out) : out === null ? 'absent' : 'ok'
+      process.stderr.write(`dsv trace: remote ${what} -> ${shown} (${Date.now() - started} ms)\n`)
+      return out
+    } catch (error) {
+      process.stderr.write(`dsv trace: remote ${what} -> failed: ${(error as Error).message} (${Date.now() - started} ms)\n`)
+      throw error
+    }
+  }
+  return {
+    url: inner.url,
+    list: wrap('list', inner.list.bind(inner)),
+    read: wrap('read', inner.read.bind(inner)),
+    download: wrap('download', inner.download.bind(inner)),
+    exists: wrap('exists', inner.exists.bind(inner)),
+    create: wrap('create', inner.create.bind(inner)),
+    listRefs: wrap('list-refs', inner.listRefs.bind(inner)),
+    readRef: wrap('read-ref', inner.readRef.bind(inner)),
+    compareAndSwapRef: wrap('cas-ref', inner.compareAndSwapRef.bind(inner)),
+    close: inner.close?.bind(inner),
+  }
 }
