@@ -49,6 +49,10 @@ With no arguments, pushes the current branch to its upstream remote (or origin, 
     const progress = this.progress()
     const r = await repo.push({remote, refs, tags: flags.tags, force: flags.force, dryRun: flags['dry-run'], onProgress: progress.onProgress}).finally(() => progress.done())
     const verb = r.dryRun ? 'would push' : 'pushed'
+    if (r.refs.every((u) => u.status === 'up-to-date')) {
+      this.say(`${r.remote}: everything up to date (${r.refs.map(refUpdateText).join(', ')})`)
+      return r
+    }
     this.say(`${r.remote}: ${verb} ${r.refs.map(refUpdateText).join(', ')}; ${r.objects} objects${r.dryRun ? '' : `, ${formatBytes(r.bytes)} in ${r.packs} pack${r.packs === 1 ? '' : 's'}${r.packsReused ? ` (${r.packsReused} already there)` : ''}`}`)
     return r
   }

@@ -1,0 +1,128 @@
+/**
+ * Remote commands' usage and errors (transport-independent, on directory remotes):
+ * remote add/remove/-v, bad URLs and names, missing or empty remotes, clone refusals,
+ * --dry-run, and the one-line output when stdout is not a terminal.
+ */
+import assert from 'node:assert/strict'
+import fs from 'node:fs'
+import path from 'node:path'
+import {assertExit, assertJsonError, dsvAsync, dsvJsonAsync, makeRepoFromAsync, TempDirs} from './helpers.js'
+
+describe('remotes: commands and errors', function () {
+  this.timeout(120_000)
+  const tmp = new TempDirs()
+  after(() => tmp.cleanup())
+
+  it('remote add, -v, remove: only the URL is stored; removing drops the remote-tracking refs', async () => {
+    const {dir} = await makeRepoFromAsync(tmp, ['golden'])
+    const remoteDir = path.join(tmp.make(), 'r')
+    assert.deepEqual(await dsvJsonAsync(dir, 0, 'remote', 'add', 'origin', remoteDir), {name: 'origin', url: remoteDir})
+    await dsvJsonAsync(dir, 0, 'remote', 'add', 'team', 'gs://team-datasets/contact-tier')
+    const v = await dsvAsync(dir, 'remote', '-v')
+    assertExit(v, 0)
+    assert.equal(v.stdout, `origin\t${remoteDir}\nteam\tgs://team-datasets/contact-tier\n`)
+    assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, '.dsv/config.json'), 'utf8')).remote, {origin: {url: remoteDir}, team: {url: 'gs://team-datasets/contact-tier'}})
+    assertJsonError(await dsvAsync(dir, 'remote', 'add', 'origin', '/elsewhere', '--json'), 6, 'E_REMOTE_EXISTS')
+
+    await dsvJsonAsync(dir, 0, 'push', 'origin')
+    assert.ok(fs.existsSync(path.join(dir, '.dsv/refs/remotes/origin/main')))
+    await dsvJsonAsync(dir, 0, 'remote', 'remove', 'origin')
+    assert.equal(fs.existsSync(path.join(dir, '.dsv/refs/remotes/origin/main')), false)
+    assert.deepEqual((await dsvJsonAsync(dir, 0, 'remote')).map((r: any) => r.name), ['team'])
+    assertJsonError(await dsvAsync(dir, 'remote', 'remove', 'origin', '--json'), 4, 'E_NO_REMOTE')
+  })
+
+  it('refuses bad remote names and URLs with the reason', async () => {
+    const {dir} = await makeRepoFromAsync(tmp, ['golden'], {commit: false})
+    for (const [name, url, exit, code] of [
+      ['a/b', '/tmp/x', 4, 'E_BAD_REF_NAME'],
+      ['..', '/tmp/x', 4, 'E_BAD_REF_NAME'],
+      ['x', 'ftp://host/path', 2, 'E_BAD_URL'],
+      ['x', 'gs://Bad_Bucket/p', 2, 'E_BAD_URL'],
+      ['x', 'gs://bucket/a//b', 2, 'E_BAD_URL'],
+      ['x', 'host:path', 2, 'E_BAD_URL'],
+      ['x', 'file://relative/path', 2, 'E_BAD_URL'],
+    ] as const) {
+      const err = assertJsonError(await dsvAsync(dir, 'remote', 'add', name, url, '--json'), exit, code)
+      assert.ok(err.message.includes(code === 'E_BAD_URL' ? url : name), err.message)
+    }
+  })
+
+  it('push and fetch need a remote; push names a real branch; a detached HEAD must say what to push', async () => {
+    const {dir} = await makeRepoFromAsync(tmp, ['golden'])
+    const none = assertJsonError(await dsvAsync(dir, 'push', '--json'), 4, 'E_NO_REMOTE')
+    assert.match(none.hint, /dsv remote add/)
+    assertJsonError(await dsvAsync(dir, 'fetch', '--json'), 4, 'E_NO_REMOTE')
+    assertJsonError(await dsvAsync(dir, 'push', 'nope', '--json'), 4, 'E_NO_REMOTE')
+    await dsvJsonAsync(dir, 0, 'remote', 'add', 'origin', path.join(tmp.make(), 'r'))
+    assertJsonError(await dsvAsync(dir, 'push', 'origin', 'no-such-branch', '--json'), 4, 'E_BAD_REVISION')
+    await dsvJsonAsync(dir, 0, 'checkout', 'HEAD')
+    await dsvJsonAsync(dir, 0, 'tag', 'v1')
+    await dsvJsonAsync(dir, 0, 'checkout', 'v1')
+    assertJsonError(await dsvAsync(dir, 'push', '--json'), 2, 'E_USAGE')
+    assert.equal((await dsvJsonAsync(dir, 0, 'push', 'origin', 'v1')).refs[0].status, 'created')
+  })
+
+  it('--dry-run counts what would be sent and sends nothing', async () => {
+    const {dir} = await makeRepoFromAsync(tmp, ['golden', 'tables'])
+    const remote = path.join(tmp.make(), 'r')
+    await dsvJsonAsync(dir, 0, 'remote', 'add', 'origin', remote)
+    const dry = await dsvJsonAsync(dir, 0, 'push', '--dry-run')
+    assert.equal(dry.dryRun, true)
+    assert.ok(dry.objects > 5)
+    assert.deepEqual([dry.bytes, dry.uploads], [0, 0])
+    assert.equal(fs.existsSync(remote), false, 'a dry run writes nothing')
+    assert.equal(fs.existsSync(path.join(dir, '.dsv/refs/remotes/origin/main')), false)
+    const real = await dsvJsonAsync(dir, 0, 'push')
+    assert.equal(real.objects, dry.objects)
+  })
+
+  it('clone: a missing remote, an empty remote, a non-empty target: clear errors and nothing left behind', async () => {
+    const parent = tmp.make()
+    const missing = path.join(parent, 'does-not-exist')
+    const e1 = assertJsonError(await dsvAsync(parent, 'clone', missing, 'c1', '--json'), 11, 'E_REMOTE_NOT_FOUND')
+    assert.ok(e1.message.includes(missing))
+    assert.equal(fs.existsSync(path.join(parent, 'c1')), false)
+
+    const empty = path.join(parent, 'empty-remote')
+    fs.mkdirSync(empty)
+    assertJsonError(await dsvAsync(parent, 'clone', empty, 'c2', '--json'), 4, 'E_REMOTE_EMPTY')
+    assert.equal(fs.existsSync(path.join(parent, 'c2')), false)
+
+    const {dir} = await makeRepoFromAsync(tmp, ['golden'])
+    const remote = path.join(tmp.make(), 'r')
+    await dsvJsonAsync(dir, 0, 'remote', 'add', 'origin', remote)
+    await dsvJsonAsync(dir, 0, 'push')
+    fs.mkdirSync(path.join(parent, 'busy'))
+    fs.writeFileSync(path.join(parent, 'busy/keep.txt'), 'mine\n')
+    assertJsonError(await dsvAsync(parent, 'clone', remote, 'busy', '--json'), 6, 'E_OUTPUT_EXISTS')
+    assert.equal(fs.readFileSync(path.join(parent, 'busy/keep.txt'), 'utf8'), 'mine\n')
+    // an empty existing directory is fine, and the default name is the URL's last part
+    fs.mkdirSync(path.join(parent, 'ready'))
+    await dsvJsonAsync(parent, 0, 'clone', remote, 'ready')
+    await dsvJsonAsync(parent, 0, 'clone', remote)
+    assert.ok(fs.existsSync(path.join(parent, 'r/golden')) && fs.existsSync(path.join(parent, 'ready/golden')))
+  })
+
+  it('prints one line when stdout is not a terminal', async () => {
+    const {dir} = await makeRepoFromAsync(tmp, ['golden'])
+    const remote = path.join(tmp.make(), 'r')
+    await dsvJsonAsync(dir, 0, 'remote', 'add', 'origin', remote)
+    const lines = (s: string) => s.split('\n').filter(Boolean)
+    const push = await dsvAsync(dir, 'push')
+    assertExit(push, 0)
+    assert.equal(lines(push.stdout).length, 1, push.stdout)
+    assert.match(push.stdout, /^origin: pushed main \(new [0-9a-f]{12}\); \d+ objects, [\d.]+ KiB in 1 pack\n$/)
+    assert.equal(push.stderr, '')
+    const parent = tmp.make()
+    const clone = await dsvAsync(parent, 'clone', remote, 'c')
+    assertExit(clone, 0)
+    assert.equal(lines(clone.stdout).length, 1, clone.stdout)
+    for (const cmd of [['fetch'], ['pull']]) {
+      const r = await dsvAsync(path.join(parent, 'c'), ...cmd)
+      assertExit(r, 0)
+      assert.equal(lines(r.stdout).length, 1, r.stdout)
+      assert.match(r.stdout, /up to date/)
+    }
+  })
+})
