@@ -2,11 +2,13 @@
 import React from 'react'
 import {render, Text} from 'ink'
 import type {Progress} from '../core/repository.js'
+import {formatBytes} from './format.js'
 
 function formatCount(p: Progress): string {
-  if (p.total === undefined) return `${p.loaded}`
+  const show = (n: number) => (p.unit === 'bytes' ? formatBytes(n) : String(n))
+  if (p.total === undefined) return show(p.loaded)
   const pct = p.total > 0 ? Math.floor((100 * p.loaded) / p.total) : 100
-  return `${p.loaded}/${p.total} ${p.unit ?? ''} (${pct}%)`
+  return `${show(p.loaded)}/${show(p.total)}${p.unit && p.unit !== 'bytes' ? ` ${p.unit}` : ''} (${pct}%)`
 }
 
 export function ProgressLine({progress, elapsed}: {progress: Progress; elapsed: number}): React.JSX.Element {
@@ -15,6 +17,7 @@ export function ProgressLine({progress, elapsed}: {progress: Progress; elapsed: 
   return (
     <Text>
       <Text color="cyan">{progress.phase}</Text> {formatCount(progress)}
+      {rate > 0 && progress.unit === 'bytes' ? <Text dimColor> {formatBytes(rate)}/s</Text> : null}
       {left !== undefined ? <Text dimColor> ~{Math.ceil(left)}s left</Text> : null}
     </Text>
   )
