@@ -184,7 +184,7 @@ describe('dsv status', () => {
   it('is clean right after a commit', async () => {
     const [j, h] = await Promise.all([dsvAsync(dir, 'status', '--json'), dsvAsync(dir, 'status')])
     assertExit(j, 0)
-    assert.deepEqual(j.json(), {branch: 'main', head: first, clean: true, files: [], examples: counts(0, 0, 0), skipped: []})
+    assert.deepEqual(j.json(), {branch: 'main', head: first, clean: true, files: [], examples: counts(0, 0, 0), skipped: [], upstream: null})
     assertExit(h, 0)
     assert.match(h.stdout, /On branch main/)
     assert.match(h.stdout, /nothing to commit, working tree clean/)
@@ -229,7 +229,7 @@ describe('dsv status', () => {
     assert.deepEqual(c.examples, counts(7, sttRecords, goldenIds.length))
     assert.deepEqual(c.files, counts(2, 1, 1))
     const st = dsvJson<StatusDoc>(dir, 0, 'status')
-    assert.deepEqual(st, {branch: 'main', head: c.id, clean: true, files: [], examples: counts(0, 0, 0), skipped: []})
+    assert.deepEqual(st, {branch: 'main', head: c.id, clean: true, files: [], examples: counts(0, 0, 0), skipped: [], upstream: null})
   })
 })
 

@@ -135,7 +135,7 @@ describe('dsv checkout', () => {
   it('HEAD is detached after `checkout v1`: status has branch null, head v1, clean', () => {
     assert.equal(headFile(dir), c1)
     const st = dsvJson<StatusDoc>(dir, 0, 'status')
-    assert.deepEqual(st, {branch: null, head: c1, clean: true, files: [], examples: counts(0, 0, 0), skipped: []})
+    assert.deepEqual(st, {branch: null, head: c1, clean: true, files: [], examples: counts(0, 0, 0), skipped: [], upstream: null})
   })
 
   it('`checkout main` re-attaches HEAD and brings v2 back', () => {

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import path from 'node:path'
-import {assertExit, assertJsonError, dsvAsync, dsvJsonAsync, makeRepoFromAsync, TempDirs} from './helpers.js'
+import {assertExit, assertJsonError, defaultEnv, dsvAsync, dsvEnvAsync, dsvJsonAsync, makeRepoFromAsync, TempDirs} from './helpers.js'
 
 describe('remotes: commands and errors', function () {
   this.timeout(120_000)
@@ -125,4 +125,22 @@ describe('remotes: commands and errors', function () {
       assert.match(r.stdout, /up to date/)
     }
   })
+
+  for (const workers of [false, true])
+    it(`push re-hashes what it sends${workers ? ' (on worker threads)' : ''}: a damaged local pack is refused (exit 8) and nothing is published`, async () => {
+      const {dir} = await makeRepoFromAsync(tmp, ['golden', 'tables', 'common_voice'])
+      const remote = path.join(tmp.make(), 'r')
+      await dsvJsonAsync(dir, 0, 'remote', 'add', 'origin', remote)
+      const packs = fs.readdirSync(path.join(dir, '.dsv/packs')).map((f) => path.join(dir, '.dsv/packs', f))
+      const biggest = packs.sort((a, b) => fs.statSync(b).size - fs.statSync(a).size)[0]
+      const bytes = fs.readFileSync(biggest)
+      bytes[Math.floor(bytes.length * 0.6)] ^= 0x5a
+      fs.writeFileSync(biggest, bytes)
+      const env = workers ? {DSV_PARALLEL_MIN_BYTES: '0'} : {}
+      const r = await dsvEnvAsync(dir, {...defaultEnv(), ...env}, 'push', '--json')
+      assertJsonError(r, 8, 'E_CORRUPT')
+      const published = fs.existsSync(remote) ? fs.readdirSync(remote) : []
+      assert.ok(!published.includes('index') && !published.includes('refs'), `published: ${published}`)
+    })
 })
+

@@ -369,6 +369,31 @@ for (const kind of ['path', 'gcs'] as const) {
       assert.deepEqual(fs.readdirSync(path.join(b, '.dsv/incoming')), [], 'nothing is left in incoming/')
     })
 
+    it('a pull killed at random points is finished by running it again', async () => {
+      const url = t.newUrl()
+      const a = tmp.make()
+      writeDataset(path.join(a, 'data/train.jsonl'), 30_000)
+      fs.mkdirSync(path.join(a, 'clips'))
+      for (let i = 0; i < 40; i++) fs.writeFileSync(path.join(a, `clips/c${i}.bin`), Buffer.alloc(50_000, i))
+      await ok(a, 'init')
+      await ok(a, 'commit', '-m', 'v1')
+      await ok(a, 'remote', 'add', 'origin', url)
+      await ok(a, 'push')
+      const b = await cloneTo(url)
+      for (const delay of [300, 700, 1200]) {
+        writeDataset(path.join(a, 'data/train.jsonl'), 30_000, (i) => i % 20 === delay % 20, `p${delay}`)
+        for (let i = 0; i < 40; i++) fs.writeFileSync(path.join(a, `clips/c${i}.bin`), Buffer.alloc(50_000, (i + delay) % 251))
+        await ok(a, 'commit', '-m', `edit ${delay}`)
+        await ok(a, 'push')
+        await runKilledAfter(b, t.env, delay, ['pull'])
+        const again = await run(b, 'pull', '--json')
+        assertExit(again, 0, `pull re-run after a kill at ${delay} ms`)
+        assertSameTree(b, a)
+        assert.equal((await ok(b, 'status')).clean, true)
+      }
+      assert.equal((await ok(b, 'fsck')).ok, true)
+    })
+
     it('several processes pushing to one remote, many rounds: every accepted push is in the history, every rejected one is told so, nothing is lost', async () => {
       const url = t.newUrl()
       const seed = await repoWithRemote(url, ['golden'])

@@ -9,7 +9,7 @@
  * A delta entry's bytes are a unit delta (delta.ts) against the base object.
  */
 import {closeSync, fsyncSync, openSync, readSync, renameSync, statSync, unlinkSync, writeSync} from 'node:fs'
-import {randomBytes} from 'node:crypto'
+import {createHash, randomBytes, type Hash} from 'node:crypto'
 import {join} from 'node:path'
 import {brotliCompressSync, brotliDecompressSync, constants as zlibConstants, inflateRawSync} from 'node:zlib'
 import {ByteReader, ByteWriter} from './bytes.js'
@@ -55,12 +55,14 @@ export class PackWriter {
   private blockEntries: Array<Omit<PackEntryInfo, 'blockOffset' | 'packId'>> = []
   readonly written: PackEntryInfo[] = []
   bytesIn = 0
+  /** SHA-256 of the bytes written: a pack sent to a remote is named by it */
+  private readonly sha: Hash = createHash('sha256')
 
   constructor(private readonly packDir: string, private readonly level = DEFAULT_COMPRESSION) {
     this.packId = randomBytes(8).toString('hex')
     this.tmpPath = join(packDir, `${this.packId}.pack.tmp`)
     this.fd = openSync(this.tmpPath, 'wx')
-    writeSync(this.fd, PACK_MAGIC)
+    this.write(PACK_MAGIC)
   }
 
   add(oid: Buffer, kind: ObjectKind, data: Buffer, base?: Buffer): void {
@@ -80,10 +82,21 @@ export class PackWriter {
   addStoredBlock(block: StoredBlock, entries: Array<{oid: Buffer; kind: ObjectKind; base?: Buffer; length: number; entryOffset: number}>): void {
     this.flushBlock()
     const blockOffset = this.offset
-    writeSync(this.fd, block.header)
-    writeSync(this.fd, block.stored)
+    this.write(block.header)
+    this.write(block.stored)
     this.offset += block.header.length + block.stored.length
-    for (const e of entries) this.written.push({oid: e.oid, kind: e.kind, base: e.base, length: e.length, entryOffset: e.entryOffset, packId: this.packId, blockOffset})
+    // copies: a parsed entry's ids are views into its whole decompressed block
+    for (const e of entries) this.written.push({oid: Buffer.from(e.oid), kind: e.kind, base: e.base && Buffer.from(e.base), length: e.length, entryOffset: e.entryOffset, packId: this.packId, blockOffset})
+  }
+
+  private write(bytes: Buffer): void {
+    writeSync(this.fd, bytes)
+    this.sha.update(bytes)
+  }
+
+  /** The SHA-256 of the finished pack's bytes (call after finish()). */
+  digest(): string {
+    return this.sha.copy().digest('hex')
   }
 
   /** Bytes written so far, plus the open block's uncompressed bytes (an upper bound). */
@@ -101,8 +114,8 @@ export class PackWriter {
     const stored = useRaw ? raw : compressed
     const header = new ByteWriter(24).byte(useRaw ? CODEC_RAW : CODEC_BROTLI).varint(raw.length).varint(stored.length)
     const blockOffset = this.offset
-    writeSync(this.fd, header.view())
-    writeSync(this.fd, stored)
+    this.write(header.view())
+    this.write(stored)
     this.offset += header.length + stored.length
     for (const e of this.blockEntries) this.written.push({...e, packId: this.packId, blockOffset})
     this.blockEntries = []
@@ -264,7 +277,7 @@ function varintSize(n: number): number {
   return size
 }
 
-function parseEntry(block: Buffer, loc: PackLocation): PackEntry {
+export function parseEntry(block: Buffer, loc: PackLocation): PackEntry {
   const r = new ByteReader(block, loc.entryOffset)
   const oid = r.bytes(32)
   const kind = kindFromCode(r.byte())

@@ -28,15 +28,18 @@ export interface CheckoutResult {
 
 /**
  * Changes the move to `target` would lose: tracked files edited or deleted since HEAD, and
- * untracked files that `target` would overwrite. Other untracked files are left alone.
+ * untracked files that `target` would overwrite, unless they already hold the target's
+ * content. Other untracked files are left alone.
  */
 async function dirtyPaths(repo: Repository, current: FileMap, target: FileMap): Promise<string[]> {
   const base = await flattenTree(repo.store, await headTree(repo))
   const paths = new Set([...base.keys(), ...current.keys()])
   return [...paths].filter((p) => {
     const now = current.get(p)?.oid
+    // a file that already holds what the target has loses nothing (e.g. an interrupted pull, re-run)
+    if (now === target.get(p)?.oid) return false
     if (base.has(p)) return base.get(p)!.oid !== now
-    return target.has(p) && target.get(p)!.oid !== now
+    return target.has(p)
   }).sort()
 }
 

@@ -14,6 +14,7 @@ import {mkdtempSync, rmSync} from 'node:fs'
 import {join} from 'node:path'
 import {encodeRemoteIndex} from '../remote/remote-index.js'
 import {buildPacks, objectsToSend} from '../remote/send-pack.js'
+import {verifyObjects} from '../remote/verify-objects.js'
 import {INDEX_DIR, MARKER, PACK_DIR, readMarker, REMOTE_FORMAT, RemoteObjects} from '../remote/remote-objects.js'
 import {openTransport, type RefValue, type Transport} from '../remote/transport.js'
 import {isAncestor, peel} from './history.js'
@@ -133,6 +134,11 @@ async function pushTo(repo: Repository, remoteName: string, transport: Transport
 
 async function sendPacks(repo: Repository, transport: Transport, send: Awaited<ReturnType<typeof objectsToSend>>, objects: RemoteObjects, result: PushResult, onProgress?: ProgressFn): Promise<void> {
   const dir = mkdtempSync(join(repo.dsvDir, 'push-'))
+  // every object is re-hashed on worker threads while the packs are made and sent;
+  // the index that publishes them goes up only if all matched
+  let checked = 0
+  const verified = verifyObjects(repo, send, (n) => (checked += n))
+  verified.catch(() => {}) // awaited below; a failure must not surface as unhandled meanwhile
   try {
     const packs = await buildPacks(repo, send, objects, dir, onProgress)
     const total = packs.reduce((n, p) => n + p.size, 0)
@@ -154,11 +160,14 @@ async function sendPacks(repo: Repository, transport: Transport, send: Awaited<R
         result.bytes += pack.size
       } else result.packsReused++
     }
+    if (checked < send.length) onProgress?.({phase: 'checking objects', loaded: checked, total: send.length})
+    await verified
     const index = encodeRemoteIndex({packs: packs.map((p) => p.index)})
     if ((await transport.create(`${INDEX_DIR}${sha256(index).toString('hex')}.idx`, index)) === 'created') result.uploads++
     result.bytes += index.length
     result.packs = packs.length
   } finally {
+    await verified.catch(() => {}) // no worker outlives the push
     rmSync(dir, {recursive: true, force: true})
   }
 }

@@ -6,7 +6,7 @@
  * leaves the store as it was; downloaded packs stay in `incoming/` and are reused
  * (after re-checking their SHA-256) when the fetch runs again.
  */
-import {createReadStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, unlinkSync} from 'node:fs'
+import {createReadStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync, unlinkSync} from 'node:fs'
 import {createHash} from 'node:crypto'
 import {join} from 'node:path'
 import {applyDelta} from '../delta.js'
@@ -39,7 +39,7 @@ function localPackId(sha: string): string {
 export async function receiveObjects(repo: Repository, transport: Transport, remote: RemoteObjects, wants: Oid[], onProgress?: ProgressFn): Promise<ReceiveResult> {
   const incoming = join(repo.dsvDir, 'incoming')
   mkdirSync(incoming, {recursive: true})
-  const reader = new PackReader(incoming, 64 << 20)
+  const reader = new PackReader(incoming, 16 << 20)
   const ready = new Set<string>()
   let bytes = 0
   const totalBytes = {value: 0}
@@ -48,6 +48,7 @@ export async function receiveObjects(repo: Repository, transport: Transport, rem
   const fetchPacks = async (shas: string[]) => {
     const todo = [...new Set(shas)].filter((s) => !ready.has(s))
     for (const sha of todo) totalBytes.value += remote.packSize(sha)
+    // bytes counts what was downloaded: a pack kept from an interrupted fetch is not downloaded again
     const queue = [...todo]
     await Promise.all(Array.from({length: Math.min(3, queue.length)}, async () => {
       for (let sha = queue.shift(); sha; sha = queue.shift()) {
@@ -65,8 +66,6 @@ export async function receiveObjects(repo: Repository, transport: Transport, rem
             throw new DsvError('E_CORRUPT', `${transport.url}/${PACK_DIR}${sha}.pack does not match its SHA-256 name`, {url: transport.url}, 'run the command again; if it persists the remote is damaged')
           }
           renameSync(tmp, path)
-        } else {
-          bytes += statSync(path).size
         }
         ready.add(sha)
       }

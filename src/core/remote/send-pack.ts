@@ -1,16 +1,13 @@
 /**
  * The sending half of push: which objects the remote lacks, and the packs that carry
- * them. Blocks of the local packs are copied verbatim (no recompression) when every
- * object in them is to be sent; otherwise the objects to send are re-packed. Every
- * object is re-hashed on the way out, so a damaged local object is never published.
+ * them, made mostly of the local packs' compressed blocks copied verbatim.
  */
-import {readFileSync, renameSync} from 'node:fs'
+import {renameSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 import {applyDelta} from '../delta.js'
-import {objectIdBytes} from '../object-kinds.js'
 import {isTerminal, objectLinks} from '../object-links.js'
-import {blockEntries, decodeBlock, packPath, PackWriter} from '../pack.js'
-import {sha256, type Oid} from '../bytes.js'
+import {packPath, PackWriter, parseEntry} from '../pack.js'
+import type {Oid} from '../bytes.js'
 import {CorruptObjectError} from '../../errors/index.js'
 import type {IndexEntry} from '../index-db.js'
 import type {ProgressFn, Repository} from '../repository.js'
@@ -58,7 +55,13 @@ export async function objectsToSend(repo: Repository, tips: Oid[], remote: Remot
   return out.sort((a, b) => (a.at.packId < b.at.packId ? -1 : a.at.packId > b.at.packId ? 1 : a.at.blockOffset - b.at.blockOffset || a.at.entryOffset - b.at.entryOffset))
 }
 
-/** Writes the objects into packs of at most about `limit` bytes under `dir`. */
+/**
+ * Writes the objects into packs of at most about `limit` bytes under `dir`. A local
+ * block whose objects all travel as they are stored is copied verbatim (no decompression:
+ * extra objects it may hold are carried but not listed in the index); a block with a
+ * delta against a base the receiver will not have whole is rebuilt with that object whole.
+ * The objects themselves are re-hashed separately (verify-objects.ts).
+ */
 export async function buildPacks(repo: Repository, send: SendObject[], remote: RemoteObjects, dir: string, onProgress?: ProgressFn, limit = PACK_LIMIT): Promise<BuiltPack[]> {
   const sending = new Map(send.map((s) => [s.oid, s.at]))
   // a delta may travel only against a base the receiver will have whole
@@ -71,24 +74,19 @@ export async function buildPacks(repo: Repository, send: SendObject[], remote: R
       const {packId, blockOffset} = send[i].at
       let j = i
       while (j < send.length && send[j].at.packId === packId && send[j].at.blockOffset === blockOffset) j++
-      const stored = repo.store.reader.readStoredBlock(packId, blockOffset)
-      const entries = [...blockEntries(decodeBlock(stored, `pack ${packId} block ${blockOffset}`), packId, blockOffset)]
-      const ours = entries.filter((e) => sending.get(e.oid.toString('hex'))?.entryOffset === e.entryOffset)
-      let verbatim = ours.length === entries.length
-      const contents: Buffer[] = []
-      for (const e of ours) {
-        const oid = e.oid.toString('hex')
-        const content = e.base ? applyDelta((await repo.store.get(e.base.toString('hex'))).content, e.data) : e.data
-        if (!objectIdBytes(e.kind, content).equals(e.oid)) throw new CorruptObjectError(oid, 'content does not match its SHA-256 id')
-        if (e.base && !goodBase(e.base.toString('hex'))) verbatim = false
-        contents.push(content)
+      const group = send.slice(i, j)
+      if (group.every((s) => !s.at.base || goodBase(s.at.base.toString('hex')))) {
+        writer.addStoredBlock(repo.store.reader.readStoredBlock(packId, blockOffset),
+          group.map((s) => ({oid: Buffer.from(s.oid, 'hex'), kind: s.at.kind, base: s.at.base, length: 0, entryOffset: s.at.entryOffset})))
+      } else {
+        const data = repo.store.reader.readBlockAt(packId, blockOffset).data
+        for (const s of group) {
+          const e = parseEntry(data, s.at)
+          if (e.oid.toString('hex') !== s.oid) throw new CorruptObjectError(s.oid, `not found where the index points (pack ${packId}, block ${blockOffset})`)
+          if (!e.base || goodBase(e.base.toString('hex'))) writer.add(e.oid, e.kind, e.data, e.base)
+          else writer.add(e.oid, e.kind, applyDelta((await repo.store.get(e.base.toString('hex'))).content, e.data))
+        }
       }
-      if (verbatim) writer.addStoredBlock(stored, entries)
-      else
-        ours.forEach((e, k) => {
-          if (e.base && goodBase(e.base.toString('hex'))) writer.add(e.oid, e.kind, e.data, e.base)
-          else writer.add(e.oid, e.kind, contents[k])
-        })
       done += j - i
       i = j
       onProgress?.({phase: 'packing objects', loaded: done, total: send.length})
@@ -109,14 +107,14 @@ export async function buildPacks(repo: Repository, send: SendObject[], remote: R
 /** Finishes a pack and names it by the SHA-256 of its bytes, as it will be named on the remote. */
 function sealPack(writer: PackWriter, dir: string): BuiltPack {
   const entries = writer.finish()
-  const bytes = readFileSync(packPath(dir, writer.packId))
-  const sha = sha256(bytes).toString('hex')
+  const sha = writer.digest()
   const path = join(dir, `${sha}.pack`)
   renameSync(packPath(dir, writer.packId), path)
+  const size = statSync(path).size
   return {
     path,
     sha,
-    size: bytes.length,
-    index: {packSha: sha, packSize: bytes.length, entries: entries.map((e) => ({oid: e.oid, kind: e.kind, base: e.base, blockOffset: e.blockOffset, entryOffset: e.entryOffset}))},
+    size,
+    index: {packSha: sha, packSize: size, entries: entries.map((e) => ({oid: e.oid, kind: e.kind, base: e.base, blockOffset: e.blockOffset, entryOffset: e.entryOffset}))},
   }
 }
