@@ -56,7 +56,9 @@ export async function verifyObjects(repo: Repository, send: SendObject[], onChec
     job.entries.push({oid: s.oid, entryOffset: s.at.entryOffset, ...(base ? {base: {oid: base, at: baseAt.get(base)!}} : {})})
     job.size++
   }
-  if (!worthWorkers(jobs.length * BLOCK_TARGET, 16 << 20, jobs.length)) {
+  // the blocks to decompress: those sent, and those holding delta bases (often scattered)
+  const blocks = jobs.length + new Set([...baseAt.values()].map((at) => `${at.packId}:${at.blockOffset}`)).size
+  if (!worthWorkers(blocks * BLOCK_TARGET, 16 << 20, jobs.length)) {
     for (const job of jobs) onChecked?.(verifyBlock(repo.store.reader, job))
     return
   }
