@@ -25,7 +25,7 @@ export abstract class DsvCommand extends Command {
   }
 
   protected progress(): ProgressReporter {
-    const quiet = this.argv.includes('--quiet') || this.argv.includes('-q') || this.argv.includes('--no-progress')
+    const quiet = this.quiet() || this.argv.includes('--no-progress')
     this.reporter ??= progressReporter(!quiet && !this.jsonEnabled())
     return this.reporter
   }
@@ -41,9 +41,15 @@ export abstract class DsvCommand extends Command {
     return {revisions: parsed.slice(0, parsed.length - paths.length), paths}
   }
 
+  /** --quiet or -q, also inside grouped short flags (`-qm "message"`), before any `--`. */
+  private quiet(): boolean {
+    const end = this.argv.indexOf('--')
+    return (end < 0 ? this.argv : this.argv.slice(0, end)).some((a) => a === '--quiet' || /^-[A-Za-z]*q[A-Za-z]*$/.test(a))
+  }
+
   /** Human output: suppressed by --quiet and --json. */
   protected say(text = ''): void {
-    if (this.jsonEnabled() || this.argv.includes('--quiet') || this.argv.includes('-q')) return
+    if (this.jsonEnabled() || this.quiet()) return
     this.log(text)
   }
 

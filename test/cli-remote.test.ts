@@ -118,11 +118,19 @@ describe('remotes: commands and errors', function () {
     const clone = await dsvAsync(parent, 'clone', remote, 'c')
     assertExit(clone, 0)
     assert.equal(lines(clone.stdout).length, 1, clone.stdout)
+    // -q silences it, also grouped with other short flags
+    fs.writeFileSync(path.join(dir, 'golden/quiet.jsonl'), '{"id":"q1"}\n')
+    const quiet = await dsvAsync(dir, 'commit', '-qm', 'quietly')
+    assertExit(quiet, 0)
+    assert.equal(quiet.stdout, '')
+    const quietPush = await dsvAsync(dir, 'push', '-q')
+    assertExit(quietPush, 0)
+    assert.equal(quietPush.stdout + quietPush.stderr, '')
     for (const cmd of [['fetch'], ['pull']]) {
       const r = await dsvAsync(path.join(parent, 'c'), ...cmd)
       assertExit(r, 0)
       assert.equal(lines(r.stdout).length, 1, r.stdout)
-      assert.match(r.stdout, /up to date/)
+      assert.match(r.stdout, cmd[0] === 'pull' ? /main [0-9a-f]{12}\.\.[0-9a-f]{12}/ : /origin\/main [0-9a-f]{12}\.\.[0-9a-f]{12}/)
     }
   })
 
