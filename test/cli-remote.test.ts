@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import path from 'node:path'
-import {assertExit, assertJsonError, defaultEnv, dsvAsync, dsvEnvAsync, dsvJsonAsync, makeRepoFromAsync, TempDirs} from './helpers.js'
+import {spawnSync} from 'node:child_process'
+import {assertExit, assertJsonError, defaultEnv, dsvAsync, dsvEnvAsync, dsvJsonAsync, makeRepoFromAsync, repoRoot, TempDirs} from './helpers.js'
 
 describe('remotes: commands and errors', function () {
   this.timeout(120_000)
@@ -150,5 +151,24 @@ describe('remotes: commands and errors', function () {
       const published = fs.existsSync(remote) ? fs.readdirSync(remote) : []
       assert.ok(!published.includes('index') && !published.includes('refs'), `published: ${published}`)
     })
+
+  it('shows a live progress line on a terminal (bytes, rate, time left), then the one-line summary', async function () {
+    const {dir} = await makeRepoFromAsync(tmp, [], {commit: false})
+    const lines: string[] = []
+    for (let i = 0; i < 300_000; i++) lines.push(JSON.stringify({id: `e${i}`, text: `example ${(i * 7919) % 100_003} with a few more words ${i}`, label: i % 7}))
+    fs.mkdirSync(path.join(dir, 'data'))
+    fs.writeFileSync(path.join(dir, 'data/big.jsonl'), `${lines.join('\n')}\n`)
+    await dsvJsonAsync(dir, 0, 'commit', '-m', 'v1')
+    await dsvJsonAsync(dir, 0, 'remote', 'add', 'origin', path.join(tmp.make(), 'r'))
+    // util-linux's script gives dsv a pseudo-terminal; CI unset, as on a developer's machine
+    const env = {...defaultEnv(), CI: undefined, TERM: 'xterm-256color'}
+    const shell = `${JSON.stringify(process.execPath)} ${JSON.stringify(path.join(repoRoot, 'bin/run.js'))} push`
+    const r = spawnSync('script', ['-qec', shell, '/dev/null'], {cwd: dir, env, encoding: 'utf8'})
+    assert.equal(r.status, 0, r.stdout + r.stderr)
+    const shown = r.stdout.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '')
+    assert.match(shown, /(sending|checking objects|packing objects) [\d.]+( [KM]iB)?\/[\d.]+ ([KM]iB|objects)? ?\(\d+%\)/, shown.slice(-2000))
+    assert.match(shown, /sending [\d.]+ [KM]iB\/[\d.]+ [KM]iB \(\d+%\) [\d.]+ [KM]?i?B\/s ~\d+s left/, shown.slice(-2000))
+    assert.match(shown, /origin: pushed main \(new [0-9a-f]{12}\); \d+ objects, [\d.]+ MiB in 1 pack/)
+  })
 })
 

@@ -30,6 +30,10 @@ export interface LiveView {
 
 export function openLiveView(): LiveView {
   let instance: ReturnType<typeof render> | null = null
+  // a terminal that reports no size (some ptys) would make ink wrap after every character
+  // and clear the whole screen on every frame
+  if (!process.stderr.columns) Object.defineProperty(process.stderr, 'columns', {value: 80, configurable: true})
+  if (!process.stderr.rows) Object.defineProperty(process.stderr, 'rows', {value: 24, configurable: true})
   return {
     update(p, elapsed) {
       const node = <ProgressLine progress={p} elapsed={elapsed} />

@@ -14,7 +14,9 @@ export interface ProgressReporter {
 export function progressReporter(enabled: boolean): ProgressReporter {
   const live = enabled && process.stderr.isTTY === true && !process.env.CI
   if (!live) return {onProgress: () => {}, done: () => {}}
-  const started = Date.now()
+  // rates and time left are per phase: counting objects says nothing about sending bytes
+  let phase = ''
+  let started = Date.now()
   let last = 0
   let view: LiveView | null = null
   let closed = false
@@ -29,6 +31,10 @@ export function progressReporter(enabled: boolean): ProgressReporter {
     onProgress(p) {
       latest = p
       const now = Date.now()
+      if (p.phase !== phase) {
+        phase = p.phase
+        started = now
+      }
       if (!view || (now - last < 100 && p.loaded !== p.total)) return
       last = now
       view.update(p, (now - started) / 1000)
