@@ -170,5 +170,36 @@ describe('remotes: commands and errors', function () {
     assert.match(shown, /sending [\d.]+ [KM]iB\/[\d.]+ [KM]iB \(\d+%\) [\d.]+ [KM]?i?B\/s ~\d+s left/, shown.slice(-2000))
     assert.match(shown, /origin: pushed main \(new [0-9a-f]{12}\); \d+ objects, [\d.]+ MiB in 1 pack/)
   })
+
+  it('two clones pushing the same commit at once both succeed: one sends it, the other finds it there', async () => {
+    const {dir: a} = await makeRepoFromAsync(tmp, ['golden', 'tables'])
+    const first = path.join(tmp.make(), 'first')
+    await dsvJsonAsync(a, 0, 'remote', 'add', 'first', first)
+    await dsvJsonAsync(a, 0, 'push', 'first')
+    const parent = tmp.make()
+    await dsvJsonAsync(parent, 0, 'clone', first, 'b')
+    const b = path.join(parent, 'b')
+    const shared = path.join(tmp.make(), 'shared')
+    for (const d of [a, b]) await dsvJsonAsync(d, 0, 'remote', 'add', 'team', shared)
+    for (let round = 0; round < 3; round++) {
+      // from the second round on, the same new commit in both (b pulls it from a through the first remote)
+      if (round > 0) await commitAndSync(a, b, round)
+      const results = await Promise.all([a, b].map((d) => dsvAsync(d, 'push', 'team', 'main', '--json')))
+      for (const r of results) assertExit(r, 0, `round ${round}`)
+      const statuses = results.map((r) => r.json().refs[0].status)
+      assert.equal(statuses.filter((x: string) => x === 'up-to-date').length, 1, `round ${round}: exactly one push found the commit already there (${statuses})`)
+    }
+    const c = path.join(parent, 'c')
+    await dsvJsonAsync(parent, 0, 'clone', shared, 'c')
+    assert.equal((await dsvJsonAsync(c, 0, 'log'))[0].id, (await dsvJsonAsync(a, 0, 'log'))[0].id)
+    assert.equal((await dsvJsonAsync(c, 0, 'fsck')).ok, true)
+
+    async function commitAndSync(x: string, y: string, round: number): Promise<void> {
+      fs.writeFileSync(path.join(x, `golden/r${round}.jsonl`), `{"id":"r${round}"}\n`)
+      await dsvJsonAsync(x, 0, 'commit', '-m', `round ${round}`, '--no-verify')
+      await dsvJsonAsync(x, 0, 'push', 'first')
+      await dsvJsonAsync(y, 0, 'pull', 'origin')
+    }
+  })
 })
 

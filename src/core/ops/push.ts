@@ -116,6 +116,10 @@ async function pushTo(repo: Repository, remoteName: string, transport: Transport
         if (await transport.compareAndSwapRef(u.ref, remoteRefs.get(u.ref) ?? null, u.new)) {
           result.uploads++
           trackRemote(repo, remoteName, u.ref, u.new)
+        } else if ((await transport.readRef(u.ref))?.value === u.new) {
+          // a teammate pushed this very commit first: nothing left to do
+          u.status = 'up-to-date'
+          trackRemote(repo, remoteName, u.ref, u.new)
         } else {
           u.status = 'rejected'
           u.reason = 'someone else pushed to it meanwhile (run `dsv pull`, then push again)'
