@@ -7,7 +7,9 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import path from 'node:path'
 import {spawnSync} from 'node:child_process'
-import {assertExit, assertJsonError, defaultEnv, dsvAsync, dsvEnvAsync, dsvJsonAsync, makeRepoFromAsync, repoRoot, TempDirs} from './helpers.js'
+import crypto from 'node:crypto'
+import {decodeRemoteIndex, encodeRemoteIndex} from '../src/core/remote/remote-index.js'
+import {assertExit, assertJsonError, defaultEnv, dsvAsync, dsvEnvAsync, dsvJsonAsync, makeRepoFromAsync, repoRoot, sha256, TempDirs} from './helpers.js'
 
 describe('remotes: commands and errors', function () {
   this.timeout(120_000)
@@ -201,5 +203,36 @@ describe('remotes: commands and errors', function () {
       await dsvJsonAsync(y, 0, 'pull', 'origin')
     }
   })
+
+  for (const workers of [false, true])
+    it(`fetch re-hashes every object${workers ? ' (on worker threads)' : ''}: a remote pack whose name matches its bytes but holds a wrong object is refused`, async () => {
+      const {dir} = await makeRepoFromAsync(tmp, ['golden'], {commit: false, files: {'audio/clip.bin': crypto.randomBytes(200_000)}})
+      await dsvJsonAsync(dir, 0, 'commit', '-m', 'v1', '--no-verify')
+      const remote = path.join(tmp.make(), 'r')
+      await dsvJsonAsync(dir, 0, 'remote', 'add', 'origin', remote)
+      await dsvJsonAsync(dir, 0, 'push')
+      // a forger's remote: flip a byte of the incompressible blob (stored raw), then rename the
+      // pack after its new SHA-256 and publish a matching index, so only the objects can tell
+      const [packName] = fs.readdirSync(path.join(remote, 'packs'))
+      const [indexName] = fs.readdirSync(path.join(remote, 'index'))
+      const pack = fs.readFileSync(path.join(remote, 'packs', packName))
+      const at = pack.indexOf(fs.readFileSync(path.join(dir, 'audio/clip.bin')).subarray(1000, 1064))
+      assert.ok(at > 0, 'the blob is stored raw in the pack')
+      pack[at + 10] ^= 0xff
+      const newSha = sha256(pack)
+      const index = decodeRemoteIndex(fs.readFileSync(path.join(remote, 'index', indexName)), indexName)
+      index.packs[0] = {...index.packs[0], packSha: newSha}
+      const newIndex = encodeRemoteIndex(index)
+      fs.rmSync(path.join(remote, 'packs', packName))
+      fs.rmSync(path.join(remote, 'index', indexName))
+      fs.writeFileSync(path.join(remote, 'packs', `${newSha}.pack`), pack)
+      fs.writeFileSync(path.join(remote, 'index', `${sha256(newIndex)}.idx`), newIndex)
+
+      const parent = tmp.make()
+      const env = {...defaultEnv(), ...(workers ? {DSV_PARALLEL_MIN_BYTES: '0'} : {})}
+      const err = assertJsonError(await dsvEnvAsync(parent, env, 'clone', remote, 'c', '--json'), 8, 'E_CORRUPT')
+      assert.match(err.message, /does not match its SHA-256 id/)
+      assert.equal(fs.existsSync(path.join(parent, 'c')), false)
+    })
 })
 

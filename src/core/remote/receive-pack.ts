@@ -12,7 +12,8 @@ import {join} from 'node:path'
 import {applyDelta} from '../delta.js'
 import {objectIdBytes, type ObjectKind} from '../object-kinds.js'
 import {isTerminal, objectLinks} from '../object-links.js'
-import {PackReader, PackWriter, packPath, type PackEntryInfo} from '../pack.js'
+import {PackReader, PackWriter, packPath, type PackEntryInfo, type PackLocation} from '../pack.js'
+import {blockJobs, runVerifyJobs} from './verify-objects.js'
 import {fsyncDir} from '../atomic-file.js'
 import {CorruptObjectError, DsvError} from '../../errors/index.js'
 import type {Oid} from '../bytes.js'
@@ -92,6 +93,7 @@ export async function receiveObjects(repo: Repository, transport: Transport, rem
 
   // walk: level by level, each level's objects read in pack order (each block decompressed once)
   const walked = new Map<Oid, Walked>()
+  const terminals: Walked[] = []
   const localFull = new Set<Oid>()
   let frontier = [...new Set(wants)]
   try {
@@ -112,14 +114,18 @@ export async function receiveObjects(repo: Repository, transport: Transport, rem
       missing.sort((a, b) => (a.loc.pack < b.loc.pack ? -1 : a.loc.pack > b.loc.pack ? 1 : a.loc.entry.blockOffset - b.loc.entry.blockOffset || a.loc.entry.entryOffset - b.loc.entry.entryOffset))
       const next = new Set<Oid>()
       for (const m of missing) {
-        const obj = await readRemote(m.oid)
         walked.set(m.oid, m)
-        if (walked.size % 1000 === 0) onProgress?.({phase: 'checking objects', loaded: walked.size})
-        if (isTerminal(obj.kind)) continue
+        // leaves and blobs link to nothing: they are re-hashed below, block by block, on workers
+        if (isTerminal(m.loc.entry.kind)) {
+          terminals.push(m)
+          continue
+        }
+        const obj = await readRemote(m.oid)
         for (const link of objectLinks(obj)) if (!walked.has(link.oid) && !localFull.has(link.oid)) next.add(link.oid)
       }
       frontier = [...next].filter((o) => !walked.has(o))
     }
+    await verifyTerminals(repo, terminals, remote, incoming, fetchPacks, readRemote, onProgress)
     await importWalked(repo, walked, localFull, incoming, readRemote)
   } finally {
     reader.close()
@@ -127,6 +133,46 @@ export async function receiveObjects(repo: Repository, transport: Transport, rem
   // everything is in the store: what is left in incoming/ is no longer needed
   for (const name of readdirSync(incoming)) rmSync(join(incoming, name), {force: true})
   return {objects: walked.size, packs: ready.size, bytes}
+}
+
+/**
+ * Re-hashes the received leaves and blobs (kind checked against the index too). A delta
+ * is checked on a worker when its base is stored whole, here or in a received pack;
+ * otherwise (rare: a chain on the remote) on this thread through `readRemote`.
+ */
+async function verifyTerminals(repo: Repository, terminals: Walked[], remote: RemoteObjects, incoming: string, fetchPacks: (shas: string[]) => Promise<void>,
+  readRemote: (oid: Oid) => Promise<unknown>, onProgress?: ProgressFn): Promise<void> {
+  const bases = [...new Set(terminals.filter((t) => t.loc.entry.base).map((t) => t.loc.entry.base!.toString('hex')))]
+  const local = await repo.store.locateMany(bases)
+  const baseAt = new Map<Oid, {oid: Oid; packDir: string; at: PackLocation}>()
+  const remoteBases: string[] = []
+  for (const b of bases) {
+    const here = local.get(b)
+    const there = remote.locate(b)
+    if (here && !here.base) baseAt.set(b, {oid: b, packDir: repo.store.packDir, at: here})
+    else if (!here && there && !there.entry.base) {
+      baseAt.set(b, {oid: b, packDir: incoming, at: {packId: there.pack, blockOffset: there.entry.blockOffset, entryOffset: there.entry.entryOffset}})
+      remoteBases.push(there.pack)
+    }
+  }
+  await fetchPacks(remoteBases)
+  const simple = terminals.filter((t) => !t.loc.entry.base || baseAt.has(t.loc.entry.base.toString('hex')))
+    .sort((a, b) => (a.loc.pack < b.loc.pack ? -1 : a.loc.pack > b.loc.pack ? 1 : a.loc.entry.blockOffset - b.loc.entry.blockOffset || a.loc.entry.entryOffset - b.loc.entry.entryOffset))
+  for (const t of terminals) if (t.loc.entry.base && !baseAt.has(t.loc.entry.base.toString('hex'))) await readRemote(t.oid)
+  const jobs = blockJobs(simple, (t) => ({packDir: incoming, packId: t.loc.pack, blockOffset: t.loc.entry.blockOffset}), (t) => {
+    const base = t.loc.entry.base?.toString('hex')
+    return {oid: t.oid, entryOffset: t.loc.entry.entryOffset, kind: t.loc.entry.kind, ...(base ? {base: baseAt.get(base)!} : {})}
+  })
+  let checked = 0
+  const readers = new Map<string, PackReader>()
+  try {
+    await runVerifyJobs(jobs, (dir) => readers.get(dir) ?? readers.set(dir, new PackReader(dir, 16 << 20)).get(dir)!, (n) => {
+      checked += n
+      onProgress?.({phase: 'checking objects', loaded: checked, total: simple.length})
+    })
+  } finally {
+    for (const r of readers.values()) r.close()
+  }
 }
 
 /**
