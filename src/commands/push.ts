@@ -32,6 +32,7 @@ With no arguments, pushes the current branch to its upstream remote (or origin, 
     '<%= config.bin %> push --dry-run',
   ]
   static override strict = false
+  static override usage = '<%= command.id %> [REMOTE] [BRANCH|TAG ...] [--tags] [-f] [-n] [--json]'
   static override args = {
     remote: Args.string({description: 'remote name (default: the branch\'s upstream, origin, or the only remote)'}),
     refs: Args.string({description: 'branches or tags to push (default: the current branch)'}),
