@@ -50,3 +50,9 @@ diff -r --exclude=.dsv "$here/fixtures" . && echo "  identical to fixtures/"
 echo
 dsv checkout main
 dsv fsck
+echo "# share it: push to a remote (a directory here; gs://bucket/prefix works the same), clone it elsewhere"
+dsv remote add origin "$work.out/remote"
+dsv push origin main --tags
+(cd "$work.out" && dsv clone "$work.out/remote" copy)
+diff -r --exclude=.dsv . "$work.out/copy" && echo "  the clone is identical"
+(cd "$work.out/copy" && dsv log --oneline && dsv status)
