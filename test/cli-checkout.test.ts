@@ -279,3 +279,23 @@ describe('dsv rollback', () => {
     assert.equal(dsvJson<LogEntry[]>(dir, 0, 'log').length, 4)
   })
 })
+
+describe('a temp file left by a killed checkout', function () {
+  this.timeout(60_000)
+  const tmp = new TempDirs()
+  after(() => tmp.cleanup())
+
+  it('is never seen by status or commit, and the next checkout that writes its folder removes it', async () => {
+    const {dir, first} = await makeRepoFromAsync(tmp, ['golden', 'tables'])
+    const leftover = path.join(dir, 'golden', 'golden_examples.jsonl.dsv-0badf00d.tmp')
+    fs.writeFileSync(leftover, '{"id":"half-written')
+    const st = dsvJson<StatusDoc>(dir, 0, 'status')
+    assert.equal(st.clean, true, JSON.stringify(st.files))
+    fs.appendFileSync(path.join(dir, 'golden', 'golden_examples.jsonl'), '{"id":"ex-new","input_data":"q","expected_output":"a"}\n')
+    const c = dsvJson<{id: string}>(dir, 0, 'commit', '-m', 'one more', '--no-verify')
+    assert.ok(!dsvJson<any>(dir, 0, 'show', c.id).contents.some((f: {path: string}) => f.path.endsWith('.tmp')))
+    assert.ok(fs.existsSync(leftover))
+    dsvJson(dir, 0, 'checkout', first!)
+    assert.equal(fs.existsSync(leftover), false, 'the checkout that rewrote golden/ removed the leftover')
+  })
+})

@@ -39,6 +39,9 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, durable
  * file beside `path`, renamed over it by `commit()`; `abort()` leaves nothing behind.
  * Not fsynced: for working-directory files, which the store can always write again.
  */
+/** The temp files AtomicFileWriter makes: a killed checkout can leave one behind. */
+export const DSV_TEMP_FILE = /\.dsv-[0-9a-f]{8}\.tmp$/
+
 export class AtomicFileWriter {
   private readonly tmp: string
   private readonly fd: number

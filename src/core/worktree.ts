@@ -1,10 +1,12 @@
 /**
- * The working directory: every regular file below the root except `.dsv/`, `.git/` and
- * what `.dsvignore` (gitignore syntax, at the root) names. Paths use `/` separators.
+ * The working directory: every regular file below the root except `.dsv/`, `.git/`,
+ * what `.dsvignore` (gitignore syntax, at the root) names, and dsv's own temp files
+ * (`NAME.dsv-XXXXXXXX.tmp`, left by a checkout that was killed). Paths use `/` separators.
  */
 import {readdirSync, readFileSync, statSync, type BigIntStats} from 'node:fs'
 import {join} from 'node:path'
 import ignore, {type Ignore} from 'ignore'
+import {DSV_TEMP_FILE} from './atomic-file.js'
 
 export interface WorkFile {
   path: string
@@ -37,7 +39,7 @@ export function scanWorktree(root: string): {files: WorkFile[]; skipped: string[
         if (ig.ignores(`${path}/`)) continue
         walk(abs, path)
       } else if (d.isFile()) {
-        if (ig.ignores(path)) continue
+        if (ig.ignores(path) || DSV_TEMP_FILE.test(d.name)) continue // a half-written file of a killed checkout is not data
         files.push({path, abs, stat: statSync(abs, {bigint: true})})
       } else if (!ig.ignores(path)) skipped.push(path) // symlinks, sockets: not versioned
     }

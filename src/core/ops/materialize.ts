@@ -1,6 +1,6 @@
 /** Writing committed files back to disk, byte for byte, each through temp file + rename. */
-import {existsSync, lstatSync, mkdirSync, rmdirSync, rmSync} from 'node:fs'
-import {AtomicFileWriter} from '../atomic-file.js'
+import {existsSync, lstatSync, mkdirSync, readdirSync, rmdirSync, rmSync} from 'node:fs'
+import {AtomicFileWriter, DSV_TEMP_FILE} from '../atomic-file.js'
 import {dirname, join} from 'node:path'
 import {listLeaves, readTable} from '../table-read.js'
 import {writeTableFile, type LeafLocation, type TableWriteJob} from '../table-write.js'
@@ -55,6 +55,7 @@ export async function writeEntries(store: ObjectStore, files: Array<{entry: Tree
   const total = jobs.reduce((s, j) => s + j.size, 0)
   const count = workerCount(jobs.length)
   for (const j of jobs) prepareDir(dirname(j.abs), j.abs)
+  removeLeftoverTemps(new Set(files.map((f) => dirname(f.abs))))
   if (!worthWorkers(total, WORKER_THRESHOLD, jobs.length)) {
     for (const j of jobs) {
       writeTableFile(j, store.reader)
@@ -63,6 +64,19 @@ export async function writeEntries(store: ObjectStore, files: Array<{entry: Tree
     return
   }
   await runOnWorkers<TableWriteJob, string, null>(new URL('../checkout-worker.js', import.meta.url), {packDir: store.packDir}, jobs, count, tick)
+}
+
+/** Removes the temp files a killed checkout left in the folders being written (the repository lock is held). */
+function removeLeftoverTemps(dirs: Set<string>): void {
+  for (const dir of dirs) {
+    let names: string[]
+    try {
+      names = readdirSync(dir)
+    } catch {
+      continue
+    }
+    for (const name of names) if (DSV_TEMP_FILE.test(name)) rmSync(join(dir, name), {force: true})
+  }
 }
 
 /** Makes room for a file: a file where its folder must go, or a folder where it must go. */
