@@ -125,6 +125,15 @@ for (const kind of ['path', 'gcs'] as const) {
       await ok(dir, 'remote', 'add', 'origin', url)
       return dir
     }
+    /** A repository of `n` generated examples, committed, with `url` as origin. */
+    const generatedRepo = async (url: string, n: number): Promise<string> => {
+      const dir = tmp.make()
+      writeDataset(path.join(dir, 'data/train.jsonl'), n)
+      await ok(dir, 'init')
+      await ok(dir, 'commit', '-m', 'v1')
+      await ok(dir, 'remote', 'add', 'origin', url)
+      return dir
+    }
     const cloneTo = async (url: string): Promise<string> => {
       const dir = path.join(tmp.make(), 'clone')
       await ok(path.dirname(dir), 'clone', url, dir)
@@ -168,11 +177,7 @@ for (const kind of ['path', 'gcs'] as const) {
 
     it('sends only what the remote lacks: a 1% edit of 20,000 examples sends a small share of the first push (at this size the changed tree nodes dominate; bench/ measures 1,000,000)', async () => {
       const url = t.newUrl()
-      const a = tmp.make()
-      writeDataset(path.join(a, 'data/train.jsonl'), 20_000)
-      await ok(a, 'init')
-      await ok(a, 'commit', '-m', 'v1')
-      await ok(a, 'remote', 'add', 'origin', url)
+      const a = await generatedRepo(url, 20_000)
       const first = await ok(a, 'push')
       writeDataset(path.join(a, 'data/train.jsonl'), 20_000, (i) => i % 100 === 37)
       const c2 = await ok(a, 'commit', '-m', 'v2: 1% relabelled')
@@ -302,11 +307,7 @@ for (const kind of ['path', 'gcs'] as const) {
 
     it('a push killed at random points leaves the remote readable and finishes when run again, without re-sending the packs that arrived', async function () {
       const url = t.newUrl()
-      const a = tmp.make()
-      writeDataset(path.join(a, 'data/train.jsonl'), 30_000)
-      await ok(a, 'init')
-      await ok(a, 'commit', '-m', 'v1')
-      await ok(a, 'remote', 'add', 'origin', url)
+      const a = await generatedRepo(url, 30_000)
       // small packs: the push makes several uploads, so kills land between them
       const env = {...t.env, DSV_PACK_LIMIT: String(256 << 10)}
       let reusedSeen = 0
@@ -349,11 +350,7 @@ for (const kind of ['path', 'gcs'] as const) {
 
     it('a fetch killed at random points leaves the store readable and finishes when run again', async () => {
       const url = t.newUrl()
-      const a = tmp.make()
-      writeDataset(path.join(a, 'data/train.jsonl'), 30_000)
-      await ok(a, 'init')
-      await ok(a, 'commit', '-m', 'v1')
-      await ok(a, 'remote', 'add', 'origin', url)
+      const a = await generatedRepo(url, 30_000)
       await run(a, 'push').then((r) => assertExit(r, 0))
       const b = tmp.make()
       await ok(b, 'init')

@@ -75,8 +75,8 @@ export async function walkLog(repo: Repository, start: Oid, max = Infinity, minQ
   return out
 }
 
-/** Every commit reachable from `start` (itself included). */
-async function ancestors(repo: Repository, start: Oid, stopAt?: Oid): Promise<Set<Oid>> {
+/** Every commit reachable from `start` (itself included), stopping early at `stopAt`. */
+export async function ancestors(repo: Repository, start: Oid, stopAt?: Oid): Promise<Set<Oid>> {
   const seen = new Set<Oid>([start])
   const stack = [start]
   while (stack.length > 0) {

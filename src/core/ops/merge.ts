@@ -4,7 +4,7 @@
  * both sides is a conflict and nothing is merged (an example-level merge of such tables
  * is not built yet). Teammates who add or edit different files never conflict.
  */
-import {readCommit} from './history.js'
+import {ancestors, readCommit} from './history.js'
 import {diffFileMaps} from './tree-diff.js'
 import {gitProvenance} from './author.js'
 import {buildTree, flattenTree, type FileMap} from '../tree-ops.js'
@@ -14,9 +14,7 @@ import type {Repository} from '../repository.js'
 
 /** The newest commit reachable from both `a` and `b` (null for unrelated histories). */
 export async function mergeBase(repo: Repository, a: Oid, b: Oid): Promise<Oid | null> {
-  const fromA = new Set<Oid>([a])
-  for (const stack = [a]; stack.length > 0; )
-    for (const p of (await readCommit(repo, stack.pop()!)).parents) if (!fromA.has(p)) fromA.add(p) && stack.push(p)
+  const fromA = await ancestors(repo, a)
   // breadth-first from b: the first commit also reachable from a is the nearest common one
   const seen = new Set<Oid>([b])
   for (let queue = [b]; queue.length > 0; ) {

@@ -11,11 +11,10 @@
  */
 import {createReadStream, createWriteStream} from 'node:fs'
 import {pipeline} from 'node:stream/promises'
-import {Transform} from 'node:stream'
 import {Storage, type Bucket} from '@google-cloud/storage'
 import {DsvError} from '../../errors/index.js'
 import {httpStatus, withRetries} from './retry.js'
-import type {RefValue, TransferProgress, Transport} from './transport.js'
+import {countingStream, type RefValue, type TransferProgress, type Transport} from './transport.js'
 
 export class GcsTransport implements Transport {
   private readonly bucket: Bucket
@@ -72,12 +71,9 @@ export class GcsTransport implements Transport {
   async download(name: string, dest: string, onBytes?: TransferProgress): Promise<boolean> {
     return withRetries(async () => {
       let counted = 0
-      const counter = new Transform({
-        transform(chunk: Buffer, _enc, done) {
-          counted += chunk.length
-          onBytes?.(chunk.length)
-          done(null, chunk)
-        },
+      const counter = countingStream((n) => {
+        counted += n
+        onBytes?.(n)
       })
       try {
         // 'w', not 'wx': a retry starts the file over
@@ -107,12 +103,9 @@ export class GcsTransport implements Transport {
           await file.save(source, options)
           onBytes?.(source.length)
         } else {
-          const counter = new Transform({
-            transform(chunk: Buffer, _enc, done) {
-              counted += chunk.length
-              onBytes?.(chunk.length)
-              done(null, chunk)
-            },
+          const counter = countingStream((n) => {
+            counted += n
+            onBytes?.(n)
           })
           await pipeline(createReadStream(source.path), counter, file.createWriteStream(options))
         }
@@ -126,12 +119,8 @@ export class GcsTransport implements Transport {
   }
 
   async listRefs(): Promise<Map<string, RefValue>> {
-    const names = await withRetries(async () => {
-      const [files] = await this.bucket.getFiles({prefix: this.key('refs/'), autoPaginate: true})
-      return files.map((f) => this.relative(f.name))
-    }, this.fail('listing refs in'))
     const out = new Map<string, RefValue>()
-    for (const name of names.sort()) {
+    for (const name of await this.list('refs/')) {
       const v = await this.readRef(name)
       if (v) out.set(name, v)
     }

@@ -10,12 +10,11 @@
  */
 import {closeSync, createReadStream, createWriteStream, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeSync} from 'node:fs'
 import {pipeline} from 'node:stream/promises'
-import {Transform} from 'node:stream'
 import {dirname, join} from 'node:path'
 import {randomBytes} from 'node:crypto'
 import {fsyncDir} from '../atomic-file.js'
 import {DsvError} from '../../errors/index.js'
-import type {RefValue, TransferProgress, Transport} from './transport.js'
+import {countingStream, type RefValue, type TransferProgress, type Transport} from './transport.js'
 
 const REF_SUFFIX = '~' // never part of a valid ref name (check-ref-format forbids "~")
 const VERSION = /^\d{16}$/
@@ -59,14 +58,8 @@ export class PathTransport implements Transport {
   async download(name: string, dest: string, onBytes?: TransferProgress): Promise<boolean> {
     const src = this.abs(name)
     if (!(await this.exists(name))) return false
-    const counter = new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        onBytes?.(chunk.length)
-        done(null, chunk)
-      },
-    })
     try {
-      await pipeline(createReadStream(src), counter, createWriteStream(dest, {flags: 'wx'}))
+      await pipeline(createReadStream(src), countingStream(onBytes), createWriteStream(dest, {flags: 'wx'}))
     } catch (error) {
       this.fail(error, `reading ${name}`)
     }
@@ -94,13 +87,7 @@ export class PathTransport implements Transport {
           writeDurably(tmp, source)
           onBytes?.(source.length)
         } else {
-          const counter = new Transform({
-            transform(chunk: Buffer, _enc, done) {
-              onBytes?.(chunk.length)
-              done(null, chunk)
-            },
-          })
-          await pipeline(createReadStream(source.path), counter, createWriteStream(tmp, {flags: 'wx'}))
+          await pipeline(createReadStream(source.path), countingStream(onBytes), createWriteStream(tmp, {flags: 'wx'}))
           const fd = openSync(tmp, 'r')
           fsyncSync(fd)
           closeSync(fd)

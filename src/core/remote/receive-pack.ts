@@ -32,6 +32,11 @@ interface Walked {
   loc: RemoteLocation
 }
 
+/** Pack, then block, then entry: reading in this order decompresses each block once. */
+function inPackOrder(a: Walked, b: Walked): number {
+  return a.loc.pack < b.loc.pack ? -1 : a.loc.pack > b.loc.pack ? 1 : a.loc.entry.blockOffset - b.loc.entry.blockOffset || a.loc.entry.entryOffset - b.loc.entry.entryOffset
+}
+
 /** Local pack ids are 8 bytes: a received pack keeps the first 8 bytes of its SHA-256. */
 function localPackId(sha: string): string {
   return sha.slice(0, 16)
@@ -43,12 +48,12 @@ export async function receiveObjects(repo: Repository, transport: Transport, rem
   const reader = new PackReader(incoming, 16 << 20)
   const ready = new Set<string>()
   let bytes = 0
-  const totalBytes = {value: 0}
+  let totalBytes = 0
 
   /** Makes a remote pack available in incoming/, downloading it unless a verified copy is there. */
   const fetchPacks = async (shas: string[]) => {
     const todo = [...new Set(shas)].filter((s) => !ready.has(s))
-    for (const sha of todo) totalBytes.value += remote.packSize(sha)
+    for (const sha of todo) totalBytes += remote.packSize(sha)
     // bytes counts what was downloaded: a pack kept from an interrupted fetch is not downloaded again
     const queue = [...todo]
     await Promise.all(Array.from({length: Math.min(3, queue.length)}, async () => {
@@ -59,7 +64,7 @@ export async function receiveObjects(repo: Repository, transport: Transport, rem
           rmSync(tmp, {force: true})
           const found = await transport.download(`${PACK_DIR}${sha}.pack`, tmp, (n) => {
             bytes += n
-            onProgress?.({phase: 'receiving', loaded: bytes, total: totalBytes.value, unit: 'bytes'})
+            onProgress?.({phase: 'receiving', loaded: bytes, total: totalBytes, unit: 'bytes'})
           })
           if (!found) throw new DsvError('E_CORRUPT', `${transport.url}/${PACK_DIR}${sha}.pack is listed in the remote's index but missing`, {url: transport.url})
           if ((await fileSha256(tmp)) !== sha) {
@@ -111,7 +116,7 @@ export async function receiveObjects(repo: Repository, transport: Transport, rem
         missing.push({oid, loc})
       }
       await fetchPacks(missing.map((m) => m.loc.pack))
-      missing.sort((a, b) => (a.loc.pack < b.loc.pack ? -1 : a.loc.pack > b.loc.pack ? 1 : a.loc.entry.blockOffset - b.loc.entry.blockOffset || a.loc.entry.entryOffset - b.loc.entry.entryOffset))
+      missing.sort(inPackOrder)
       const next = new Set<Oid>()
       for (const m of missing) {
         walked.set(m.oid, m)
@@ -157,7 +162,7 @@ async function verifyTerminals(repo: Repository, terminals: Walked[], remote: Re
   }
   await fetchPacks(remoteBases)
   const simple = terminals.filter((t) => !t.loc.entry.base || baseAt.has(t.loc.entry.base.toString('hex')))
-    .sort((a, b) => (a.loc.pack < b.loc.pack ? -1 : a.loc.pack > b.loc.pack ? 1 : a.loc.entry.blockOffset - b.loc.entry.blockOffset || a.loc.entry.entryOffset - b.loc.entry.entryOffset))
+    .sort(inPackOrder)
   for (const t of terminals) if (t.loc.entry.base && !baseAt.has(t.loc.entry.base.toString('hex'))) await readRemote(t.oid)
   const jobs = blockJobs(simple, (t) => ({packDir: incoming, packId: t.loc.pack, blockOffset: t.loc.entry.blockOffset}), (t) => {
     const base = t.loc.entry.base?.toString('hex')

@@ -18,7 +18,6 @@ export const REMOTE_FORMAT = 1
 
 export interface RemoteLocation {
   pack: string
-  packSize: number
   entry: RemoteIndexEntry
 }
 
@@ -68,7 +67,7 @@ export class RemoteObjects {
           const oid = entry.oid.toString('hex')
           // the first full copy wins: a full entry is the better delta base
           const prev = out.where.get(oid)
-          if (!prev || (prev.entry.base && !entry.base)) out.where.set(oid, {pack: pack.packSha, packSize: pack.packSize, entry})
+          if (!prev || (prev.entry.base && !entry.base)) out.where.set(oid, {pack: pack.packSha, entry})
         }
       }
     }

@@ -12,6 +12,7 @@
  *   refs/tags/<tag>            a commit or tag-object id
  */
 import {resolve} from 'node:path'
+import {Transform} from 'node:stream'
 import {DsvError} from '../../errors/index.js'
 
 /** A ref's value and the version it was read at (opaque: a GCS generation, a file counter). */
@@ -22,6 +23,16 @@ export interface RefValue {
 
 export interface TransferProgress {
   (bytes: number): void
+}
+
+/** A pass-through stream that reports the bytes flowing through it. */
+export function countingStream(onBytes?: TransferProgress): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      onBytes?.(chunk.length)
+      done(null, chunk)
+    },
+  })
 }
 
 export interface Transport {
