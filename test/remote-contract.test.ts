@@ -334,10 +334,11 @@ for (const kind of ['path', 'gcs'] as const) {
       await ok(a, 'commit', '-m', 'last edit')
       const count = async (dir: string) => (await t.list(url)).filter((f) => f.startsWith(dir)).length
       const [packs0, indexes0] = [await count('packs/'), await count('index/')]
-      assert.equal(await runKilledOnLine(a, {...env, DSV_TRACE: 'remote'}, /remote create packs\/\w+\.pack -> created/, ['push']), 'killed')
+      // 16 KiB packs: dozens of uploads remain after the first, so the kill lands before the index
+      assert.equal(await runKilledOnLine(a, {...env, DSV_PACK_LIMIT: String(16 << 10), DSV_TRACE: 'remote'}, /remote create packs\/\w+\.pack -> created/, ['push']), 'killed')
       assert.ok((await count('packs/')) > packs0, 'a pack arrived before the kill')
       assert.equal(await count('index/'), indexes0, 'nothing was published')
-      const rerun = await run(a, 'push', '--json')
+      const rerun = await dsvEnvAsync(a, {...env, DSV_PACK_LIMIT: String(16 << 10)}, 'push', '--json')
       assertExit(rerun, 0, 'push re-run after a kill after its first pack')
       assert.ok(rerun.json().packsReused >= 1, `the pack that arrived was sent again: ${rerun.stdout}`)
       reusedSeen += rerun.json().packsReused
