@@ -25,6 +25,8 @@ import {
   git,
   makeRepoFrom,
   makeRepoFromAsync,
+  packBlockCodecs,
+  expectOk,
   prepareAll,
   prepared,
   readJsonl,
@@ -114,9 +116,9 @@ describe('dsv init', () => {
   it('creates .dsv/ and prints {path, formatVersion} with --json', () => {
     const dir = tmp.make()
     const doc = dsvJson(dir, 0, 'init')
-    assert.deepEqual(doc, {path: dir, formatVersion: 1})
+    assert.deepEqual(doc, {path: dir, formatVersion: 2})
     assert.ok(fs.statSync(path.join(dir, '.dsv')).isDirectory())
-    assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, '.dsv', 'format'), 'utf8')), {formatVersion: 1})
+    assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, '.dsv', 'format'), 'utf8')), {formatVersion: 2})
     // a fresh repository: no commits, clean, on main
     const st = dsvJson<StatusDoc>(dir, 0, 'status')
     assert.equal(st.branch, 'main')
@@ -157,11 +159,36 @@ describe('dsv init', () => {
     assert.match(err.message, /99/)
   })
 
+  it('a format-1 store (brotli blocks, written by an earlier dsv) is read, upgraded to format 2 and written with zstd', async () => {
+    const dir = tmp.make()
+    // test/data/format1-repo.tar.gz: fixtures committed twice (tag v1, then one example removed) by dsv at 435cf61
+    const untar = spawnSync('tar', ['xzf', path.join(import.meta.dirname, 'data', 'format1-repo.tar.gz'), '-C', dir])
+    assert.equal(untar.status, 0, String(untar.stderr))
+    const codecs = () => packBlockCodecs(path.join(dir, '.dsv', 'packs'))
+    assert.ok(codecs().has(2) && !codecs().has(3), 'the fixture holds brotli blocks only')
+    assert.equal((await dsvJsonAsync<{ok: boolean}>(dir, 0, 'fsck')).ok, true)
+    assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, '.dsv', 'format'), 'utf8')), {formatVersion: 2})
+    // the working tree equals HEAD, so every brotli block of HEAD decoded byte for byte
+    assert.deepEqual((await dsvJsonAsync<StatusDoc>(dir, 0, 'status')).clean, true)
+    const stat = await dsvJsonAsync(dir, 0, 'diff', 'v1', 'HEAD', '--stat')
+    assert.deepEqual(stat.totals.examples, {added: 0, removed: 1, modified: 0, moved: 0})
+    editJsonl(path.join(dir, GOLDEN), (rec) => ({...rec, validation_status: 'rejected'}))
+    await expectOk(dsvAsync(dir, 'commit', '-qm', 'written by this dsv'))
+    assert.ok(codecs().has(3), 'new blocks are zstd')
+    assert.equal((await dsvJsonAsync<{ok: boolean}>(dir, 0, 'fsck')).ok, true)
+    const out = path.join(tmp.make(), 'v1')
+    await expectOk(dsvAsync(dir, 'checkout', 'v1', '--to', out))
+    // v1 as checked out has the example that the second commit removed, and no edit
+    const v1 = readJsonl(path.join(out, GOLDEN))
+    assert.equal(v1.length, readJsonl(path.join(dir, GOLDEN)).length + 1)
+    assert.ok(v1.some((rec) => rec.validation_status !== 'rejected'))
+  })
+
   it('`dsv init DIR` creates DIR (and its parents) and the repository in it', () => {
     const dir = tmp.make()
     const target = path.join(dir, 'nested', 'dataset')
     const doc = dsvJson(dir, 0, 'init', 'nested/dataset')
-    assert.deepEqual(doc, {path: target, formatVersion: 1})
+    assert.deepEqual(doc, {path: target, formatVersion: 2})
     assert.ok(fs.statSync(path.join(target, '.dsv', 'format')).isFile())
     assert.equal(fs.existsSync(path.join(dir, '.dsv')), false, 'no repository in the cwd')
     // the repository is found from a subfolder of DIR

@@ -218,7 +218,7 @@ describe('--json: exactly one JSON document on stdout, for every command', () =>
   }
 
   it('successes: init, status, commit, log, show, tag, config, checkout, rollback, fsck', () => {
-    assert.deepEqual(one(dsv(dir, 'init', '--json'), 0), {path: dir, formatVersion: 1})
+    assert.deepEqual(one(dsv(dir, 'init', '--json'), 0), {path: dir, formatVersion: 2})
     assert.equal(one(dsv(dir, 'status', '--json'), 0).clean, false)
     first = one(dsv(dir, 'commit', '-m', 'one', '--json'), 0).id
     assert.match(first, /^[0-9a-f]{64}$/)

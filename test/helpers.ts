@@ -471,3 +471,27 @@ export async function commitAsync(dir: string, message: string): Promise<string>
   const r = await expectOk(dsvAsync(dir, 'commit', '-m', message, '--json'), `dsv commit -m ${message}`)
   return r.json<{id: string}>().id
 }
+
+/** The codec byte of every block of every pack in `packDir` (0 raw, 2 brotli, 3 zstd). */
+export function packBlockCodecs(packDir: string): Set<number> {
+  const codecs = new Set<number>()
+  for (const name of fs.readdirSync(packDir).filter((n) => n.endsWith('.pack'))) {
+    const bytes = fs.readFileSync(path.join(packDir, name))
+    let at = 8 // "DSVPACK1"
+    const varint = () => {
+      let n = 0
+      for (let shift = 1; ; shift *= 128) {
+        const b = bytes[at++]
+        n += (b & 0x7f) * shift
+        if (b < 0x80) return n
+      }
+    }
+    while (at < bytes.length) {
+      codecs.add(bytes[at++])
+      varint() // raw length
+      const stored = varint() // read before `at +=` reads `at`
+      at += stored
+    }
+  }
+  return codecs
+}

@@ -107,7 +107,7 @@ describe('store (library API, real LevelDB)', function () {
 
   it('refuses a store whose format version it does not know', async () => {
     const dir = await fresh()
-    writeFileSync(join(dir, '.dsv', 'format'), '{"formatVersion": 2}\n')
+    writeFileSync(join(dir, '.dsv', 'format'), '{"formatVersion": 3}\n')
     await assert.rejects(Repository.open(dir), (e: unknown) => e instanceof DsvError && e.code === 'E_UNSUPPORTED_FORMAT')
   })
 

@@ -5,7 +5,7 @@ export default class Config extends DsvCommand {
   static override summary = 'Get or set a repository setting.'
   static override description = `Settings live in .dsv/config.json. Keys:
   user.name, user.email   the commit author
-  core.compression        brotli quality for packs, 0 (none) to 11 (default 3)
+  core.compression        zstd level for packs, 0 (none) to 19 (default 3)
   keys.<pattern>          the key field(s) of the examples in files matching a gitignore-style pattern, comma-separated; empty means keyless
   labels.<pattern>        label fields (dotted paths) that dsv diff summarises per value for files matching the pattern, comma-separated`
   static override examples = ['<%= config.bin %> config user.name "Ada Lovelace"', '<%= config.bin %> config user.email', '<%= config.bin %> config "keys.common_voice/*.tsv" path', '<%= config.bin %> config --unset keys.*.jsonl', '<%= config.bin %> config "labels.golden/*.jsonl" expected_output.tier,validation_status']

@@ -34,6 +34,10 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, durable
   if (durable) fsyncDir(dirname(path))
 }
 
+function writeAll(fd: number, b: Uint8Array, start: number, end: number): void {
+  while (start < end) start += writeSync(fd, b, start, end - start)
+}
+
 /**
  * A file written in pieces that appears only when complete: buffered writes to a temp
  * file beside `path`, renamed over it by `commit()`; `abort()` leaves nothing behind.
@@ -45,24 +49,32 @@ export const DSV_TEMP_FILE = /\.dsv-[0-9a-f]{8}\.tmp$/
 export class AtomicFileWriter {
   private readonly tmp: string
   private readonly fd: number
-  private parts: Buffer[] = []
+  /** small writes are copied into one reusable buffer: a table is a million small records */
+  private buffer?: Buffer
   private pending = 0
 
-  constructor(readonly path: string, private readonly flushAt = 4 << 20) {
+  constructor(readonly path: string, private readonly bufferSize = 4 << 20) {
     this.tmp = `${path}.dsv-${randomBytes(4).toString('hex')}.tmp`
     this.fd = openSync(this.tmp, 'wx')
   }
 
-  write(b: Buffer): void {
-    this.parts.push(b)
-    this.pending += b.length
-    if (this.pending >= this.flushAt) this.flush()
+  /** Writes b[start, end). */
+  write(b: Uint8Array, start = 0, end = b.length): void {
+    const length = end - start
+    if (this.pending + length > this.bufferSize) this.flush()
+    // a large piece goes straight to the file (a binary file is written in one piece)
+    if (this.pending === 0 && length >= this.bufferSize / 4) {
+      writeAll(this.fd, b, start, end)
+      return
+    }
+    this.buffer ??= Buffer.allocUnsafe(this.bufferSize)
+    this.buffer.set(start === 0 && end === b.length ? b : b.subarray(start, end), this.pending)
+    this.pending += length
   }
 
   private flush(): void {
     if (this.pending === 0) return
-    writeSync(this.fd, this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts, this.pending))
-    this.parts = []
+    writeAll(this.fd, this.buffer!, 0, this.pending)
     this.pending = 0
   }
 

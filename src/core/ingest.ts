@@ -5,9 +5,9 @@
  * when that is smaller). Synchronous and free of LevelDB so that it runs in workers.
  */
 import {closeSync, openSync, readSync} from 'node:fs'
-import {createHash} from 'node:crypto'
+import {ByteWriter, sha256LastByte} from './bytes.js'
 import {checkJsonRecord, isBlankRecord, RecordSplitter, stripTerminator, type TableFormat} from './table-format.js'
-import {encodeLeaf, isLeafBoundary, leafRecordSpans} from './table-nodes.js'
+import {encodeLeaf, isLeafBoundary, LEAF_MAX_BYTES, leafRecordSpans} from './table-nodes.js'
 import {objectIdBytes} from './object-kinds.js'
 import type {Span} from './delta.js'
 import {parse as parseCsv} from 'csv-parse/sync'
@@ -30,7 +30,7 @@ export interface OldLeaf extends LeafRef {
 export interface LeafStore {
   /** Reads the full content of a stored object (verified), or null if unavailable. */
   readFull(oid: string): Buffer | null
-  /** Stores a leaf, as a delta against the best of `bases` when that is smaller. */
+  /** Stores a leaf, as a delta against the best of `bases` when that is smaller. `content` is valid only during the call. */
   write(oid: Buffer, content: Buffer, bases?: Array<{oid: string; content: Buffer; units: Span[]}>, targetUnits?: Span[]): void
 }
 
@@ -76,9 +76,11 @@ export function ingestTable(task: IngestTask, store: LeafStore): IngestResult {
   let examples = 0
   let bytes = 0
   let newLeaves = 0
+  // the leaf being closed is encoded here; only a new leaf is copied (into a pack block)
+  const leafWriter = new ByteWriter(LEAF_MAX_BYTES * 2)
 
   const closeLeaf = () => {
-    const content = encodeLeaf(pending)
+    const content = encodeLeaf(pending, leafWriter)
     const oidBytes = objectIdBytes('leaf', content)
     const oid = oidBytes.toString('hex')
     const start = records - pending.length
@@ -122,8 +124,7 @@ export function ingestTable(task: IngestTask, store: LeafStore): IngestResult {
       pending.push(rec)
       pendingLines.push(line)
       pendingBytes += rec.length
-      const hash = createHash('sha256').update(rec).digest()
-      if (isLeafBoundary(hash, pending.length, pendingBytes)) closeLeaf()
+      if (isLeafBoundary(sha256LastByte(rec), pending.length, pendingBytes)) closeLeaf()
     },
   }, true)
 

@@ -8,7 +8,7 @@ import {dirname, join, resolve} from 'node:path'
 import {randomBytes} from 'node:crypto'
 import {IndexDb} from './index-db.js'
 import {ObjectStore} from './object-store.js'
-import {DEFAULT_COMPRESSION} from './pack.js'
+import {DEFAULT_COMPRESSION, MAX_COMPRESSION} from './pack.js'
 import {Refs, checkRefName, type Head} from './refs.js'
 import {RepoLock} from './lock-file.js'
 import {writeFileAtomic} from './atomic-file.js'
@@ -31,7 +31,9 @@ import type {FetchResult, PullOptions, PullResult} from './ops/fetch.js'
 import type {CloneResult} from './ops/clone.js'
 import type {TreeEntry} from './model.js'
 
-export const FORMAT_VERSION = 1
+/** 2: pack blocks may be zstd. Format 1 stores (brotli blocks only) open and are upgraded in place. */
+export const FORMAT_VERSION = 2
+const UPGRADABLE_FORMATS = [1]
 export const DSV_DIR = '.dsv'
 /** config sections keyed by a file pattern, whose values are field lists */
 const PATTERN_SECTIONS = ['keys', 'labels']
@@ -111,7 +113,8 @@ export class Repository {
     } catch {
       throw new DsvError('E_UNSUPPORTED_FORMAT', `${dsvDir}/format is unreadable`, {path: dsvDir})
     }
-    if (version !== FORMAT_VERSION)
+    if (UPGRADABLE_FORMATS.includes(version as number)) writeFileAtomic(join(dsvDir, 'format'), `${JSON.stringify({formatVersion: FORMAT_VERSION})}\n`)
+    else if (version !== FORMAT_VERSION)
       throw new DsvError('E_UNSUPPORTED_FORMAT', `store format ${String(version)} is not supported by this dsv (it understands ${FORMAT_VERSION})`, {path: dsvDir, formatVersion: version}, 'upgrade dsv')
     const config = readConfig(dsvDir)
     const db = await IndexDb.open(join(dsvDir, 'index'))
@@ -165,7 +168,7 @@ export class Repository {
       'user.email': (v) => v,
       'core.compression': (v) => {
         const n = Number(v)
-        if (!Number.isInteger(n) || n < 0 || n > 11) throw new DsvError('E_CONFIG', `core.compression must be a whole number from 0 (none) to 11, not '${v}'`)
+        if (!Number.isInteger(n) || n < 0 || n > MAX_COMPRESSION) throw new DsvError('E_CONFIG', `core.compression must be a whole number from 0 (none) to ${MAX_COMPRESSION}, not '${v}'`)
         return n
       },
     }

@@ -11,6 +11,7 @@
  */
 import {isUtf8} from 'node:buffer'
 import {InvalidDataError} from '../errors/index.js'
+import {isJsonObjectText} from './json-syntax.js'
 
 export type TableFormat = 'jsonl' | 'csv' | 'tsv'
 
@@ -153,6 +154,8 @@ export function stripTerminator(rec: Buffer): Buffer {
 }
 
 export function checkJsonRecord(rec: Buffer, file: string, line: number): void {
+  if (isJsonObjectText(rec)) return
+  // not a JSON object: JSON.parse says what is wrong
   let value: unknown
   try {
     value = JSON.parse(rec.toString('utf8'))

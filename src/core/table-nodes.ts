@@ -20,12 +20,19 @@ export const LEAF_MAX_BYTES = 512 * 1024
 export const NODE_MASK = 0x1f
 export const NODE_MAX_CHILDREN = 256
 
-export function encodeLeaf(records: Buffer[]): Buffer {
+/**
+ * Encodes a leaf. With `into`, the leaf is written into that reusable writer and the
+ * result is a view that the next call overwrites: ingestion hashes every leaf but stores
+ * few, and a fresh Buffer per leaf kept the garbage collector busy.
+ */
+export function encodeLeaf(records: Buffer[], into?: ByteWriter): Buffer {
   let total = 0
   for (const r of records) total += r.length
-  const w = new ByteWriter(total + records.length * 3 + 8).varint(records.length)
+  const w = into ?? new ByteWriter(total + records.length * 3 + 8)
+  w.reset()
+  w.varint(records.length)
   for (const r of records) w.varint(r.length).bytes(r)
-  return w.toBuffer()
+  return into ? w.view() : w.toBuffer()
 }
 
 /** Each record's unit (length prefix and bytes) and its bytes alone, within the leaf. */
@@ -60,6 +67,29 @@ export function leafRecordSpans(leaf: Buffer): Span[] {
 /** Where each record's bytes lie in the leaf: for readers that avoid one Buffer per record. */
 export function leafRecordRanges(leaf: Buffer): Span[] {
   return leafLayout(leaf).records
+}
+
+/** Calls `fn` with where each record's bytes lie, in order, allocating nothing per record. */
+export function forEachLeafRecord(leaf: Uint8Array, fn: (start: number, end: number) => void): void {
+  let at = 0
+  const varint = (): number => {
+    let n = 0
+    for (let mul = 1; ; mul *= 0x80) {
+      if (at >= leaf.length) throw new RangeError('truncated varint in leaf')
+      const b = leaf[at++]
+      n += (b & 0x7f) * mul
+      if (b < 0x80) return n
+    }
+  }
+  const count = varint()
+  for (let i = 0; i < count; i++) {
+    const length = varint()
+    const start = at
+    at += length
+    if (at > leaf.length) throw new RangeError('leaf lengths do not add up')
+    fn(start, at)
+  }
+  if (at !== leaf.length) throw new RangeError('leaf lengths do not add up')
 }
 
 export function decodeLeaf(leaf: Buffer): Buffer[] {
@@ -108,8 +138,9 @@ export function decodeNode(content: Buffer): TableNode {
   return {height, children}
 }
 
-export function isLeafBoundary(recordHash: Buffer, records: number, bytes: number): boolean {
-  return (recordHash[31] & LEAF_MASK) === 0 || records >= LEAF_MAX_RECORDS || bytes >= LEAF_MAX_BYTES
+/** `hashLastByte`: the last byte of the record's SHA-256. */
+export function isLeafBoundary(hashLastByte: number, records: number, bytes: number): boolean {
+  return (hashLastByte & LEAF_MASK) === 0 || records >= LEAF_MAX_RECORDS || bytes >= LEAF_MAX_BYTES
 }
 
 export function isNodeBoundary(childOid: Buffer, children: number): boolean {

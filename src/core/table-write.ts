@@ -8,7 +8,7 @@ import {dirname} from 'node:path'
 import {applyDelta} from './delta.js'
 import {AtomicFileWriter} from './atomic-file.js'
 import {objectIdBytes} from './object-kinds.js'
-import {decodeLeaf} from './table-nodes.js'
+import {forEachLeafRecord} from './table-nodes.js'
 import {CorruptObjectError} from '../errors/index.js'
 import type {IndexEntry} from './index-db.js'
 import type {PackReader} from './pack.js'
@@ -44,10 +44,15 @@ export function writeTableFile(job: TableWriteJob, reader: PackReader): void {
   const out = new AtomicFileWriter(job.abs)
   try {
     if (job.header) out.write(Buffer.from(job.header, 'utf8'))
-    for (const leaf of job.leaves) for (const rec of decodeLeaf(readLeafAt(reader, leaf))) out.write(rec)
+    for (const leaf of job.leaves) writeLeafRecords(readLeafAt(reader, leaf), out)
     out.commit()
   } catch (error) {
     out.abort()
     throw error
   }
+}
+
+/** A leaf's records, copied straight from the leaf (no Buffer per record). */
+function writeLeafRecords(leaf: Buffer, out: AtomicFileWriter): void {
+  forEachLeafRecord(leaf, (start, end) => out.write(leaf, start, end))
 }
