@@ -5,7 +5,7 @@ import {writeTableFile, type TableWriteJob} from './table-write.js'
 import {serialiseError} from './worker-pool.js'
 import type {IndexEntry} from './index-db.js'
 
-const reader = new PackReader((workerData as {packDir: string}).packDir, 16 << 20)
+const reader = new PackReader((workerData as {packDir: string}).packDir, 16 << 20, true) // each leaf is written at once
 const revive = (e: IndexEntry): IndexEntry => ({...e, base: e.base ? Buffer.from(e.base) : undefined})
 
 parentPort!.on('message', (msg: {type: 'task'; job: TableWriteJob} | {type: 'finish'} | {type: 'abort'}) => {

@@ -5,7 +5,7 @@ import {scanRegions, type ScanJob} from './table-diff.js'
 import {serialiseError} from './worker-pool.js'
 import type {IndexEntry} from './index-db.js'
 
-const reader = new PackReader((workerData as {packDir: string}).packDir, 16 << 20)
+const reader = new PackReader((workerData as {packDir: string}).packDir, 16 << 20, true) // loadRecords copies each leaf
 const revive = (e: IndexEntry): IndexEntry => ({...e, base: e.base ? Buffer.from(e.base) : undefined})
 
 parentPort!.on('message', (msg: {type: 'task'; job: ScanJob & {id: number}} | {type: 'finish'} | {type: 'abort'}) => {

@@ -19,7 +19,7 @@ export class PackLeafStore implements LeafStore {
   readonly reader: PackReader
 
   constructor(private readonly packDir: string, private readonly level: number, private locations: Map<string, IndexEntry>) {
-    this.reader = new PackReader(packDir, 16 << 20)
+    this.reader = new PackReader(packDir, 16 << 20, true) // delta bases are used at once
   }
 
   setLocations(locations: Map<string, IndexEntry>): void {

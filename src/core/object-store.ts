@@ -23,11 +23,23 @@ export interface DeltaBase {
   targetUnits: Span[]
 }
 
+const RECENT_OBJECT_MAX = 64 << 10
+const RECENT_BYTES = 32 << 20
+const RECENT_LOCATIONS = 200_000
+
 export class ObjectStore {
   readonly packDir: string
   readonly reader: PackReader
   private writer?: PackWriter
   private pending = new Map<string, StoredObject>()
+  /**
+   * Small verified objects (nodes, tables, trees, commits) and index entries seen lately:
+   * a commit reads the previous version's nodes, writes new ones, then walks both to count
+   * changes, and each single index lookup is a thread-pool round trip.
+   */
+  private readonly recent = new Map<Oid, StoredObject>()
+  private recentBytes = 0
+  private readonly recentLocations = new Map<Oid, IndexEntry>()
 
   constructor(dsvDir: string, readonly db: IndexDb, readonly compressionLevel = DEFAULT_COMPRESSION) {
     this.packDir = join(dsvDir, 'packs')
@@ -35,7 +47,27 @@ export class ObjectStore {
   }
 
   async locate(oid: Oid): Promise<IndexEntry | undefined> {
-    return this.db.getObject(Buffer.from(oid, 'hex'))
+    const known = this.recentLocations.get(oid)
+    if (known) return known
+    const entry = await this.db.getObject(Buffer.from(oid, 'hex'))
+    if (entry) this.rememberLocation(oid, entry)
+    return entry
+  }
+
+  private rememberLocation(oid: Oid, entry: IndexEntry): void {
+    if (this.recentLocations.size >= RECENT_LOCATIONS) this.recentLocations.delete(this.recentLocations.keys().next().value!)
+    this.recentLocations.set(oid, entry)
+  }
+
+  private remember(oid: Oid, obj: StoredObject): void {
+    if (obj.kind === 'leaf' || obj.kind === 'blob' || obj.content.length > RECENT_OBJECT_MAX || this.recent.has(oid)) return
+    this.recent.set(oid, obj)
+    this.recentBytes += obj.content.length
+    for (const [k, v] of this.recent) {
+      if (this.recentBytes <= RECENT_BYTES) break
+      this.recent.delete(k)
+      this.recentBytes -= v.content.length
+    }
   }
 
   /**
@@ -62,7 +94,8 @@ export class ObjectStore {
   async getLocated(oid: Oid, located: Map<Oid, IndexEntry>, expect?: ObjectKind): Promise<StoredObject> {
     const entry = located.get(oid)
     if (!entry) return this.get(oid, expect)
-    const obj = await this.readAt(oid, entry, 0, located)
+    const obj = this.recent.get(oid) ?? (await this.readAt(oid, entry, 0, located))
+    this.remember(oid, obj)
     if (expect && obj.kind !== expect) throw new CorruptObjectError(oid, `expected a ${expect}, found a ${obj.kind}`)
     return obj
   }
@@ -72,7 +105,8 @@ export class ObjectStore {
   }
 
   async get(oid: Oid, expect?: ObjectKind): Promise<StoredObject> {
-    const obj = this.pending.get(oid) ?? (await this.readVerified(oid))
+    const obj = this.pending.get(oid) ?? this.recent.get(oid) ?? (await this.readVerified(oid))
+    this.remember(oid, obj)
     if (expect && obj.kind !== expect) throw new CorruptObjectError(oid, `expected a ${expect}, found a ${obj.kind}`)
     return obj
   }
@@ -141,9 +175,11 @@ export class ObjectStore {
    * rewritten can never be turned into a delta against something newer (no cycles).
    * `atomic` writes all entries in one batch: all become visible, or none.
    */
-  async indexPack(entries: PackEntryInfo[], atomic = false): Promise<void> {
+  async indexPack(entries: PackEntryInfo[], atomic = false): Promise<PackEntryInfo[]> {
     const existing = await this.db.getObjects(entries.map((e) => e.oid))
-    await this.db.putObjects(entries.filter((_, i) => existing[i] === undefined), true, atomic ? Infinity : undefined)
+    const added = entries.filter((_, i) => existing[i] === undefined)
+    await this.db.putObjects(added, true, atomic ? Infinity : undefined)
+    return added
   }
 
   /** Writes the pending pack durably, then indexes it. Objects are then readable by anyone. */
@@ -151,7 +187,8 @@ export class ObjectStore {
     if (!this.writer) return
     const entries = this.writer.finish()
     this.writer = undefined
-    await this.indexPack(entries)
+    for (const e of await this.indexPack(entries)) this.rememberLocation(e.oid.toString('hex'), e)
+    for (const [oid, obj] of this.pending) this.remember(oid, obj)
     this.pending.clear()
   }
 

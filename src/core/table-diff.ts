@@ -189,7 +189,9 @@ type Pending = UnmatchedRecord & {matched: boolean}
 function loadRecords(reader: PackReader, spans: Array<LeafSpan & LeafLocation>, headerLines: number): Records {
   const out: Records = {text: [], terminator: [], index: [], headerLines}
   for (const span of spans) {
-    const leaf = readLeafAt(reader, span)
+    // a copy: records of a whole region stay in use while more blocks are read, and a
+    // worker's reader reuses the memory of blocks it lets go
+    const leaf = Buffer.from(readLeafAt(reader, span))
     const ranges = leafRecordRanges(leaf)
     for (let i = 0; i < ranges.length; i++) {
       const rec = leaf.subarray(ranges[i][0], ranges[i][1])
