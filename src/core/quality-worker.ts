@@ -6,7 +6,7 @@ import {serialiseError} from './worker-pool.js'
 import type {IndexEntry} from './index-db.js'
 
 const data = workerData as {packDir: string; allPaths: string[]; collectFailing: boolean}
-const reader = new PackReader(data.packDir, 16 << 20)
+const reader = new PackReader(data.packDir, 16 << 20, true) // each example is checked as it is read
 const allPaths = new Set(data.allPaths)
 const revive = (e: IndexEntry): IndexEntry => ({...e, base: e.base ? Buffer.from(e.base) : undefined})
 

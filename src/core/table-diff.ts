@@ -8,10 +8,10 @@
  * matched by key (keyed tables) or by position inside their changed region (keyless).
  */
 import {recordHash, type LeafSpan} from './table-read.js'
-import {isBlankRecord, stripTerminator, type TableFormat} from './table-format.js'
+import type {TableFormat} from './table-format.js'
 import {keyOf, parseRecord} from './example-key.js'
 import {readLeafAt, type LeafLocation} from './table-write.js'
-import {decodeNode, leafRecordRanges} from './table-nodes.js'
+import {decodeNode, forEachLeafRecord} from './table-nodes.js'
 import {DIFF_HEAP, runOnWorkers, workerCount, worthWorkers} from './worker-pool.js'
 import {CorruptObjectError} from '../errors/index.js'
 import type {ObjectStore} from './object-store.js'
@@ -176,9 +176,15 @@ export function scanRegions(job: ScanJob, reader: PackReader): ScanResult {
   return {old: oldLeft.filter((s) => !s.matched).map(finish(job.oldTable)), new: newLeft.filter((s) => !s.matched).map(finish(job.newTable))}
 }
 
-/** The non-blank records of a run of leaves: each without its line terminator. */
+/**
+ * The non-blank records of a run of leaves, as ranges of the leaves they lie in (no
+ * Buffer per record: a region can hold hundreds of thousands): record k is
+ * leaf[k][start[k], end[k]), its line terminator excluded, then `terminator[k]` bytes.
+ */
 interface Records {
-  text: Buffer[]
+  leaf: Buffer[]
+  start: number[]
+  end: number[]
   terminator: number[]
   index: number[]
   headerLines: number
@@ -187,29 +193,46 @@ interface Records {
 type Pending = UnmatchedRecord & {matched: boolean}
 
 function loadRecords(reader: PackReader, spans: Array<LeafSpan & LeafLocation>, headerLines: number): Records {
-  const out: Records = {text: [], terminator: [], index: [], headerLines}
+  const out: Records = {leaf: [], start: [], end: [], terminator: [], index: [], headerLines}
   for (const span of spans) {
     // a copy: records of a whole region stay in use while more blocks are read, and a
     // worker's reader reuses the memory of blocks it lets go
     const leaf = Buffer.from(readLeafAt(reader, span))
-    const ranges = leafRecordRanges(leaf)
-    for (let i = 0; i < ranges.length; i++) {
-      const rec = leaf.subarray(ranges[i][0], ranges[i][1])
-      if (isBlankRecord(rec)) continue
-      const text = stripTerminator(rec)
-      out.text.push(text)
-      out.terminator.push(rec.length - text.length)
-      out.index.push(span.start + i)
-    }
+    let i = 0
+    forEachLeafRecord(leaf, (start, end) => {
+      const index = span.start + i++
+      if (isBlankRange(leaf, start, end)) return
+      let text = end
+      if (text > start && leaf[text - 1] === 0x0a) text--
+      if (text > start && leaf[text - 1] === 0x0d) text--
+      out.leaf.push(leaf)
+      out.start.push(start)
+      out.end.push(text)
+      out.terminator.push(end - text)
+      out.index.push(index)
+    })
   }
   return out
 }
 
+function isBlankRange(buf: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const b = buf[i]
+    if (b !== 0x20 && b !== 0x09 && b !== 0x0d && b !== 0x0a) return false
+  }
+  return true
+}
+
+/** Record i of `a` and record j of `b` have the same bytes (terminators aside). */
+function sameRecord(a: Records, i: number, b: Records, j: number): boolean {
+  return a.end[i] - a.start[i] === b.end[j] - b.start[j] && a.leaf[i].compare(b.leaf[j], b.start[j], b.end[j], a.start[i], a.end[i]) === 0
+}
+
 function pending(recs: Records, i: number, region: number): Pending {
-  const t = recs.text[i]
-  const bytes = Buffer.from(Buffer.from(t.buffer, t.byteOffset, t.length + recs.terminator[i])) // a copy: the leaf is let go
+  const leaf = recs.leaf[i]
+  const bytes = Buffer.from(leaf.subarray(recs.start[i], recs.end[i] + recs.terminator[i])) // a copy: the leaf is let go
   const index = recs.index[i]
-  return {ref: {index, line: index + 1 + recs.headerLines, bytes}, hash: recordHash(t), region, key: null, matched: false}
+  return {ref: {index, line: index + 1 + recs.headerLines, bytes}, hash: recordHash(leaf.subarray(recs.start[i], recs.end[i])), region, key: null, matched: false}
 }
 
 /** How far ahead alignRecords looks for the next pair of equal records. */
@@ -225,8 +248,8 @@ const GAPS_PER_REGION = 1 << 24
  * with the number of the gap (the stretch between two aligned records) it sits in.
  */
 function alignRecords(olds: Records, news: Records): {po: number[]; pn: number[]; gapOld: number[]; gapNew: number[]} {
-  const a = olds.text
-  const b = news.text
+  const aLength = olds.start.length
+  const bLength = news.start.length
   const po: number[] = []
   const pn: number[] = []
   const gapOld: number[] = []
@@ -234,8 +257,8 @@ function alignRecords(olds: Records, news: Records): {po: number[]; pn: number[]
   let gap = 0
   let i = 0
   let j = 0
-  while (i < a.length && j < b.length) {
-    if (a[i].equals(b[j])) {
+  while (i < aLength && j < bLength) {
+    if (sameRecord(olds, i, news, j)) {
       i++
       j++
       if (gapOld.length + gapNew.length > 0 && (gapOld.at(-1) === gap || gapNew.at(-1) === gap)) gap++ // a gap closes
@@ -245,7 +268,7 @@ function alignRecords(olds: Records, news: Records): {po: number[]; pn: number[]
     for (let d = 1; d <= RESYNC_WINDOW && !found; d++) {
       for (let x = 0; x <= d; x++) {
         const y = d - x
-        if (i + x < a.length && j + y < b.length && a[i + x].equals(b[j + y])) {
+        if (i + x < aLength && j + y < bLength && sameRecord(olds, i + x, news, j + y)) {
           for (let k = 0; k < x; k++) po.push(i + k)
           for (let k = 0; k < y; k++) pn.push(j + k)
           i += x
@@ -262,8 +285,8 @@ function alignRecords(olds: Records, news: Records): {po: number[]; pn: number[]
     while (gapOld.length < po.length) gapOld.push(gap)
     while (gapNew.length < pn.length) gapNew.push(gap)
   }
-  while (i < a.length) po.push(i++)
-  while (j < b.length) pn.push(j++)
+  while (i < aLength) po.push(i++)
+  while (j < bLength) pn.push(j++)
   while (gapOld.length < po.length) gapOld.push(gap)
   while (gapNew.length < pn.length) gapNew.push(gap)
   return {po, pn, gapOld, gapNew}

@@ -64,11 +64,6 @@ export function leafRecordSpans(leaf: Buffer): Span[] {
   return leafLayout(leaf).units
 }
 
-/** Where each record's bytes lie in the leaf: for readers that avoid one Buffer per record. */
-export function leafRecordRanges(leaf: Buffer): Span[] {
-  return leafLayout(leaf).records
-}
-
 /** Calls `fn` with where each record's bytes lie, in order, allocating nothing per record. */
 export function forEachLeafRecord(leaf: Uint8Array, fn: (start: number, end: number) => void): void {
   let at = 0
