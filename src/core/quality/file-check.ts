@@ -80,6 +80,12 @@ const CANDIDATES = 200
 const oneShotHash = (crypto as unknown as {hash?: (algorithm: string, data: Buffer, encoding: 'binary') => string}).hash
 const fingerprint = oneShotHash ? (b: Buffer) => oneShotHash('sha1', b, 'binary') : (b: Buffer) => crypto.createHash('sha1').update(b).digest('binary')
 
+/** Adds `value` to `set`; false when it was there already. */
+function addNew<T>(set: Set<T>, value: T): boolean {
+  const size = set.size
+  return set.add(value).size !== size
+}
+
 interface Candidate {
   line: number
   key: string | null
@@ -128,16 +134,15 @@ export class FileCheck {
     // uniqueness inside the file
     const content = fingerprint(bytes)
     let unique = true
-    if (key !== null) {
-      if (this.seenKeys.has(key)) {
-        unique = false
-        this.note({check: 'uniqueness', rule: `duplicate key in ${this.path}`, detail: key}, ref)
-      } else this.seenKeys.add(key)
+    // add() and a size check: one hash-table probe, not two (these sets outgrow the CPU caches)
+    if (key !== null && !addNew(this.seenKeys, key)) {
+      unique = false
+      this.note({check: 'uniqueness', rule: `duplicate key in ${this.path}`, detail: key}, ref)
     }
-    if (this.seenContent.has(content)) {
+    if (!addNew(this.seenContent, content)) {
       unique = false
       this.note({check: 'uniqueness', rule: `duplicate content in ${this.path}`}, ref)
-    } else this.seenContent.add(content)
+    }
     if (unique) this.pass.uniqueness++
     if (this.split) {
       const groups = rules.groups.map((g) => getPath(example, g)).filter((g) => !isEmpty(g)).map((g) => JSON.stringify(g))
