@@ -154,9 +154,12 @@ async function planDiff(store: ObjectStore, before: Table | null, after: Table |
 export function scanRegions(job: ScanJob, reader: PackReader): ScanResult {
   const oldLeft: Pending[] = []
   const newLeft: Pending[] = []
+  const arena = new RegionArena()
   job.regions.forEach((r, region) => {
-    const olds = loadRecords(reader, r.old, job.oldHeaderLines)
-    const news = loadRecords(reader, r.new, job.newHeaderLines)
+    // what outlives a region is copied out of the arena (pending)
+    arena.reset()
+    const olds = loadRecords(reader, r.old, job.oldHeaderLines, arena)
+    const news = loadRecords(reader, r.new, job.newHeaderLines, arena)
     const {po, pn, gapOld, gapNew} = alignRecords(olds, news)
     // what did not line up may still have moved inside the region; what stays unmatched
     // pairs by position only with records of the same gap between aligned records
@@ -192,22 +195,47 @@ interface Records {
 
 type Pending = UnmatchedRecord & {matched: boolean}
 
-function loadRecords(reader: PackReader, spans: Array<LeafSpan & LeafLocation>, headerLines: number): Records {
+/**
+ * One buffer the leaves of a region are copied into, reused region after region: a
+ * region's records stay in use while more blocks are read (and a worker's pack reader
+ * reuses the memory of blocks it lets go), and a copy per leaf kept the GC busy.
+ */
+class RegionArena {
+  buffer = Buffer.allocUnsafe(1 << 20)
+  private used = 0
+
+  reset(): void {
+    this.used = 0
+  }
+
+  /** Copies `bytes` into `buffer` and returns where; a full arena moves to a new buffer (records already loaded keep the old one). */
+  copy(bytes: Buffer): number {
+    if (this.used + bytes.length > this.buffer.length) {
+      this.buffer = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, bytes.length))
+      this.used = 0
+    }
+    this.buffer.set(bytes, this.used)
+    this.used += bytes.length
+    return this.used - bytes.length
+  }
+}
+
+function loadRecords(reader: PackReader, spans: Array<LeafSpan & LeafLocation>, headerLines: number, arena: RegionArena): Records {
   const out: Records = {leaf: [], start: [], end: [], terminator: [], index: [], headerLines}
   for (const span of spans) {
-    // a copy: records of a whole region stay in use while more blocks are read, and a
-    // worker's reader reuses the memory of blocks it lets go
-    const leaf = Buffer.from(readLeafAt(reader, span))
+    const content = readLeafAt(reader, span)
+    const at = arena.copy(content)
+    const leaf = arena.buffer
     let i = 0
-    forEachLeafRecord(leaf, (start, end) => {
+    forEachLeafRecord(content, (start, end) => {
       const index = span.start + i++
-      if (isBlankRange(leaf, start, end)) return
+      if (isBlankRange(content, start, end)) return
       let text = end
-      if (text > start && leaf[text - 1] === 0x0a) text--
-      if (text > start && leaf[text - 1] === 0x0d) text--
+      if (text > start && content[text - 1] === 0x0a) text--
+      if (text > start && content[text - 1] === 0x0d) text--
       out.leaf.push(leaf)
-      out.start.push(start)
-      out.end.push(text)
+      out.start.push(at + start)
+      out.end.push(at + text)
       out.terminator.push(end - text)
       out.index.push(index)
     })
