@@ -616,6 +616,28 @@ describe('dsv config', () => {
     assert.deepEqual(fs.readFileSync(path.join(dir, '.dsv', 'config.json')), cfg)
   })
 
+  it('core.compression picks the zstd level of new pack blocks (0: stored raw); out-of-range levels are refused', async () => {
+    const dir = tmp.make()
+    assertExit(dsv(dir, 'init', '--quiet'), 0)
+    for (const bad of ['20', '-1', '3.5', 'max']) assertJsonError(await dsvAsync(dir, 'config', 'core.compression', bad, '--json'), 2, 'E_CONFIG')
+    fs.cpSync(path.join(fixturesDir, 'golden'), path.join(dir, 'golden'), {recursive: true})
+    const packs = path.join(dir, '.dsv', 'packs')
+    assert.deepEqual(dsvJson(dir, 0, 'config', 'core.compression', '0'), {key: 'core.compression', value: 0})
+    await expectOk(dsvAsync(dir, 'commit', '-qm', 'stored raw'))
+    assert.deepEqual([...packBlockCodecs(packs)], [0])
+    const rawSize = fs.readdirSync(packs).reduce((n, f) => n + fs.statSync(path.join(packs, f)).size, 0)
+    assertExit(dsv(dir, 'config', 'core.compression', '19'), 0)
+    editJsonl(path.join(dir, GOLDEN), (rec) => ({...rec, validation_status: 'pending_review'}))
+    await expectOk(dsvAsync(dir, 'commit', '-qm', 'zstd 19'))
+    assert.ok(packBlockCodecs(packs).has(3), 'level 19 writes zstd blocks')
+    assert.ok(fs.readdirSync(packs).reduce((n, f) => n + fs.statSync(path.join(packs, f)).size, 0) < rawSize * 1.5, 'the second version costs less than half a raw copy')
+    // both versions check out byte for byte
+    const first = path.join(tmp.make(), 'first')
+    await expectOk(dsvAsync(dir, 'checkout', 'HEAD~1', '--to', first))
+    assert.equal(sha256File(path.join(first, STT)), sha256File(path.join(fixturesDir, STT)))
+    assert.equal((await dsvJsonAsync<{ok: boolean}>(dir, 0, 'fsck')).ok, true)
+  })
+
   it('keys.<pattern> changes which field identifies an example', async () => {
     // two identical copies of the golden file (golden/ and copy/); only golden/ has created_at as its key
     const {dir, set} = await repos.keys.get()
