@@ -3,16 +3,21 @@ import crypto, {createHash} from 'node:crypto'
 
 export type Oid = string
 
-const oneShotHash = (crypto as unknown as {hash?: (algorithm: string, data: Uint8Array, encoding: 'latin1') => string}).hash
+const oneShotHash = (crypto as unknown as {hash?: (algorithm: string, data: Uint8Array, encoding: 'binary') => string}).hash
 
 /**
- * The last byte of SHA-256(data), for content-defined boundaries, which need no more.
- * crypto.hash (Node >= 20.12) skips the Hash object, and a 32-character string is far
- * cheaper to collect than a Buffer per record: together a third of the cost per record.
+ * A digest as a one-byte (latin1, 'binary') string: crypto.hash (Node >= 20.12) skips the Hash
+ * object, and a short string is far cheaper to collect than a Buffer. For per-record
+ * hashing on hot paths (a third of the cost per record at commit).
  */
-export const sha256LastByte: (data: Uint8Array) => number = oneShotHash
-  ? (data) => oneShotHash('sha256', data, 'latin1').charCodeAt(31)
-  : (data) => createHash('sha256').update(data).digest()[31]
+export const hashToString: (algorithm: string, data: Uint8Array) => string = oneShotHash
+  ? (algorithm, data) => oneShotHash(algorithm, data, 'binary')
+  : (algorithm, data) => createHash(algorithm).update(data).digest('binary')
+
+/** The last byte of SHA-256(data), for content-defined boundaries, which need no more. */
+export function sha256LastByte(data: Uint8Array): number {
+  return hashToString('sha256', data).charCodeAt(31)
+}
 
 export function sha256(...parts: Uint8Array[]): Buffer {
   const h = createHash('sha256')

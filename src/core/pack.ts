@@ -212,6 +212,11 @@ interface CachedBlock {
   pooled?: Buffer
 }
 
+/** Memory a cached block holds: its whole pooled buffer, or its bytes. */
+function heldBytes(b: CachedBlock): number {
+  return b.pooled?.length ?? b.data.length
+}
+
 /** Size of a pooled block buffer: a block closes at 1 MiB plus at most one entry. */
 const POOLED_BLOCK = 2 << 20
 
@@ -261,10 +266,13 @@ export class PackReader {
     return {codec, rawLength, header: Buffer.from(head.subarray(0, r.pos)), stored, next: blockOffset + r.pos + storedLength}
   }
 
-  /** Reads one block: returns its decompressed bytes and where the next block starts. */
-  readBlockAt(packId: string, blockOffset: number): {data: Buffer; next: number} {
-    const block = this.readStoredBlock(packId, blockOffset)
-    return {data: decodeBlock(block, `pack ${packId} block ${blockOffset}`), next: block.next}
+  /**
+   * Reads one block: returns its decompressed bytes and where the next block starts.
+   * `scratch` and `into` are memory to reuse (see readStoredBlock and decodeBlock).
+   */
+  readBlockAt(packId: string, blockOffset: number, scratch?: Buffer, into?: Buffer): {data: Buffer; next: number} {
+    const block = this.readStoredBlock(packId, blockOffset, scratch)
+    return {data: decodeBlock(block, `pack ${packId} block ${blockOffset}`, into), next: block.next}
   }
 
   block(packId: string, blockOffset: number): Buffer {
@@ -275,25 +283,22 @@ export class PackReader {
       this.cache.set(key, hit)
       return hit.data
     }
-    let cached: CachedBlock
-    if (this.recycle) {
-      this.scratch ??= Buffer.allocUnsafe(POOLED_BLOCK)
-      const block = this.readStoredBlock(packId, blockOffset, this.scratch)
-      const pooled = this.pool.pop() ?? Buffer.allocUnsafe(POOLED_BLOCK)
-      const data = decodeBlock(block, `pack ${packId} block ${blockOffset}`, pooled)
-      // a raw block is still in the scratch buffer: keep a copy
-      cached = data.buffer === pooled.buffer ? {key, data, pooled} : {key, data: data.buffer === this.scratch.buffer ? Buffer.from(data) : data}
-      if (!cached.pooled) this.pool.push(pooled)
-    } else cached = {key, data: this.readBlockAt(packId, blockOffset).data}
+    if (this.recycle) this.scratch ??= Buffer.allocUnsafe(POOLED_BLOCK)
+    const pooled = this.recycle ? (this.pool.pop() ?? Buffer.allocUnsafe(POOLED_BLOCK)) : undefined
+    let {data} = this.readBlockAt(packId, blockOffset, this.scratch, pooled)
+    // a raw block comes back as read, in the scratch buffer: keep a copy
+    if (this.scratch && data.buffer === this.scratch.buffer) data = Buffer.from(data)
+    const cached: CachedBlock = {key, data, pooled: pooled && data.buffer === pooled.buffer ? pooled : undefined}
+    if (pooled && !cached.pooled) this.pool.push(pooled)
     this.cache.set(key, cached)
-    this.cacheBytes += cached.pooled?.length ?? cached.data.length
+    this.cacheBytes += heldBytes(cached)
     for (const [k, v] of this.cache) {
       if (this.cacheBytes <= this.cacheLimit || k === key) break
       this.cache.delete(k)
-      this.cacheBytes -= v.pooled?.length ?? v.data.length
+      this.cacheBytes -= heldBytes(v)
       if (v.pooled) this.pool.push(v.pooled)
     }
-    return cached.data
+    return data
   }
 
   entry(loc: PackLocation): PackEntry {

@@ -8,7 +8,7 @@
  * matched by key (keyed tables) or by position inside their changed region (keyless).
  */
 import {recordHash, type LeafSpan} from './table-read.js'
-import type {TableFormat} from './table-format.js'
+import {isBlankRecord, textEnd, type TableFormat} from './table-format.js'
 import {keyOf, parseRecord} from './example-key.js'
 import {readLeafAt, type LeafLocation} from './table-write.js'
 import {decodeNode, forEachLeafRecord} from './table-nodes.js'
@@ -229,10 +229,8 @@ function loadRecords(reader: PackReader, spans: Array<LeafSpan & LeafLocation>, 
     let i = 0
     forEachLeafRecord(content, (start, end) => {
       const index = span.start + i++
-      if (isBlankRange(content, start, end)) return
-      let text = end
-      if (text > start && content[text - 1] === 0x0a) text--
-      if (text > start && content[text - 1] === 0x0d) text--
+      if (isBlankRecord(content, start, end)) return
+      const text = textEnd(content, start, end)
       out.leaf.push(leaf)
       out.start.push(at + start)
       out.end.push(at + text)
@@ -241,14 +239,6 @@ function loadRecords(reader: PackReader, spans: Array<LeafSpan & LeafLocation>, 
     })
   }
   return out
-}
-
-function isBlankRange(buf: Buffer, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) {
-    const b = buf[i]
-    if (b !== 0x20 && b !== 0x09 && b !== 0x0d && b !== 0x0a) return false
-  }
-  return true
 }
 
 /** Record i of `a` and record j of `b` have the same bytes (terminators aside). */

@@ -26,8 +26,12 @@ export function tableFormatOf(path: string): TableFormat | null {
 const NL = 0x0a
 const QUOTE = 0x22
 
-export function isBlankRecord(rec: Buffer): boolean {
-  for (const b of rec) if (b !== 0x20 && b !== 0x09 && b !== 0x0d && b !== 0x0a) return false
+/** True when rec[start, end) holds only whitespace. */
+export function isBlankRecord(rec: Buffer, start = 0, end = rec.length): boolean {
+  for (let i = start; i < end; i++) {
+    const b = rec[i]
+    if (b !== 0x20 && b !== 0x09 && b !== 0x0d && b !== 0x0a) return false
+  }
   return true
 }
 
@@ -147,10 +151,14 @@ export class RecordSplitter {
 }
 
 export function stripTerminator(rec: Buffer): Buffer {
-  let end = rec.length
-  if (end > 0 && rec[end - 1] === NL) end--
-  if (end > 0 && rec[end - 1] === 0x0d) end--
-  return rec.subarray(0, end)
+  return rec.subarray(0, textEnd(rec, 0, rec.length))
+}
+
+/** Where the record rec[start, end) ends without its line terminator (\n or \r\n). */
+export function textEnd(rec: Buffer, start: number, end: number): number {
+  if (end > start && rec[end - 1] === NL) end--
+  if (end > start && rec[end - 1] === 0x0d) end--
+  return end
 }
 
 export function checkJsonRecord(rec: Buffer, file: string, line: number): void {

@@ -35,21 +35,22 @@ export function encodeLeaf(records: Buffer[], into?: ByteWriter): Buffer {
   return into ? w.view() : w.toBuffer()
 }
 
-/** Each record's unit (length prefix and bytes) and its bytes alone, within the leaf. */
-function leafLayout(leaf: Buffer): {units: Span[]; records: Span[]} {
+/**
+ * Walks a leaf's records in order, allocating nothing per record: `fn` gets where the
+ * record's bytes lie and where its unit (length prefix included) starts.
+ */
+export function forEachLeafRecord(leaf: Buffer, fn: (start: number, end: number, unitStart: number) => void): void {
   const r = new ByteReader(leaf)
-  const n = r.varint()
-  const units: Span[] = []
-  const records: Span[] = []
-  for (let i = 0; i < n; i++) {
+  const count = r.varint()
+  for (let i = 0; i < count; i++) {
+    const unitStart = r.pos
+    const length = r.varint()
     const start = r.pos
-    const len = r.varint()
-    records.push([r.pos, r.pos + len])
-    r.pos += len
-    units.push([start, r.pos])
+    r.pos += length
+    if (r.pos > leaf.length) throw new RangeError('leaf lengths do not add up')
+    fn(start, r.pos, unitStart)
   }
   if (r.pos !== leaf.length) throw new RangeError('leaf lengths do not add up')
-  return {units, records}
 }
 
 /** A leaf unit's header is its varint length prefix. */
@@ -61,34 +62,15 @@ export function leafUnitHeader(buf: Buffer, start: number): number {
 
 /** The delta units of a leaf: one per record, length prefix included. */
 export function leafRecordSpans(leaf: Buffer): Span[] {
-  return leafLayout(leaf).units
-}
-
-/** Calls `fn` with where each record's bytes lie, in order, allocating nothing per record. */
-export function forEachLeafRecord(leaf: Uint8Array, fn: (start: number, end: number) => void): void {
-  let at = 0
-  const varint = (): number => {
-    let n = 0
-    for (let mul = 1; ; mul *= 0x80) {
-      if (at >= leaf.length) throw new RangeError('truncated varint in leaf')
-      const b = leaf[at++]
-      n += (b & 0x7f) * mul
-      if (b < 0x80) return n
-    }
-  }
-  const count = varint()
-  for (let i = 0; i < count; i++) {
-    const length = varint()
-    const start = at
-    at += length
-    if (at > leaf.length) throw new RangeError('leaf lengths do not add up')
-    fn(start, at)
-  }
-  if (at !== leaf.length) throw new RangeError('leaf lengths do not add up')
+  const units: Span[] = []
+  forEachLeafRecord(leaf, (_start, end, unitStart) => units.push([unitStart, end]))
+  return units
 }
 
 export function decodeLeaf(leaf: Buffer): Buffer[] {
-  return leafLayout(leaf).records.map(([s, e]) => leaf.subarray(s, e))
+  const records: Buffer[] = []
+  forEachLeafRecord(leaf, (start, end) => records.push(leaf.subarray(start, end)))
+  return records
 }
 
 /** The delta units of a node: one per child entry. */

@@ -1,9 +1,8 @@
 /** Reading tables back: their leaves in order, their records, their bytes. */
-import {createHash} from 'node:crypto'
+import {hashToString, type Oid} from './bytes.js'
 import {decodeNode, type NodeChild} from './table-nodes.js'
 import {decodeJson, type Table} from './model.js'
 import type {ObjectStore} from './object-store.js'
-import type {Oid} from './bytes.js'
 
 export interface LeafSpan {
   oid: Oid
@@ -58,5 +57,5 @@ export async function nodeParents(store: ObjectStore, table: Table): Promise<Map
 
 
 export function recordHash(rec: Buffer): string {
-  return createHash('sha256').update(rec).digest('binary') // latin1: 32 chars, not 64: diffs hold many
+  return hashToString('sha256', rec) // 32 chars, not 64 in hex: diffs hold many
 }

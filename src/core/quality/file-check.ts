@@ -5,8 +5,8 @@
  * checks (split rows for leakage, referenced file names for orphans). An outcome is plain
  * data, so files can be checked on worker threads and merged in order by the report.
  */
-import * as crypto from 'node:crypto'
 import {posix} from 'node:path'
+import {hashToString} from '../bytes.js'
 import {getPath, keyOf} from '../example-key.js'
 import {ExampleChecker, type CheckName, type Issue} from './example-checks.js'
 import {isEmpty} from './values.js'
@@ -77,8 +77,7 @@ export const WORST = 10
 const CANDIDATES = 200
 
 // Duplicate content only needs a short, fast fingerprint; the store's SHA-256 is not involved.
-const oneShotHash = (crypto as unknown as {hash?: (algorithm: string, data: Buffer, encoding: 'binary') => string}).hash
-const fingerprint = oneShotHash ? (b: Buffer) => oneShotHash('sha1', b, 'binary') : (b: Buffer) => crypto.createHash('sha1').update(b).digest('binary')
+const fingerprint = (b: Buffer): string => hashToString('sha1', b)
 
 /** Adds `value` to `set`; false when it was there already. */
 function addNew<T>(set: Set<T>, value: T): boolean {
