@@ -25,6 +25,19 @@ export function sha256(...parts: Uint8Array[]): Buffer {
   return h.digest()
 }
 
+/**
+ * An allocator that hands out views of one growing buffer: each call's result is valid
+ * until the next call. For hot loops that use a buffer at once (fresh memory costs a page
+ * fault per 4 KiB and keeps the collector busy).
+ */
+export function reusableAllocator(initial = 64 << 10): (size: number) => Buffer {
+  let buf = Buffer.allocUnsafe(initial)
+  return (size) => {
+    if (buf.length < size) buf = Buffer.allocUnsafe(Math.max(size, buf.length * 2))
+    return buf.subarray(0, size)
+  }
+}
+
 export class ByteWriter {
   private buf: Buffer
   length = 0

@@ -108,10 +108,11 @@ export function computeDelta(base: Buffer, baseUnits: Span[], target: Buffer, ta
   return w.finish()
 }
 
-export function applyDelta(base: Buffer, delta: Buffer): Buffer {
+/** `alloc` gives the memory the result is built in (a reader on a hot path reuses one buffer). */
+export function applyDelta(base: Buffer, delta: Buffer, alloc: (size: number) => Buffer = Buffer.allocUnsafe): Buffer {
   const r = new ByteReader(delta)
   const size = r.varint()
-  const out = Buffer.allocUnsafe(size)
+  const out = alloc(size)
   let at = 0
   while (!r.done) {
     const op = r.byte()

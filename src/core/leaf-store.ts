@@ -6,7 +6,7 @@
 import {computeDelta} from './delta.js'
 import {leafUnitHeader} from './table-nodes.js'
 import {objectIdBytes} from './object-kinds.js'
-import {PackReader, PackWriter, type PackEntryInfo} from './pack.js'
+import {PackReader, WORKER_BLOCK_CACHE, PackWriter, type PackEntryInfo} from './pack.js'
 import type {IndexEntry} from './index-db.js'
 import type {LeafStore} from './ingest.js'
 import type {Span} from './delta.js'
@@ -19,7 +19,7 @@ export class PackLeafStore implements LeafStore {
   readonly reader: PackReader
 
   constructor(private readonly packDir: string, private readonly level: number, private locations: Map<string, IndexEntry>) {
-    this.reader = new PackReader(packDir, 16 << 20, true) // delta bases are used at once
+    this.reader = new PackReader(packDir, WORKER_BLOCK_CACHE, true) // delta bases are used at once
   }
 
   setLocations(locations: Map<string, IndexEntry>): void {

@@ -39,6 +39,15 @@ export interface PackLocation {
   entryOffset: number
 }
 
+/**
+ * Only where an object lies, copied out of a richer record (an index entry): what worker
+ * threads are sent. A structured clone copies every field, and a Buffer field copies the
+ * whole memory behind it.
+ */
+export function packLocationOf(e: PackLocation): PackLocation {
+  return {packId: e.packId, blockOffset: e.blockOffset, entryOffset: e.entryOffset}
+}
+
 export interface PackEntryInfo extends PackLocation {
   oid: Buffer
   kind: ObjectKind
@@ -217,6 +226,14 @@ function heldBytes(b: CachedBlock): number {
   return b.pooled?.length ?? b.data.length
 }
 
+/**
+ * Block cache of a recycling reader on a worker thread: room for the few blocks a worker
+ * uses at once (a leaf's block, its delta's block, the delta base's block). Measured on a
+ * 1M-example diff: with 16 MiB the workers decompressed at ~570 MB/s, with 6-8 MiB at
+ * 650-920 MB/s (fewer buffers in rotation stay in the CPU's caches); 4 MiB re-read blocks.
+ */
+export const WORKER_BLOCK_CACHE = 8 << 20
+
 /** Size of a pooled block buffer: a block closes at 1 MiB plus at most one entry. */
 const POOLED_BLOCK = 2 << 20
 
@@ -349,5 +366,7 @@ export function parseEntry(block: Buffer, loc: PackLocation): PackEntry {
   const base = flags & 1 ? r.bytes(32) : undefined
   const length = r.varint()
   const data = r.bytes(length)
-  return {...loc, oid, kind, base, length, data}
+  // an explicit object: spreading `loc` (often a structured-cloned object with more
+  // fields) made this the hottest line of a diff worker
+  return {packId: loc.packId, blockOffset: loc.blockOffset, entryOffset: loc.entryOffset, oid, kind, base, length, data}
 }

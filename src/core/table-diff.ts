@@ -8,14 +8,15 @@
  * matched by key (keyed tables) or by position inside their changed region (keyless).
  */
 import {recordHash, type LeafSpan} from './table-read.js'
+import {reusableAllocator} from './bytes.js'
 import {isBlankRecord, textEnd, type TableFormat} from './table-format.js'
 import {keyOf, parseRecord} from './example-key.js'
 import {readLeafAt, type LeafLocation} from './table-write.js'
 import {decodeNode, forEachLeafRecord} from './table-nodes.js'
-import {DIFF_HEAP, runOnWorkers, workerCount, worthWorkers} from './worker-pool.js'
+import {DIFF_HEAP, WorkerPool, workerCount, worthWorkers} from './worker-pool.js'
 import {CorruptObjectError} from '../errors/index.js'
 import type {ObjectStore} from './object-store.js'
-import type {PackReader} from './pack.js'
+import {packLocationOf, type PackReader} from './pack.js'
 import type {ChangeCounts, Table} from './model.js'
 
 export interface RecordRef {
@@ -102,20 +103,30 @@ interface PlannedDiff {
  */
 export async function diffManyTables(store: ObjectStore, pairs: Array<{before: Table | null; after: Table | null; key: string[] | null}>, opts: DiffOptions = {}): Promise<TableDiff[]> {
   const plans: PlannedDiff[] = []
-  for (const p of pairs) plans.push(await planDiff(store, p.before, p.after, p.key, opts))
-  const jobs = plans.flatMap((p) => (p.job ? [p.job] : []))
-  const total = jobs.reduce((s, j) => s + j.size, 0)
-  const count = workerCount(jobs.length)
-  const results = new Map<ScanJob, ScanResult>()
-  if (!worthWorkers(total, WORKER_THRESHOLD, jobs.length)) {
-    for (const j of jobs) results.set(j, scanRegions(j, store.reader))
-  } else {
-    const indexed = jobs.map((j, i) => ({...j, id: i}))
-    await runOnWorkers<(typeof indexed)[number], {id: number; result: ScanResult}, null>(
-      new URL('./diff-worker.js', import.meta.url), {packDir: store.packDir}, indexed, count,
-      ({id, result}) => results.set(jobs[id], reviveScan(result)), (j) => j, DIFF_HEAP)
+  const results = new Map<number, ScanResult>()
+  // Workers start as soon as the tables planned so far hold enough to read, and take each
+  // table as it is planned: planning the rest overlaps their start-up and first scans.
+  let pool: WorkerPool<ScanJob & {id: number}, {id: number; result: ScanResult}, null> | undefined
+  let planned = 0
+  try {
+    for (const p of pairs) {
+      const plan = await planDiff(store, p.before, p.after, p.key, opts)
+      plans.push(plan)
+      if (!plan.job) continue
+      planned += plan.job.size
+      if (!pool && worthWorkers(planned, WORKER_THRESHOLD, pairs.length)) {
+        pool = new WorkerPool(new URL('./diff-worker.js', import.meta.url), {packDir: store.packDir}, workerCount(pairs.length),
+          ({id, result}) => results.set(id, reviveScan(result)), (j) => j, DIFF_HEAP)
+        plans.forEach((q, id) => q.job && pool!.submit({...q.job, id}))
+      } else pool?.submit({...plan.job, id: plans.length - 1})
+    }
+  } catch (error) {
+    await pool?.abort(error as Error)
+    throw error
   }
-  return plans.map((p) => p.shortcut ?? pairChanges(results.get(p.job!)!))
+  if (pool) await pool.finish()
+  else plans.forEach((p, id) => p.job && results.set(id, scanRegions(p.job, store.reader)))
+  return plans.map((p, id) => p.shortcut ?? pairChanges(results.get(id)!))
 }
 
 async function planDiff(store: ObjectStore, before: Table | null, after: Table | null, key: string[] | null, opts: DiffOptions): Promise<PlannedDiff> {
@@ -132,7 +143,7 @@ async function planDiff(store: ObjectStore, before: Table | null, after: Table |
     if (!loc) throw new CorruptObjectError(span.oid, 'missing from the store')
     const base = loc.base ? located.get(loc.base.toString('hex')) : undefined
     if (loc.base && !base) throw new CorruptObjectError(span.oid, 'its delta base is missing')
-    return {...span, loc, base}
+    return {...span, loc: packLocationOf(loc), base: base && packLocationOf(base)}
   }
   let size = 0
   const scan: ScanRegion[] = regions.map((r) => {
@@ -155,11 +166,12 @@ export function scanRegions(job: ScanJob, reader: PackReader): ScanResult {
   const oldLeft: Pending[] = []
   const newLeft: Pending[] = []
   const arena = new RegionArena()
+  const alloc = reusableAllocator() // each leaf is copied into the arena at once
   job.regions.forEach((r, region) => {
     // what outlives a region is copied out of the arena (pending)
     arena.reset()
-    const olds = loadRecords(reader, r.old, job.oldHeaderLines, arena)
-    const news = loadRecords(reader, r.new, job.newHeaderLines, arena)
+    const olds = loadRecords(reader, r.old, job.oldHeaderLines, arena, alloc)
+    const news = loadRecords(reader, r.new, job.newHeaderLines, arena, alloc)
     const {po, pn, gapOld, gapNew} = alignRecords(olds, news)
     // what did not line up may still have moved inside the region; what stays unmatched
     // pairs by position only with records of the same gap between aligned records
@@ -220,10 +232,10 @@ class RegionArena {
   }
 }
 
-function loadRecords(reader: PackReader, spans: Array<LeafSpan & LeafLocation>, headerLines: number, arena: RegionArena): Records {
+function loadRecords(reader: PackReader, spans: Array<LeafSpan & LeafLocation>, headerLines: number, arena: RegionArena, alloc: (size: number) => Buffer): Records {
   const out: Records = {leaf: [], start: [], end: [], terminator: [], index: [], headerLines}
   for (const span of spans) {
-    const content = readLeafAt(reader, span)
+    const content = readLeafAt(reader, span, alloc)
     const at = arena.copy(content)
     const leaf = arena.buffer
     let i = 0

@@ -8,15 +8,16 @@ import {dirname} from 'node:path'
 import {applyDelta} from './delta.js'
 import {AtomicFileWriter} from './atomic-file.js'
 import {objectIdBytes} from './object-kinds.js'
+import {reusableAllocator} from './bytes.js'
 import {forEachLeafRecord} from './table-nodes.js'
 import {CorruptObjectError} from '../errors/index.js'
-import type {IndexEntry} from './index-db.js'
-import type {PackReader} from './pack.js'
+import type {PackLocation, PackReader} from './pack.js'
 
+/** A leaf and where it (and its delta base, if stored as a delta) lies: what a worker reads. */
 export interface LeafLocation {
   oid: string
-  loc: IndexEntry
-  base?: IndexEntry
+  loc: PackLocation
+  base?: PackLocation
 }
 
 export interface TableWriteJob {
@@ -27,11 +28,15 @@ export interface TableWriteJob {
 }
 
 
-export function readLeafAt(reader: PackReader, leaf: LeafLocation): Buffer {
+/**
+ * A leaf's content, verified. With `alloc` (see reusableAllocator), a leaf stored as a
+ * delta is rebuilt in memory the caller reuses: valid only until its next call.
+ */
+export function readLeafAt(reader: PackReader, leaf: LeafLocation, alloc?: (size: number) => Buffer): Buffer {
   let content: Buffer
   try {
     const entry = reader.entry(leaf.loc)
-    content = entry.base ? applyDelta(reader.entry(leaf.base!).data, entry.data) : entry.data
+    content = entry.base ? applyDelta(reader.entry(leaf.base!).data, entry.data, alloc) : entry.data
   } catch (error) {
     throw new CorruptObjectError(leaf.oid, `cannot be read: ${(error as Error).message}`)
   }
@@ -44,7 +49,8 @@ export function writeTableFile(job: TableWriteJob, reader: PackReader): void {
   const out = new AtomicFileWriter(job.abs)
   try {
     if (job.header) out.write(Buffer.from(job.header, 'utf8'))
-    for (const leaf of job.leaves) writeLeafRecords(readLeafAt(reader, leaf), out)
+    const alloc = reusableAllocator() // each leaf is written out at once
+    for (const leaf of job.leaves) writeLeafRecords(readLeafAt(reader, leaf, alloc), out)
     out.commit()
   } catch (error) {
     out.abort()

@@ -46,38 +46,81 @@ function reviveError(e: SerialisedError): Error {
 export const SMALL_HEAP = {maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 4}
 export const DIFF_HEAP = {maxOldGenerationSizeMb: 160, maxYoungGenerationSizeMb: 16}
 
-/** Runs `jobs` (largest first) on `count` workers; returns each worker's final payload. */
-export async function runOnWorkers<J extends {size: number}, R, P>(url: URL, workerData: unknown, jobs: J[], count: number, onResult: (r: R) => void, toMessage: (j: J) => unknown = (j) => j, resourceLimits = SMALL_HEAP): Promise<P[]> {
-  const queue = [...jobs].sort((a, b) => b.size - a.size)
-  const payloads: P[] = []
-  let failure: Error | undefined
-  const drive = (worker: Worker) =>
-    new Promise<void>((resolve) => {
-      const next = () => {
-        const job = failure ? undefined : queue.shift()
-        if (job) worker.postMessage({type: 'task', job: toMessage(job)})
-        else worker.postMessage({type: failure ? 'abort' : 'finish'})
-      }
+/**
+ * Worker threads started at once and fed jobs as they are submitted, so a caller can plan
+ * the next job while the first ones run (and the workers load their modules meanwhile).
+ * Each worker takes the oldest waiting job when it is free. `finish` resolves with every
+ * worker's final payload once all submitted jobs are done, or rejects with the first error
+ * (later jobs are then dropped and the workers stopped).
+ */
+export class WorkerPool<J, R, P> {
+  private readonly queue: J[] = []
+  private readonly idle: Worker[] = []
+  private readonly done: Promise<void>
+  private readonly payloads: P[] = []
+  private closed = false
+  private failure?: Error
+
+  constructor(url: URL, workerData: unknown, count: number, private readonly onResult: (r: R) => void, private readonly toMessage: (j: J) => unknown = (j) => j, resourceLimits = SMALL_HEAP) {
+    this.done = Promise.all(Array.from({length: count}, () => this.drive(new Worker(url, {workerData, resourceLimits})))).then(() => {})
+  }
+
+  submit(job: J): void {
+    if (this.closed) throw new Error('WorkerPool: submit after finish')
+    this.queue.push(job)
+    const worker = this.idle.pop()
+    if (worker) this.next(worker)
+  }
+
+  /** No more jobs: waits for the submitted ones. */
+  async finish(): Promise<P[]> {
+    this.closed = true
+    for (const worker of this.idle.splice(0)) this.next(worker)
+    await this.done
+    if (this.failure) throw this.failure
+    return this.payloads
+  }
+
+  /** Stops after a failure of the caller's own (e.g. while planning more jobs). */
+  async abort(error: Error): Promise<void> {
+    this.failure ??= error
+    await this.finish().catch(() => {})
+  }
+
+  private next(worker: Worker): void {
+    const job = this.failure ? undefined : this.queue.shift()
+    if (job !== undefined) worker.postMessage({type: 'task', job: this.toMessage(job)})
+    else if (this.closed || this.failure) worker.postMessage({type: this.failure ? 'abort' : 'finish'})
+    else this.idle.push(worker)
+  }
+
+  private drive(worker: Worker): Promise<void> {
+    return new Promise<void>((resolve) => {
       worker.on('message', (msg) => {
         if (msg.type === 'result') {
-          onResult(msg.result as R)
-          next()
+          this.onResult(msg.result as R)
+          this.next(worker)
         } else if (msg.type === 'error') {
-          failure ??= reviveError(msg.error)
-          next()
+          this.failure ??= reviveError(msg.error)
+          this.next(worker)
         } else if (msg.type === 'finished') {
-          payloads.push(msg.payload as P)
+          this.payloads.push(msg.payload as P)
           void worker.terminate()
           resolve()
         }
       })
       worker.on('error', (error) => {
-        failure ??= error
+        this.failure ??= error
         resolve()
       })
-      next()
+      this.next(worker)
     })
-  await Promise.all(Array.from({length: count}, () => drive(new Worker(url, {workerData, resourceLimits}))))
-  if (failure) throw failure
-  return payloads
+  }
+}
+
+/** Runs `jobs` (largest first) on `count` workers; returns each worker's final payload. */
+export async function runOnWorkers<J extends {size: number}, R, P>(url: URL, workerData: unknown, jobs: J[], count: number, onResult: (r: R) => void, toMessage: (j: J) => unknown = (j) => j, resourceLimits = SMALL_HEAP): Promise<P[]> {
+  const pool = new WorkerPool<J, R, P>(url, workerData, count, onResult, toMessage, resourceLimits)
+  for (const job of [...jobs].sort((a, b) => b.size - a.size)) pool.submit(job)
+  return pool.finish()
 }

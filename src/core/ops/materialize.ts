@@ -11,6 +11,7 @@ import {decodeChunks} from '../blob.js'
 import type {TreeEntry} from '../model.js'
 import type {ObjectStore} from '../object-store.js'
 import type {IndexEntry} from '../index-db.js'
+import {packLocationOf} from '../pack.js'
 
 /** Below this many bytes of tables to write, workers cost more than they save. */
 const WORKER_THRESHOLD = 16 << 20
@@ -33,7 +34,7 @@ export async function locateLeaves(store: ObjectStore, spans: Array<{oid: string
     if (!loc) throw new CorruptObjectError(s.oid, 'missing from the store')
     const base = loc.base ? baseLocs.get(loc.base.toString('hex')) : undefined
     if (loc.base && !base) throw new CorruptObjectError(s.oid, 'its delta base is missing')
-    return {oid: s.oid, loc, base}
+    return {oid: s.oid, loc: packLocationOf(loc), base: base && packLocationOf(base)}
   })
 }
 
