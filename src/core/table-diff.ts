@@ -85,6 +85,11 @@ export interface DiffOptions {
   details?: boolean
   /** the fields that identify an example (see example-key.ts); none: keyless */
   key?: string[] | null
+  /**
+   * Called with each table's diff (its index in `pairs`) as soon as it is known: while
+   * workers still scan other tables, the caller can start on this one.
+   */
+  onTable?: (index: number, diff: TableDiff) => void
 }
 
 
@@ -103,7 +108,11 @@ interface PlannedDiff {
  */
 export async function diffManyTables(store: ObjectStore, pairs: Array<{before: Table | null; after: Table | null; key: string[] | null}>, opts: DiffOptions = {}): Promise<TableDiff[]> {
   const plans: PlannedDiff[] = []
-  const results = new Map<number, ScanResult>()
+  const diffs = new Map<number, TableDiff>()
+  const found = (id: number, diff: TableDiff) => {
+    diffs.set(id, diff)
+    opts.onTable?.(id, diff)
+  }
   // Workers start as soon as the tables planned so far hold enough to read, and take each
   // table as it is planned: planning the rest overlaps their start-up and first scans.
   let pool: WorkerPool<ScanJob & {id: number}, {id: number; result: ScanResult}, null> | undefined
@@ -116,7 +125,7 @@ export async function diffManyTables(store: ObjectStore, pairs: Array<{before: T
       planned += plan.job.size
       if (!pool && worthWorkers(planned, WORKER_THRESHOLD, pairs.length)) {
         pool = new WorkerPool(new URL('./diff-worker.js', import.meta.url), {packDir: store.packDir}, workerCount(pairs.length),
-          ({id, result}) => results.set(id, reviveScan(result)), (j) => j, DIFF_HEAP)
+          ({id, result}) => found(id, pairChanges(reviveScan(result))), (j) => j, DIFF_HEAP)
         plans.forEach((q, id) => q.job && pool!.submit({...q.job, id}))
       } else pool?.submit({...plan.job, id: plans.length - 1})
     }
@@ -125,8 +134,11 @@ export async function diffManyTables(store: ObjectStore, pairs: Array<{before: T
     throw error
   }
   if (pool) await pool.finish()
-  else plans.forEach((p, id) => p.job && results.set(id, scanRegions(p.job, store.reader)))
-  return plans.map((p, id) => p.shortcut ?? pairChanges(results.get(id)!))
+  plans.forEach((p, id) => {
+    if (p.shortcut) found(id, p.shortcut)
+    else if (!diffs.has(id)) found(id, pairChanges(scanRegions(p.job!, store.reader)))
+  })
+  return plans.map((_p, id) => diffs.get(id)!)
 }
 
 async function planDiff(store: ObjectStore, before: Table | null, after: Table | null, key: string[] | null, opts: DiffOptions): Promise<PlannedDiff> {

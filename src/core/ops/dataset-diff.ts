@@ -7,7 +7,7 @@
  * arrived in another are reported as moved (leakage between splits shows up in review).
  */
 import ignore from 'ignore'
-import {diffManyTables, type ExampleChange, type RecordRef} from '../table-diff.js'
+import {diffManyTables, type ExampleChange, type RecordRef, type TableDiff} from '../table-diff.js'
 import {readTable} from '../table-read.js'
 import {chooseKey, getPath, parseRecord} from '../example-key.js'
 import {fieldChanges, type FieldChange} from '../field-diff.js'
@@ -138,7 +138,25 @@ export async function datasetDiff(repo: Repository, fromSide: DiffSide, toSide: 
     tables.push({file: f, before: ta, after: tb, key: f.key})
   }
   opts.onProgress?.({phase: 'comparing examples', loaded: 0, total: tables.length, unit: 'files'})
-  const diffs = await diffManyTables(repo.store, tables, {details: true})
+  const limit = opts.countsOnly ? 0 : opts.limit ?? Infinity
+  // A modified example is never part of a move, so its values and field changes can be
+  // worked out as soon as its table is diffed, while workers scan the other tables.
+  const modified = new Map<ExampleChange, {oldValue: Record<string, unknown> | null; newValue: Record<string, unknown> | null; fields?: FieldChange[]}>()
+  const parse = (table: Table | null, ref: RecordRef): Record<string, unknown> | null =>
+    table ? parseRecord(ref.bytes, table.format as TableFormat, table.header) : null
+  const onTable = (t: number, d: TableDiff) => {
+    const labelled = labelFieldsFor(repo, tables[t].file.path).length > 0
+    let shown = 0
+    for (const c of d.changes) {
+      if (c.change !== 'modified') continue
+      const show = shown++ < limit
+      if (!show && !labelled) break
+      const oldValue = parse(tables[t].before, c.old!)
+      const newValue = parse(tables[t].after, c.new!)
+      modified.set(c, {oldValue, newValue, fields: show ? fieldChanges(oldValue, newValue) : undefined})
+    }
+  }
+  const diffs = await diffManyTables(repo.store, tables, {details: true, onTable})
 
   // Pair removals in one file with additions of the same key in another: moves.
   const removedByKey = new Map<string, Array<{t: number; c: ExampleChange}>>()
@@ -161,7 +179,6 @@ export async function datasetDiff(repo: Repository, fromSide: DiffSide, toSide: 
     }
   })
 
-  const limit = opts.countsOnly ? 0 : opts.limit ?? Infinity
   const labelFields = new Map<string, LabelTally>()
   const movedOut = new Map<number, number>()
   for (const src of moves.values()) movedOut.set(src.t, (movedOut.get(src.t) ?? 0) + 1)
@@ -169,8 +186,6 @@ export async function datasetDiff(repo: Repository, fromSide: DiffSide, toSide: 
     const counts: ExampleCounts = {added: 0, removed: 0, modified: 0, moved: 0, movedOut: movedOut.get(t) ?? 0}
     const listed: ExampleDiff[] = []
     const labels = labelFieldsFor(repo, file.path)
-    const parse = (table: Table | null, ref: RecordRef): Record<string, unknown> | null =>
-      table ? parseRecord(ref.bytes, table.format as TableFormat, table.header) : null
     const at = (path: string, ref: RecordRef): ExampleLocation => ({path, line: ref.line})
     for (const c of diffs[t].changes) {
       if (movedAway.has(c)) continue
@@ -182,8 +197,9 @@ export async function datasetDiff(repo: Repository, fromSide: DiffSide, toSide: 
       const oldTable = src ? tables[src.t].before : ta
       const oldRef = src ? src.c.old : c.old
       const oldPath = src ? tables[src.t].file.path : file.path
-      const oldValue = oldRef ? parse(oldTable, oldRef) : null
-      const newValue = c.new ? parse(tb, c.new) : null
+      const known = modified.get(c)
+      const oldValue = known ? known.oldValue : oldRef ? parse(oldTable, oldRef) : null
+      const newValue = known ? known.newValue : c.new ? parse(tb, c.new) : null
       for (const field of labels) tally(labelFields, field, change, oldValue, newValue)
       if (!show) continue
       const entry: ExampleDiff = {change, key: c.key}
@@ -191,7 +207,7 @@ export async function datasetDiff(repo: Repository, fromSide: DiffSide, toSide: 
       if (c.new) entry.new = at(file.path, c.new)
       if (change === 'added') entry.value = newValue
       else if (change === 'removed') entry.value = oldValue
-      else entry.fields = fieldChanges(oldValue, newValue)
+      else entry.fields = known?.fields ?? fieldChanges(oldValue, newValue)
       listed.push(entry)
     }
     file.examples = counts
