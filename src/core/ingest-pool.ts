@@ -5,7 +5,7 @@
  */
 import {ingestTable, type IngestResult, type IngestTask} from './ingest.js'
 import {PackLeafStore} from './leaf-store.js'
-import {runOnWorkers, workerCount, worthWorkers} from './worker-pool.js'
+import {WorkerPool, workerCount, worthWorkers} from './worker-pool.js'
 import type {IndexEntry} from './index-db.js'
 import type {PackEntryInfo} from './pack.js'
 
@@ -23,18 +23,25 @@ export interface PoolOutput {
   entries: PackEntryInfo[]
 }
 
-export async function runIngest(packDir: string, level: number, jobs: PoolJob[], onDone?: (r: IngestResult) => void): Promise<PoolOutput> {
-  const total = jobs.reduce((s, j) => s + j.size, 0)
-  const count = workerCount(jobs.length)
+/** A job whose preparation (index lookups on the main thread) runs while workers ingest earlier ones. */
+export interface PlannedJob {
+  /** bytes of the file: for the choice of workers and the order (largest first) */
+  size: number
+  prepare: () => Promise<PoolJob>
+}
+
+export async function runIngest(packDir: string, level: number, planned: PlannedJob[], onDone?: (r: IngestResult) => void): Promise<PoolOutput> {
+  const total = planned.reduce((s, j) => s + j.size, 0)
   const results: IngestResult[] = []
   const collect = (r: IngestResult) => {
     results.push(r)
     onDone?.(r)
   }
-  if (!worthWorkers(total, WORKER_THRESHOLD, jobs.length)) {
+  if (!worthWorkers(total, WORKER_THRESHOLD, planned.length)) {
     const store = new PackLeafStore(packDir, level, new Map())
     try {
-      for (const job of jobs) {
+      for (const p of planned) {
+        const job = await p.prepare()
         store.setLocations(job.locations)
         collect(ingestTable(job.task, store))
       }
@@ -44,9 +51,12 @@ export async function runIngest(packDir: string, level: number, jobs: PoolJob[],
     }
     return {results, entries: store.finish()}
   }
-  const payloads = await runOnWorkers<PoolJob, IngestResult, PackEntryInfo[]>(
-    new URL('./ingest-worker.js', import.meta.url), {packDir, level}, jobs, count, collect,
+  // workers start now and take each file as soon as its job is prepared
+  const pool = new WorkerPool<PoolJob, IngestResult, PackEntryInfo[]>(
+    new URL('./ingest-worker.js', import.meta.url), {packDir, level}, workerCount(planned.length), collect,
     (j) => ({task: j.task, locations: [...j.locations]}))
+  await pool.submitEach([...planned].sort((a, b) => b.size - a.size), (p) => p.prepare())
+  const payloads = await pool.finish()
   const entries = payloads.flat().map((e) => ({...e, oid: Buffer.from(e.oid), base: e.base ? Buffer.from(e.base) : undefined}))
   return {results, entries}
 }

@@ -72,6 +72,19 @@ export class WorkerPool<J, R, P> {
     if (worker) this.next(worker)
   }
 
+  /**
+   * Submits a job per item, each prepared (index lookups, say) while the workers run the
+   * earlier ones. A preparation that fails stops the pool, and its error is thrown.
+   */
+  async submitEach<T>(items: Iterable<T>, prepare: (item: T) => Promise<J>): Promise<void> {
+    try {
+      for (const item of items) this.submit(await prepare(item))
+    } catch (error) {
+      await this.abort(error as Error)
+      throw error
+    }
+  }
+
   /** No more jobs: waits for the submitted ones. */
   async finish(): Promise<P[]> {
     this.closed = true

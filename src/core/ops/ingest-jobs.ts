@@ -2,7 +2,7 @@
  * Prepares table ingestion jobs (with the previous version's leaves as dedup hits and
  * delta bases), runs them, indexes the packs they wrote, and builds each table object.
  */
-import {runIngest, type PoolJob} from '../ingest-pool.js'
+import {runIngest, type PlannedJob, type PoolJob} from '../ingest-pool.js'
 import {DEFAULT_COMPRESSION} from '../pack.js'
 import {buildRecordTree} from '../record-tree.js'
 import {encodeTable, type TreeEntry} from '../model.js'
@@ -15,8 +15,7 @@ import type {WorkFile} from '../worktree.js'
 import type {Repository} from '../repository.js'
 
 export async function ingestTableJobs(repo: Repository, files: WorkFile[], previous: FileMap, onFile: () => void): Promise<TreeEntry[]> {
-  const jobs: PoolJob[] = []
-  for (const f of files) {
+  const prepare = async (f: WorkFile): Promise<PoolJob> => {
     const prev = previous.get(f.path)
     const oldLeaves: OldLeaf[] = []
     const locations = new Map<string, IndexEntry>()
@@ -35,8 +34,9 @@ export async function ingestTableJobs(repo: Repository, files: WorkFile[], previ
       const kfEntries = await repo.db.getObjects(keyframes)
       keyframes.forEach((k, i) => kfEntries[i] && locations.set(k.toString('hex'), kfEntries[i]!))
     }
-    jobs.push({task: {absPath: f.abs, relPath: f.path, format: tableFormatOf(f.path)!, oldLeaves}, locations, size: Number(f.stat.size)})
+    return {task: {absPath: f.abs, relPath: f.path, format: tableFormatOf(f.path)!, oldLeaves}, locations, size: Number(f.stat.size)}
   }
+  const jobs: PlannedJob[] = files.map((f) => ({size: Number(f.stat.size), prepare: () => prepare(f)}))
   const {results, entries} = await runIngest(repo.store.packDir, repo.config.core?.compression ?? DEFAULT_COMPRESSION, jobs, onFile)
   await repo.store.indexPack(entries)
   const out: TreeEntry[] = []

@@ -4,7 +4,7 @@ import {AtomicFileWriter, DSV_TEMP_FILE} from '../atomic-file.js'
 import {dirname, join} from 'node:path'
 import {listLeaves, readTable} from '../table-read.js'
 import {writeTableFile, type LeafLocation, type TableWriteJob} from '../table-write.js'
-import {runOnWorkers, workerCount, worthWorkers} from '../worker-pool.js'
+import {WorkerPool, workerCount, worthWorkers} from '../worker-pool.js'
 import {CorruptObjectError} from '../../errors/index.js'
 import type {ProgressFn} from '../repository.js'
 import {decodeChunks} from '../blob.js'
@@ -45,26 +45,39 @@ export async function locateLeaves(store: ObjectStore, spans: Array<{oid: string
 export async function writeEntries(store: ObjectStore, files: Array<{entry: TreeEntry; abs: string}>, onProgress?: ProgressFn): Promise<void> {
   let done = 0
   const tick = () => onProgress?.({phase: 'writing files', loaded: ++done, total: files.length, unit: 'files'})
-  const jobs: TableWriteJob[] = []
-  for (const f of files) {
-    if (f.entry.type === 'table') jobs.push(await planTable(store, f.entry, f.abs))
-    else {
+  const tables = files.filter((f) => f.entry.type === 'table').sort((a, b) => b.entry.size - a.entry.size)
+  const total = tables.reduce((s, f) => s + f.entry.size, 0)
+  removeLeftoverTemps(new Set(files.map((f) => dirname(f.abs))))
+  const plan = async (f: {entry: TreeEntry; abs: string}): Promise<TableWriteJob> => {
+    const job = await planTable(store, f.entry, f.abs)
+    prepareDir(dirname(job.abs), job.abs)
+    return job
+  }
+  const writeOthers = async () => {
+    for (const f of files) {
+      if (f.entry.type === 'table') continue
       await writeEntry(store, f.entry, f.abs)
       tick()
     }
   }
-  const total = jobs.reduce((s, j) => s + j.size, 0)
-  const count = workerCount(jobs.length)
-  for (const j of jobs) prepareDir(dirname(j.abs), j.abs)
-  removeLeftoverTemps(new Set(files.map((f) => dirname(f.abs))))
-  if (!worthWorkers(total, WORKER_THRESHOLD, jobs.length)) {
-    for (const j of jobs) {
-      writeTableFile(j, store.reader)
+  if (!worthWorkers(total, WORKER_THRESHOLD, tables.length)) {
+    for (const f of tables) {
+      writeTableFile(await plan(f), store.reader)
       tick()
     }
+    await writeOthers()
     return
   }
-  await runOnWorkers<TableWriteJob, string, null>(new URL('../checkout-worker.js', import.meta.url), {packDir: store.packDir}, jobs, count, tick)
+  // workers start now and take each table as soon as its leaves are located
+  const pool = new WorkerPool<TableWriteJob, string, null>(new URL('../checkout-worker.js', import.meta.url), {packDir: store.packDir}, workerCount(tables.length), tick)
+  await pool.submitEach(tables, plan)
+  try {
+    await writeOthers() // while the workers write the tables
+  } catch (error) {
+    await pool.abort(error as Error)
+    throw error
+  }
+  await pool.finish()
 }
 
 /** Removes the temp files a killed checkout left in the folders being written (the repository lock is held). */

@@ -9,7 +9,7 @@ import ignore from 'ignore'
 import {listLeaves, readTable} from '../table-read.js'
 import type {TableFormat} from '../table-format.js'
 import {locateLeaves} from './materialize.js'
-import {runOnWorkers, workerCount, worthWorkers} from '../worker-pool.js'
+import {WorkerPool, workerCount, worthWorkers} from '../worker-pool.js'
 import {checkTable, type TableCheckJob} from '../quality/table-check.js'
 import type {FileOutcome} from '../quality/file-check.js'
 import {decodeChunks} from '../blob.js'
@@ -134,25 +134,23 @@ export async function checkFiles(repo: Repository, files: FileMap, rules: Rules,
   const cacheKeys = selected.map((f) => outcomeCacheKey(f.entry, f.rules, pathsDigest, collectFailing))
   const useCache = !process.env.DSV_NO_CACHE
   const outcomes: Array<FileOutcome | undefined> = (useCache ? await repo.store.db.getCached(CACHE_NAMESPACE, cacheKeys) : []).map((v) => (v ? (JSON.parse(v.toString('utf8')) as FileOutcome) : undefined))
-  const todo: Array<TableCheckJob & {index: number}> = []
-  for (const f of selected) {
-    if (outcomes[f.index]) {
-      tick(f.entry.size)
-      continue
-    }
+  const todo = selected.filter((f) => {
+    if (outcomes[f.index]) tick(f.entry.size)
+    return !outcomes[f.index]
+  })
+  const plan = async (f: (typeof selected)[number]): Promise<TableCheckJob & {index: number}> => {
     const table = await readTable(repo.store, f.entry.oid)
     const leaves = await locateLeaves(repo.store, await listLeaves(repo.store, table))
-    todo.push({index: f.index, path: f.entry.name, rules: f.rules, format: table.format as TableFormat, header: table.header, leaves, size: f.entry.size})
+    return {index: f.index, path: f.entry.name, rules: f.rules, format: table.format as TableFormat, header: table.header, leaves, size: f.entry.size}
   }
-  const todoBytes = todo.reduce((s, j) => s + j.size, 0)
-
+  const todoBytes = todo.reduce((s, f) => s + f.entry.size, 0)
   if (!worthWorkers(todoBytes, WORKER_THRESHOLD, todo.length)) {
-    for (const j of todo) outcomes[j.index] = checkTable(j, repo.store.reader, run.allPaths, collectFailing, tick)
+    for (const f of todo) outcomes[f.index] = checkTable(await plan(f), repo.store.reader, run.allPaths, collectFailing, tick)
   } else {
-    await runOnWorkers<(typeof todo)[number], {index: number; outcome: FileOutcome}, null>(
+    // workers start now and take each table as soon as its leaves are located
+    const pool = new WorkerPool<TableCheckJob & {index: number}, {index: number; outcome: FileOutcome}, null>(
       new URL('../quality-worker.js', import.meta.url),
       {packDir: repo.store.packDir, allPaths, collectFailing},
-      todo,
       workerCount(todo.length),
       (r) => {
         outcomes[r.index] = r.outcome
@@ -161,11 +159,13 @@ export async function checkFiles(repo: Repository, files: FileMap, rules: Rules,
       (j) => j,
       QUALITY_HEAP,
     )
+    await pool.submitEach([...todo].sort((a, b) => b.entry.size - a.entry.size), plan)
+    await pool.finish()
   }
   const fresh: Array<[string, Buffer]> = []
-  for (const j of todo) {
-    const bytes = Buffer.from(JSON.stringify(outcomes[j.index]))
-    if (bytes.length <= MAX_CACHED_OUTCOME) fresh.push([cacheKeys[j.index], bytes])
+  for (const f of todo) {
+    const bytes = Buffer.from(JSON.stringify(outcomes[f.index]))
+    if (bytes.length <= MAX_CACHED_OUTCOME) fresh.push([cacheKeys[f.index], bytes])
   }
   if (useCache) await repo.store.db.putCached(CACHE_NAMESPACE, fresh)
   for (const o of outcomes) run.addOutcome(o!)
