@@ -32,10 +32,12 @@ const OBJECT_PREFIX = 0x6f // 'o'
 const STAT_PREFIX = 's:'
 const CACHE_PREFIX = 'c:'
 
-function objectKey(oid: Buffer): Buffer {
+/** An object's index key; the id as bytes or as hex (written straight into the key). */
+function objectKey(oid: Buffer | string): Buffer {
   const key = Buffer.allocUnsafe(33)
   key[0] = OBJECT_PREFIX
-  oid.copy(key, 1)
+  if (typeof oid !== 'string') oid.copy(key, 1)
+  else if (key.write(oid, 1, 32, 'hex') !== 32) throw new RangeError(`not an object id: ${oid}`)
   return key
 }
 
@@ -93,7 +95,7 @@ export class IndexDb {
     return v === undefined ? undefined : decodeIndexEntry(v)
   }
 
-  async getObjects(oids: Buffer[]): Promise<Array<IndexEntry | undefined>> {
+  async getObjects(oids: Array<Buffer | string>): Promise<Array<IndexEntry | undefined>> {
     if (oids.length === 0) return []
     const values = await this.db.getMany(oids.map(objectKey))
     return values.map((v) => (v === undefined ? undefined : decodeIndexEntry(v)))

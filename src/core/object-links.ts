@@ -3,7 +3,7 @@
  * push and fetch walk. Leaves and blobs refer to nothing.
  */
 import {decodeJson, type AnnotatedTag, type Commit, type Table, type Tree} from './model.js'
-import {decodeNode} from './table-nodes.js'
+import {decodeNodeHex} from './table-nodes.js'
 import {decodeChunks} from './blob.js'
 import type {ObjectKind, StoredObject} from './object-kinds.js'
 import type {Oid} from './bytes.js'
@@ -36,8 +36,8 @@ export function objectLinks(obj: StoredObject): Link[] {
       return t.root ? [{oid: t.root, expect: t.height === 0 ? 'leaf' : 'node', records: t.records}] : []
     }
     case 'node': {
-      const n = decodeNode(obj.content)
-      return n.children.map((c): Link => ({oid: c.oid.toString('hex'), expect: n.height === 1 ? 'leaf' : 'node', records: c.records}))
+      const n = decodeNodeHex(obj.content)
+      return n.children.map((c): Link => ({oid: c.oid, expect: n.height === 1 ? 'leaf' : 'node', records: c.records}))
     }
     case 'chunks':
       return decodeChunks(obj.content).map((c): Link => ({oid: c.oid, expect: 'blob'}))

@@ -76,7 +76,7 @@ export class ObjectStore {
    */
   async locateMany(oids: Oid[]): Promise<Map<Oid, IndexEntry>> {
     const out = new Map<Oid, IndexEntry>()
-    const found = await this.db.getObjects(oids.map((o) => Buffer.from(o, 'hex')))
+    const found = await this.db.getObjects(oids)
     const bases: Oid[] = []
     oids.forEach((o, i) => {
       const e = found[i]
@@ -85,7 +85,7 @@ export class ObjectStore {
       if (e.base) bases.push(e.base.toString('hex'))
     })
     const missing = bases.filter((b) => !out.has(b))
-    const baseFound = await this.db.getObjects(missing.map((o) => Buffer.from(o, 'hex')))
+    const baseFound = await this.db.getObjects(missing)
     missing.forEach((o, i) => baseFound[i] && out.set(o, baseFound[i]!))
     return out
   }
@@ -144,15 +144,27 @@ export class ObjectStore {
   }
 
   /**
-   * The full object a new delta may be written against: `oid` itself when it is stored
-   * whole, else the object its delta is against (deltas are one level deep).
+   * The full objects new deltas may be written against, by the id asked for: that object
+   * itself when it is stored whole, else the object its delta is against (deltas are one
+   * level deep). Objects still pending in this store's pack are left out.
    */
-  async keyframeOf(oid: Oid): Promise<{oid: Oid; content: Buffer} | null> {
-    if (this.pending.has(oid)) return null
-    const entry = await this.locate(oid)
-    if (!entry) return null
-    const keyframe = entry.base ? entry.base.toString('hex') : oid
-    return {oid: keyframe, content: (await this.get(keyframe)).content}
+  async keyframesOf(oids: Oid[]): Promise<Map<Oid, {oid: Oid; content: Buffer}>> {
+    const wanted = [...new Set(oids)].filter((o) => !this.pending.has(o))
+    const located = await this.locateMany(wanted)
+    const out = new Map<Oid, {oid: Oid; content: Buffer}>()
+    for (const oid of wanted) {
+      const entry = located.get(oid)
+      if (!entry) continue
+      const keyframe = entry.base ? entry.base.toString('hex') : oid
+      out.set(oid, {oid: keyframe, content: (await this.getLocated(keyframe, located)).content})
+    }
+    return out
+  }
+
+  /** Which of `oids` are neither indexed nor pending here, in one batched lookup. */
+  async absent(oids: Oid[]): Promise<Set<Oid>> {
+    const found = await this.locateMany(oids.filter((o) => !this.pending.has(o) && !this.recentLocations.has(o)))
+    return new Set(oids.filter((o) => !this.pending.has(o) && !this.recentLocations.has(o) && !found.has(o)))
   }
 
   /** Stores an object unless it is already there; returns its id. */
@@ -160,6 +172,18 @@ export class ObjectStore {
     const oidBytes = objectIdBytes(kind, content)
     const oid = oidBytes.toString('hex')
     if (this.pending.has(oid) || (await this.locate(oid))) return oid
+    return this.write(oidBytes, oid, kind, content, base)
+  }
+
+  /** Stores an object known to be absent (see `absent`): no index lookup. */
+  putAbsent(kind: ObjectKind, content: Buffer, base?: DeltaBase): Oid {
+    const oidBytes = objectIdBytes(kind, content)
+    const oid = oidBytes.toString('hex')
+    if (this.pending.has(oid)) return oid
+    return this.write(oidBytes, oid, kind, content, base)
+  }
+
+  private write(oidBytes: Buffer, oid: Oid, kind: ObjectKind, content: Buffer, base?: DeltaBase): Oid {
     this.writer ??= new PackWriter(this.packDir, this.compressionLevel)
     const delta = base && computeDelta(base.content, base.units, content, base.targetUnits)
     if (base && delta && delta.length <= content.length * DELTA_WORTH_IT) {

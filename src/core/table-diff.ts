@@ -12,7 +12,7 @@ import {reusableAllocator} from './bytes.js'
 import {isBlankRecord, textEnd, type TableFormat} from './table-format.js'
 import {keyOf, parseRecord} from './example-key.js'
 import {readLeafAt, type LeafLocation} from './table-write.js'
-import {decodeNode, forEachLeafRecord} from './table-nodes.js'
+import {decodeNodeHex, forEachLeafRecord} from './table-nodes.js'
 import {DIFF_HEAP, WorkerPool, workerCount, worthWorkers} from './worker-pool.js'
 import {CorruptObjectError} from '../errors/index.js'
 import type {ObjectStore} from './object-store.js'
@@ -116,6 +116,9 @@ export async function diffManyTables(store: ObjectStore, pairs: Array<{before: T
   // Workers start as soon as the tables planned so far hold enough to read, and take each
   // table as it is planned: planning the rest overlaps their start-up and first scans.
   let pool: WorkerPool<ScanJob & {id: number}, {id: number; result: ScanResult}, null> | undefined
+  const startPool = () =>
+    new WorkerPool<ScanJob & {id: number}, {id: number; result: ScanResult}, null>(new URL('./diff-worker.js', import.meta.url), {packDir: store.packDir}, workerCount(pairs.length),
+      ({id, result}) => found(id, pairChanges(reviveScan(result))), (j) => j, DIFF_HEAP)
   let planned = 0
   try {
     for (const p of pairs) {
@@ -124,8 +127,7 @@ export async function diffManyTables(store: ObjectStore, pairs: Array<{before: T
       if (!plan.job) continue
       planned += plan.job.size
       if (!pool && worthWorkers(planned, WORKER_THRESHOLD, pairs.length)) {
-        pool = new WorkerPool(new URL('./diff-worker.js', import.meta.url), {packDir: store.packDir}, workerCount(pairs.length),
-          ({id, result}) => found(id, pairChanges(reviveScan(result))), (j) => j, DIFF_HEAP)
+        pool = startPool()
         plans.forEach((q, id) => q.job && pool!.submit({...q.job, id}))
       } else pool?.submit({...plan.job, id: plans.length - 1})
     }
@@ -155,7 +157,7 @@ async function planDiff(store: ObjectStore, before: Table | null, after: Table |
     if (!loc) throw new CorruptObjectError(span.oid, 'missing from the store')
     const base = loc.base ? located.get(loc.base.toString('hex')) : undefined
     if (loc.base && !base) throw new CorruptObjectError(span.oid, 'its delta base is missing')
-    return {...span, loc: packLocationOf(loc), base: base && packLocationOf(base)}
+    return {oid: span.oid, start: span.start, records: span.records, bytes: span.bytes, loc: packLocationOf(loc), base: base && packLocationOf(base)}
   }
   let size = 0
   const scan: ScanRegion[] = regions.map((r) => {
@@ -440,8 +442,8 @@ export async function changedRegions(store: ObjectStore, a: Table, b: Table): Pr
     const located = await store.locateMany([...open])
     const children = new Map<string, Subtree[]>()
     for (const oid of open) {
-      const node = decodeNode((await store.getLocated(oid, located, 'node')).content)
-      children.set(oid, node.children.map((c) => ({oid: c.oid.toString('hex'), start: 0, records: c.records, bytes: c.bytes, height: node.height - 1})))
+      const node = decodeNodeHex((await store.getLocated(oid, located, 'node')).content)
+      children.set(oid, node.children.map((c) => ({oid: c.oid, start: 0, records: c.records, bytes: c.bytes, height: node.height - 1})))
     }
     const expand = (side: Subtree[], inRegion: Set<Subtree>): Subtree[] => {
       const out: Subtree[] = []

@@ -1,6 +1,6 @@
 /** Reading tables back: their leaves in order, their records, their bytes. */
 import {hashToString, type Oid} from './bytes.js'
-import {decodeNode, type NodeChild} from './table-nodes.js'
+import {decodeNodeHex} from './table-nodes.js'
 import {decodeJson, type Table} from './model.js'
 import type {ObjectStore} from './object-store.js'
 
@@ -23,17 +23,17 @@ export async function readTable(store: ObjectStore, oid: Oid): Promise<Table> {
 export async function listLeaves(store: ObjectStore, table: Table): Promise<LeafSpan[]> {
   if (!table.root) return []
   if (table.height === 0) return [{oid: table.root, start: 0, records: table.records, bytes: table.bytes - Buffer.byteLength(table.header)}]
-  let level: NodeChild[] = [{oid: Buffer.from(table.root, 'hex'), records: table.records, bytes: table.bytes}]
+  let level: Array<{oid: string; records: number; bytes: number}> = [{oid: table.root, records: table.records, bytes: table.bytes}]
   for (let height = table.height; height > 0; height--) {
-    const oids = level.map((c) => c.oid.toString('hex'))
+    const oids = level.map((c) => c.oid)
     const located = await store.locateMany(oids)
-    const next: NodeChild[] = []
-    for (const oid of oids) next.push(...decodeNode((await store.getLocated(oid, located, 'node')).content).children)
+    const next: typeof level = []
+    for (const oid of oids) for (const c of decodeNodeHex((await store.getLocated(oid, located, 'node')).content).children) next.push(c)
     level = next
   }
   let start = 0
   return level.map((c) => {
-    const span = {oid: c.oid.toString('hex'), start, records: c.records, bytes: c.bytes}
+    const span = {oid: c.oid, start, records: c.records, bytes: c.bytes}
     start += c.records
     return span
   })
@@ -44,9 +44,9 @@ export async function nodeParents(store: ObjectStore, table: Table): Promise<Map
   const out = new Map<string, Oid>()
   if (!table.root || table.height === 0) return out
   const walk = async (oid: Oid): Promise<void> => {
-    const node = decodeNode((await store.get(oid, 'node')).content)
+    const node = decodeNodeHex((await store.get(oid, 'node')).content)
     for (const c of node.children) {
-      const child = c.oid.toString('hex')
+      const child = c.oid
       out.set(child, oid)
       if (node.height > 1) await walk(child)
     }

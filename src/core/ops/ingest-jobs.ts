@@ -21,7 +21,7 @@ export async function ingestTableJobs(repo: Repository, files: WorkFile[], previ
     const locations = new Map<string, IndexEntry>()
     if (prev?.type === 'table') {
       const spans = await listLeaves(repo.store, await readTable(repo.store, prev.oid))
-      const entries = await repo.db.getObjects(spans.map((s) => Buffer.from(s.oid, 'hex')))
+      const entries = await repo.db.getObjects(spans.map((s) => s.oid))
       const keyframes: Buffer[] = []
       spans.forEach((s, i) => {
         const e = entries[i]

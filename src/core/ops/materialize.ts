@@ -24,7 +24,7 @@ async function planTable(store: ObjectStore, entry: TreeEntry, abs: string): Pro
 
 /** The pack locations of `spans` (and of their delta bases), for reading on worker threads. */
 export async function locateLeaves(store: ObjectStore, spans: Array<{oid: string}>): Promise<LeafLocation[]> {
-  const locs = await store.db.getObjects(spans.map((s) => Buffer.from(s.oid, 'hex')))
+  const locs = await store.db.getObjects(spans.map((s) => s.oid))
   const baseOids = locs.flatMap((l) => (l?.base ? [l.base] : []))
   const baseLocs = new Map<string, IndexEntry>()
   const found = await store.db.getObjects(baseOids)
