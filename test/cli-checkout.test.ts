@@ -299,3 +299,32 @@ describe('a temp file left by a killed checkout', function () {
     assert.equal(fs.existsSync(leftover), false, 'the checkout that rewrote golden/ removed the leftover')
   })
 })
+
+describe('a checkout that fails part-way', function () {
+  this.timeout(60_000)
+
+  it('leaves HEAD where it was, no HEAD.lock behind, and the repository usable', () => {
+    const dir = tmp.make()
+    assertExit(dsv(dir, 'init', '--quiet'), 0)
+    // a table large enough that its leaves fill the largest pack of the first commit
+    const rows = Array.from({length: 3000}, (_, i) => JSON.stringify({id: `ex-${i}`, text: crypto.createHash('sha256').update(String(i)).digest('hex')}))
+    fs.writeFileSync(path.join(dir, 'big.jsonl'), `${rows.join('\n')}\n`)
+    const v1 = dsvJson<{id: string}>(dir, 0, 'commit', '-m', 'v1').id
+    const packDir = path.join(dir, '.dsv', 'packs')
+    const largest = fs.readdirSync(packDir).map((f) => path.join(packDir, f)).sort((x, y) => fs.statSync(y).size - fs.statSync(x).size)[0]
+    fs.rmSync(path.join(dir, 'big.jsonl'))
+    fs.writeFileSync(path.join(dir, 'small.jsonl'), '{"id": "only"}\n')
+    assertExit(dsv(dir, 'commit', '-m', 'v2', '--quiet'), 0)
+    const bytes = fs.readFileSync(largest)
+    bytes[Math.floor(bytes.length / 2)] ^= 0xff // damages a leaf of big.jsonl, not v1's commit or tree
+    fs.writeFileSync(largest, bytes)
+
+    assertJsonError(dsv(dir, 'checkout', v1, '--json'), 8, 'E_CORRUPT')
+    assert.equal(headFile(dir), 'ref: refs/heads/main', 'HEAD did not move')
+    assert.equal(fs.existsSync(path.join(dir, '.dsv', 'HEAD.lock')), false, 'the prepared HEAD was dropped')
+    assert.equal(fs.existsSync(path.join(dir, 'big.jsonl')), false, 'no damaged file was written')
+    const st = dsvJson<StatusDoc>(dir, 0, 'status')
+    assert.equal(st.branch, 'main')
+    assertExit(dsv(dir, 'tag', 'after-failure', '--quiet'), 0)
+  })
+})

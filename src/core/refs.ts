@@ -134,18 +134,35 @@ export class Refs {
   }
 
   setHead(head: Head, reason: string): void {
+    this.prepareHead(head, reason).commit()
+    fsyncDir(this.dsvDir)
+  }
+
+  /**
+   * Moves HEAD in two steps, for checkout: the new value is written and fsynced beside
+   * HEAD (HEAD.lock, held until then) before the working directory is written, and
+   * `commit` renames it into place afterwards, without a directory fsync: that fsync would
+   * wait for every file the checkout just wrote (0.3 s of a 543 MB checkout here), files
+   * that are themselves not fsynced. After a power cut HEAD names the old version or the
+   * new one, never a half-written value.
+   */
+  prepareHead(head: Head, reason: string): {commit(): void; abort(): void} {
     const path = join(this.dsvDir, 'HEAD')
     const lockPath = `${path}.lock`
     const fd = acquireLockFile(lockPath)
-    const before = this.headCommit()
     closeSync(fd)
     const wfd = openSync(lockPath, 'w') // the lock we own: replace our pid line with the value
     writeSync(wfd, head.symbolic ? `ref: ${head.ref}\n` : `${head.oid}\n`)
     fsyncSync(wfd)
     closeSync(wfd)
-    renameSync(lockPath, path)
-    fsyncDir(this.dsvDir)
-    this.appendLog('HEAD', before, head.symbolic ? this.read(head.ref) : head.oid, reason)
+    return {
+      commit: () => {
+        const before = this.headCommit()
+        renameSync(lockPath, path)
+        this.appendLog('HEAD', before, head.symbolic ? this.read(head.ref) : head.oid, reason)
+      },
+      abort: () => rmSync(lockPath, {force: true}),
+    }
   }
 
   private appendLog(ref: string, before: string | null, after: string | null, reason: string): void {

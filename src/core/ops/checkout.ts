@@ -101,9 +101,17 @@ export async function checkout(repo: Repository, rev: string, opts: {force?: boo
   return repo.locked(async () => {
     const current = await currentFiles(repo, targetFiles, opts.force, opts.onProgress)
     const tracked = await flattenTree(repo.store, await headTree(repo))
-    const counts = await syncWorktree(repo, current, tracked, targetFiles, opts.onProgress)
-    if (target.branch) repo.refs.setHead({symbolic: true, ref: `refs/heads/${target.branch}`}, `checkout: moving to ${target.branch}`)
-    else repo.refs.setHead({symbolic: false, oid: target.commit}, `checkout: moving to ${rev}`)
+    const head = target.branch
+      ? repo.refs.prepareHead({symbolic: true, ref: `refs/heads/${target.branch}`}, `checkout: moving to ${target.branch}`)
+      : repo.refs.prepareHead({symbolic: false, oid: target.commit}, `checkout: moving to ${rev}`)
+    let counts
+    try {
+      counts = await syncWorktree(repo, current, tracked, targetFiles, opts.onProgress)
+    } catch (error) {
+      head.abort()
+      throw error
+    }
+    head.commit()
     return {head: target.commit, branch: target.branch ?? null, detached: !target.branch, ...counts}
   })
 }
