@@ -9,6 +9,7 @@ import {posix} from 'node:path'
 import {hashToString} from '../bytes.js'
 import {getPath, keyOf} from '../example-key.js'
 import {ExampleChecker, type CheckName, type Issue} from './example-checks.js'
+import {DigestSet} from './digest-set.js'
 import {isEmpty} from './values.js'
 import type {FileRules} from './rules.js'
 
@@ -102,7 +103,7 @@ export class FileCheck {
   private referentialChecked = 0
   private readonly problems = new Map<string, Problem>()
   private readonly seenKeys = new Set<string>()
-  private readonly seenContent = new Set<string>()
+  private readonly seenContent = new DigestSet()
   private readonly partials: number[] = []
   /** 1 where the example carries a human-validated label (for export filters) */
   private readonly validated: number[] = []
@@ -138,7 +139,7 @@ export class FileCheck {
       unique = false
       this.note({check: 'uniqueness', rule: `duplicate key in ${this.path}`, detail: key}, ref)
     }
-    if (!addNew(this.seenContent, content)) {
+    if (!this.seenContent.add(content)) {
       unique = false
       this.note({check: 'uniqueness', rule: `duplicate content in ${this.path}`}, ref)
     }
