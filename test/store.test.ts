@@ -127,9 +127,11 @@ describe('store (library API, real LevelDB)', function () {
     writeFileSync(join(dir, 'a', 'two.jsonl'), examples(10))
     const second = run('second')
     const results = await Promise.all([first, second])
-    // the second either waited and committed what it saw, or found nothing left to commit
-    assert.equal(results[0].code, 0, results[0].out)
-    assert.ok(results[1].code === 0 || results[1].out.includes('E_NOTHING_TO_COMMIT'), results[1].out)
+    // Whichever gets the store first commits what it sees (node's start-up decides the
+    // order on a loaded machine, not the 150 ms head start); the other waits, then commits
+    // what is left, or finds nothing left to commit. Neither is refused as "locked".
+    assert.ok(results.some((r) => r.code === 0), JSON.stringify(results))
+    for (const r of results) assert.ok(r.code === 0 || (r.code === 1 && r.out.includes('E_NOTHING_TO_COMMIT')), r.out)
     const repo = await Repository.open(dir)
     const log = await repo.log()
     const f = await repo.fsck()
