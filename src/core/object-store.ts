@@ -163,8 +163,9 @@ export class ObjectStore {
 
   /** Which of `oids` are neither indexed nor pending here, in one batched lookup. */
   async absent(oids: Oid[]): Promise<Set<Oid>> {
-    const found = await this.locateMany(oids.filter((o) => !this.pending.has(o) && !this.recentLocations.has(o)))
-    return new Set(oids.filter((o) => !this.pending.has(o) && !this.recentLocations.has(o) && !found.has(o)))
+    const unknown = oids.filter((o) => !this.pending.has(o) && !this.recentLocations.has(o))
+    const found = await this.locateMany(unknown)
+    return new Set(unknown.filter((o) => !found.has(o)))
   }
 
   /** Stores an object unless it is already there; returns its id. */

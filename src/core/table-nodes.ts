@@ -95,36 +95,23 @@ export interface NodeChild {
   bytes: number
 }
 
-export interface TableNode {
-  height: number
-  children: NodeChild[]
-}
-
 export function encodeNode(height: number, children: NodeChild[]): Buffer {
   const w = new ByteWriter(children.length * 40 + 8).varint(height).varint(children.length)
   for (const c of children) w.bytes(c.oid).varint(c.records).varint(c.bytes)
   return w.toBuffer()
 }
 
-function readNode<T>(content: Buffer, readOid: (content: Buffer, at: number) => T): {height: number; children: Array<{oid: T; records: number; bytes: number}>} {
+/** A node, its children's ids in hex: what walks over many nodes want (no Buffer per child). */
+export function decodeNodeHex(content: Buffer): {height: number; children: Array<{oid: string; records: number; bytes: number}>} {
   const r = new ByteReader(content)
   const height = r.varint()
   const n = r.varint()
-  const children: Array<{oid: T; records: number; bytes: number}> = []
+  const children: Array<{oid: string; records: number; bytes: number}> = []
   for (let i = 0; i < n; i++) {
     r.bytes(32) // bounds check
-    children.push({oid: readOid(content, r.pos - 32), records: r.varint(), bytes: r.varint()})
+    children.push({oid: content.toString('hex', r.pos - 32, r.pos), records: r.varint(), bytes: r.varint()})
   }
   return {height, children}
-}
-
-export function decodeNode(content: Buffer): TableNode {
-  return readNode(content, (c, at) => Buffer.from(c.subarray(at, at + 32)))
-}
-
-/** A node with its children's ids in hex: what walks over many nodes want (no Buffer per child). */
-export function decodeNodeHex(content: Buffer): {height: number; children: Array<{oid: string; records: number; bytes: number}>} {
-  return readNode(content, (c, at) => c.toString('hex', at, at + 32))
 }
 
 /** `hashLastByte`: the last byte of the record's SHA-256. */

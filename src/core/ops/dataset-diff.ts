@@ -144,8 +144,9 @@ export async function datasetDiff(repo: Repository, fromSide: DiffSide, toSide: 
   const modified = new Map<ExampleChange, {oldValue: Record<string, unknown> | null; newValue: Record<string, unknown> | null; fields?: FieldChange[]}>()
   const parse = (table: Table | null, ref: RecordRef): Record<string, unknown> | null =>
     table ? parseRecord(ref.bytes, table.format as TableFormat, table.header) : null
+  const labelsOf = tables.map((t) => labelFieldsFor(repo, t.file.path))
   const onTable = (t: number, d: TableDiff) => {
-    const labelled = labelFieldsFor(repo, tables[t].file.path).length > 0
+    const labelled = labelsOf[t].length > 0
     let shown = 0
     for (const c of d.changes) {
       if (c.change !== 'modified') continue
@@ -185,7 +186,7 @@ export async function datasetDiff(repo: Repository, fromSide: DiffSide, toSide: 
   tables.forEach(({file, before: ta, after: tb}, t) => {
     const counts: ExampleCounts = {added: 0, removed: 0, modified: 0, moved: 0, movedOut: movedOut.get(t) ?? 0}
     const listed: ExampleDiff[] = []
-    const labels = labelFieldsFor(repo, file.path)
+    const labels = labelsOf[t]
     const at = (path: string, ref: RecordRef): ExampleLocation => ({path, line: ref.line})
     for (const c of diffs[t].changes) {
       if (movedAway.has(c)) continue
