@@ -13,7 +13,9 @@ import {
   assertSameTree,
   assertTreeHashes,
   counts,
+  cleanEnv,
   dsv,
+  dsvEnv,
   dsvJson,
   editJsonl,
   fixturesDir,
@@ -113,7 +115,8 @@ describe('dsv checkout', () => {
   it('`checkout v1` restores every file of v1 byte for byte (CRLF CSV, JSONL without final newline, mp3 clips)', () => {
     const moves = expectedMoves(v2, v1)
     const r = dsvJson(dir, 0, 'checkout', 'v1')
-    assert.deepEqual(r, {head: c1, branch: null, detached: true, ...moves})
+    assert.ok(Number.isInteger(r.copiedBytes) && r.copiedBytes >= 0)
+    assert.deepEqual(r, {head: c1, branch: null, detached: true, ...moves, copiedBytes: r.copiedBytes})
     assertTreeHashes(dir, v1)
     assertSameTree(dir, fixturesDir)
     assert.equal(fs.readFileSync(path.join(dir, PRODUCTS)).includes(Buffer.from('38.75')), true)
@@ -140,7 +143,8 @@ describe('dsv checkout', () => {
 
   it('`checkout main` re-attaches HEAD and brings v2 back', () => {
     const r = dsvJson(dir, 0, 'checkout', 'main')
-    assert.deepEqual(r, {head: c2, branch: 'main', detached: false, ...expectedMoves(v1, v2)})
+    assert.ok(Number.isInteger(r.copiedBytes) && r.copiedBytes >= 0)
+    assert.deepEqual(r, {head: c2, branch: 'main', detached: false, ...expectedMoves(v1, v2), copiedBytes: r.copiedBytes})
     assert.equal(headFile(dir), 'ref: refs/heads/main')
     assertTreeHashes(dir, v2)
     const st = dsvJson<StatusDoc>(dir, 0, 'status')
@@ -326,5 +330,73 @@ describe('a checkout that fails part-way', function () {
     const st = dsvJson<StatusDoc>(dir, 0, 'status')
     assert.equal(st.branch, 'main')
     assertExit(dsv(dir, 'tag', 'after-failure', '--quiet'), 0)
+  })
+})
+
+describe('checkout between neighbouring versions', function () {
+  this.timeout(120_000)
+  const tmp2 = new TempDirs()
+  after(() => tmp2.cleanup())
+  const JSONL = 'data/train.jsonl'
+  const CSV = 'data/rows.csv'
+
+  /** v1 and v2 of a JSONL and a CRLF CSV with quoted fields; v2 edits a few rows and renames a CSV column. */
+  function twoVersions(): {dir: string; v1: Map<string, string>; v2: Map<string, string>} {
+    const dir = tmp2.make()
+    assertExit(dsv(dir, 'init', '--quiet'), 0)
+    fs.mkdirSync(path.join(dir, 'data'))
+    const text = (i: number) => crypto.createHash('sha256').update(String(i)).digest('hex')
+    fs.writeFileSync(path.join(dir, JSONL), Array.from({length: 3000}, (_, i) => `${JSON.stringify({id: `ex-${i}`, text: text(i), labels: {tier: i % 3}})}\n`).join(''))
+    const csvRow = (i: number, note: string) => `r${i},"${note}, with a comma",${i * 7}\r\n`
+    fs.writeFileSync(path.join(dir, CSV), `key,note,value\r\n${Array.from({length: 2000}, (_, i) => csvRow(i, text(i))).join('')}`)
+    assertExit(dsv(dir, 'commit', '-m', 'v1', '--quiet'), 0)
+    assertExit(dsv(dir, 'tag', 'v1', '--quiet'), 0)
+    const v1 = treeHashes(dir)
+    const edits = editJsonl(path.join(dir, JSONL), (rec, i) => (i % 600 === 5 ? null : i % 500 === 7 ? {...rec, labels: {tier: 9}} : rec), [{id: 'ex-new-1', text: 'a'}, {id: 'ex-new-2', text: 'b'}])
+    assert.ok(edits.modified > 0 && edits.removed > 0 && edits.added === 2)
+    const csv = fs.readFileSync(path.join(dir, CSV), 'utf8').replace('key,note,value\r\n', 'key,comment,value\r\n').replace(csvRow(1234, text(1234)), csvRow(1234, 'edited "quoted" note'))
+    fs.writeFileSync(path.join(dir, CSV), csv)
+    assertExit(dsv(dir, 'commit', '-m', 'v2', '--quiet'), 0)
+    return {dir, v1, v2: treeHashes(dir)}
+  }
+
+  for (const [how, env] of [['on worker threads', {DSV_PARALLEL_MIN_BYTES: '0'}], ['in the main thread', {}]] as const) {
+    it(`copies the unchanged examples from the working files and restores both versions byte for byte (${how})`, () => {
+      const {dir, v1, v2} = twoVersions()
+      const run = (...args: string[]) => {
+        const r = dsvEnv(dir, cleanEnv(env), ...args, '--json')
+        assertExit(r, 0)
+        return r.json<{written: number; copiedBytes: number}>()
+      }
+      const total = [JSONL, CSV].reduce((s, f) => s + fs.statSync(path.join(dir, f)).size, 0)
+      const back = run('checkout', 'v1')
+      assert.equal(back.written, 2)
+      assert.ok(back.copiedBytes > total / 2 && back.copiedBytes < total, `copied ${back.copiedBytes} of ${total} bytes`)
+      assertTreeHashes(dir, v1)
+      assert.equal(dsvJson<StatusDoc>(dir, 0, 'status').clean, true)
+      const forward = run('checkout', 'main')
+      assert.ok(forward.copiedBytes > total / 2, `copied ${forward.copiedBytes} of ${total} bytes`)
+      assertTreeHashes(dir, v2)
+    })
+  }
+
+  it('rewrites from the store alone a file the stat cache cannot vouch for (edited, then --force)', () => {
+    const {dir, v1} = twoVersions()
+    // same size, different bytes: only the stat cache's mtime/ctime tell it apart
+    const file = path.join(dir, JSONL)
+    const bytes = fs.readFileSync(file)
+    bytes[10] = bytes[10] === 0x61 ? 0x62 : 0x61
+    fs.writeFileSync(file, bytes)
+    const r = dsvJson<{copiedBytes: number}>(dir, 0, 'checkout', 'v1', '--force')
+    assert.ok(r.copiedBytes < fs.statSync(path.join(dir, CSV)).size, 'nothing copied from the edited file')
+    assertTreeHashes(dir, v1)
+  })
+
+  it('--to DIR copies nothing and writes the version in full', () => {
+    const {dir, v1} = twoVersions()
+    const to = path.join(tmp2.make(), 'out')
+    const r = dsvJson<{copiedBytes: number}>(dir, 0, 'checkout', 'v1', '--to', to)
+    assert.equal(r.copiedBytes, 0)
+    assertTreeHashes(to, v1, [])
   })
 })

@@ -2,7 +2,7 @@
  * Crash-safe file writes: write a temp file beside the target, fsync it, rename it over
  * the target, fsync the directory. Readers see the old file or the new one, never half.
  */
-import {closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync} from 'node:fs'
+import {closeSync, fsyncSync, openSync, readSync, renameSync, unlinkSync, writeSync} from 'node:fs'
 import {dirname} from 'node:path'
 import {randomBytes} from 'node:crypto'
 
@@ -70,6 +70,19 @@ export class AtomicFileWriter {
     this.buffer ??= Buffer.allocUnsafe(this.bufferSize)
     this.buffer.set(start === 0 && end === b.length ? b : b.subarray(start, end), this.pending)
     this.pending += length
+  }
+
+  /** Copies `length` bytes of the file `fd` from `position`, read straight into the buffer. */
+  copyRange(fd: number, position: number, length: number): void {
+    this.buffer ??= Buffer.allocUnsafe(this.bufferSize)
+    while (length > 0) {
+      if (this.pending === this.bufferSize) this.flush()
+      const got = readSync(fd, this.buffer, this.pending, Math.min(length, this.bufferSize - this.pending), position)
+      if (got === 0) throw new RangeError(`${this.path} ended before byte ${position}: it changed while being rewritten`)
+      this.pending += got
+      position += got
+      length -= got
+    }
   }
 
   private flush(): void {

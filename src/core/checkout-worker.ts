@@ -10,8 +10,7 @@ parentPort!.on('message', (msg: {type: 'task'; job: TableWriteJob} | {type: 'fin
   try {
     if (msg.type === 'task') {
       const job = msg.job
-      writeTableFile(job, reader)
-      parentPort!.postMessage({type: 'result', result: job.abs})
+      parentPort!.postMessage({type: 'result', result: writeTableFile(job, reader)})
     } else {
       reader.close()
       parentPort!.postMessage({type: 'finished', payload: null})

@@ -2,8 +2,10 @@
  * Writing a table back to a file from its leaves' pack locations (looked up in one batch
  * by the main thread), synchronously, so that it runs on worker threads. Every leaf is
  * verified against its id before its records are written; the file appears by rename.
+ * Leaves the file already holds (a checkout between two versions of it) are copied from
+ * the file as byte ranges instead of being read from the packs.
  */
-import {mkdirSync} from 'node:fs'
+import {closeSync, mkdirSync, openSync} from 'node:fs'
 import {dirname} from 'node:path'
 import {applyDelta} from './delta.js'
 import {AtomicFileWriter} from './atomic-file.js'
@@ -20,10 +22,19 @@ export interface LeafLocation {
   base?: PackLocation
 }
 
+/** Bytes of the file being replaced, which the stat cache vouches for: unchanged leaves. */
+export interface FileRange {
+  from: number
+  length: number
+}
+
+export type TablePart = LeafLocation | FileRange
+
 export interface TableWriteJob {
   abs: string
   header: string
-  leaves: LeafLocation[]
+  /** the records in order: leaves to read, or ranges to copy from the file now at `abs` */
+  parts: TablePart[]
   size: number
 }
 
@@ -44,17 +55,30 @@ export function readLeafAt(reader: PackReader, leaf: LeafLocation, alloc?: (size
   return content
 }
 
-export function writeTableFile(job: TableWriteJob, reader: PackReader): void {
+/** Writes the table's file; returns how many bytes were copied from the file it replaces. */
+export function writeTableFile(job: TableWriteJob, reader: PackReader): number {
   mkdirSync(dirname(job.abs), {recursive: true})
+  // opened before the temp file exists, read while it is written, replaced by its rename
+  const current = job.parts.some((p) => !('oid' in p)) ? openSync(job.abs, 'r') : undefined
   const out = new AtomicFileWriter(job.abs)
+  let copied = 0
   try {
     if (job.header) out.write(Buffer.from(job.header, 'utf8'))
     const alloc = reusableAllocator() // each leaf is written out at once
-    for (const leaf of job.leaves) writeLeafRecords(readLeafAt(reader, leaf, alloc), out)
+    for (const part of job.parts) {
+      if ('oid' in part) writeLeafRecords(readLeafAt(reader, part, alloc), out)
+      else {
+        out.copyRange(current!, part.from, part.length)
+        copied += part.length
+      }
+    }
     out.commit()
+    return copied
   } catch (error) {
     out.abort()
     throw error
+  } finally {
+    if (current !== undefined) closeSync(current)
   }
 }
 

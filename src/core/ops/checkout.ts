@@ -23,6 +23,8 @@ export interface CheckoutResult {
   detached: boolean
   written: number
   removed: number
+  /** bytes of unchanged examples copied from the files being replaced instead of read from the store */
+  copiedBytes: number
   to?: string
 }
 
@@ -68,7 +70,7 @@ function dirtyError(paths: string[]): DsvError {
 }
 
 /** Rewrites the working directory from `current` to `target`; returns counts. */
-async function syncWorktree(repo: Repository, current: FileMap, tracked: FileMap, target: FileMap, onProgress?: ProgressFn): Promise<{written: number; removed: number}> {
+async function syncWorktree(repo: Repository, current: FileMap, tracked: FileMap, target: FileMap, onProgress?: ProgressFn): Promise<{written: number; removed: number; copiedBytes: number}> {
   const toWrite = [...target.values()].filter((e) => current.get(e.name)?.oid !== e.oid)
   const toRemove = [...tracked.keys()].filter((p) => !target.has(p) && current.has(p))
   let done = 0
@@ -79,7 +81,11 @@ async function syncWorktree(repo: Repository, current: FileMap, tracked: FileMap
   }
   const stats: Array<[string, StatEntry | null]> = toRemove.map((p) => [p, null])
   const written: StatEntry[] = []
-  await writeEntries(repo.store, toWrite.map((e) => ({entry: e, abs: join(repo.root, e.name)})), (p) => onProgress?.({...p, loaded: done + p.loaded, total}))
+  const files = toWrite.map((e) => {
+    const now = current.get(e.name)
+    return {entry: e, abs: join(repo.root, e.name), current: e.type === 'table' && now?.type === 'table' ? now.oid : undefined}
+  })
+  const {copiedBytes} = await writeEntries(repo.store, files, (p) => onProgress?.({...p, loaded: done + p.loaded, total}))
   for (const e of toWrite) {
     const st = statSync(join(repo.root, e.name), {bigint: true})
     const entry: StatEntry = {size: Number(st.size), mtimeNs: String(st.mtimeNs), ctimeNs: String(st.ctimeNs), ino: Number(st.ino), recordedNs: '0', type: e.type as 'table' | 'file', oid: e.oid, examples: e.examples}
@@ -91,7 +97,7 @@ async function syncWorktree(repo: Repository, current: FileMap, tracked: FileMap
   const recordedNs = String(BigInt(Date.now()) * 1_000_000n)
   for (const e of written) e.recordedNs = recordedNs
   await repo.db.putStats(stats)
-  return {written: toWrite.length, removed: toRemove.length}
+  return {written: toWrite.length, removed: toRemove.length, copiedBytes}
 }
 
 export async function checkout(repo: Repository, rev: string, opts: {force?: boolean; to?: string; onProgress?: ProgressFn} = {}): Promise<CheckoutResult> {
@@ -120,7 +126,7 @@ async function checkoutTo(repo: Repository, commit: Oid, files: FileMap, dir: st
   if (existsSync(dir) && readdirSync(dir).length > 0 && !opts.force)
     throw new DsvError('E_DIRTY_WORKTREE', `${dir} is not empty`, {path: dir}, 'choose an empty or new directory, or pass --force to write over it')
   await writeEntries(repo.store, [...files.values()].map((e) => ({entry: e, abs: join(dir, e.name)})), opts.onProgress)
-  return {head: commit, branch: repo.currentBranch(), detached: repo.head().symbolic === false, written: files.size, removed: 0, to: dir}
+  return {head: commit, branch: repo.currentBranch(), detached: repo.head().symbolic === false, written: files.size, removed: 0, copiedBytes: 0, to: dir}
 }
 
 export async function rollback(repo: Repository, rev: string, opts: {message?: string; author?: string; force?: boolean; onProgress?: ProgressFn} = {}): Promise<CommitResult & {target: Oid}> {

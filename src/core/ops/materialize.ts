@@ -1,14 +1,15 @@
 /** Writing committed files back to disk, byte for byte, each through temp file + rename. */
-import {existsSync, lstatSync, mkdirSync, readdirSync, rmdirSync, rmSync} from 'node:fs'
+import {existsSync, lstatSync, mkdirSync, readdirSync, rmdirSync, rmSync, statSync} from 'node:fs'
 import {AtomicFileWriter, DSV_TEMP_FILE} from '../atomic-file.js'
 import {dirname, join} from 'node:path'
-import {listLeaves, readTable} from '../table-read.js'
-import {writeTableFile, type LeafLocation, type TableWriteJob} from '../table-write.js'
+import {listLeaves, readTable, type LeafSpan} from '../table-read.js'
+import {writeTableFile, type FileRange, type LeafLocation, type TablePart, type TableWriteJob} from '../table-write.js'
 import {WorkerPool, workerCount, worthWorkers} from '../worker-pool.js'
 import {CorruptObjectError} from '../../errors/index.js'
 import type {ProgressFn} from '../repository.js'
 import {decodeChunks} from '../blob.js'
 import type {TreeEntry} from '../model.js'
+import type {Oid} from '../bytes.js'
 import type {ObjectStore} from '../object-store.js'
 import type {IndexEntry} from '../index-db.js'
 import {packLocationOf} from '../pack.js'
@@ -16,10 +17,65 @@ import {packLocationOf} from '../pack.js'
 /** Below this many bytes of tables to write, workers cost more than they save. */
 const WORKER_THRESHOLD = 16 << 20
 
-/** Where each leaf of a table lives, looked up in two batches. */
-async function planTable(store: ObjectStore, entry: TreeEntry, abs: string): Promise<TableWriteJob> {
-  const table = await readTable(store, entry.oid)
-  return {abs, header: table.header, leaves: await locateLeaves(store, await listLeaves(store, table)), size: table.bytes}
+/** A file to write; `current`: the table the file at `abs` holds now (see FileToWrite). */
+export interface FileToWrite {
+  entry: TreeEntry
+  abs: string
+  /**
+   * The table now in the file at `abs`, as the stat cache vouches for it (or as just
+   * hashed): leaves both versions share are copied from that file, not read from the
+   * packs. Checking out a version next to the current one then costs what changed.
+   */
+  current?: Oid
+}
+
+/**
+ * How to write a table: where each leaf lives (looked up in two batches), or, for a leaf
+ * the file already holds, the range to copy; adjacent ranges are merged.
+ */
+async function planTable(store: ObjectStore, f: FileToWrite): Promise<TableWriteJob> {
+  const table = await readTable(store, f.entry.oid)
+  const spans = await listLeaves(store, table)
+  const held = f.current && f.current !== f.entry.oid ? await leavesInFile(store, f.current, f.abs) : undefined
+  const parts: Array<TablePart | LeafSpan> = []
+  const toLocate: LeafSpan[] = []
+  for (const span of spans) {
+    const from = held?.get(span.oid)
+    if (from === undefined) {
+      parts.push(span)
+      toLocate.push(span)
+      continue
+    }
+    const last = parts.at(-1) as FileRange | undefined
+    if (last && 'from' in last && last.from + last.length === from) last.length += span.bytes
+    else parts.push({from, length: span.bytes})
+  }
+  const located = new Map((await locateLeaves(store, toLocate)).map((l) => [l.oid, l]))
+  return {abs: f.abs, header: table.header, parts: parts.map((p) => ('oid' in p ? located.get(p.oid)! : p)), size: table.bytes}
+}
+
+/**
+ * Where each leaf of the table `oid` starts in the file `abs`, which holds that table
+ * (the caller's stat cache says so); undefined when the table is not in the store or the
+ * file's size disagrees with it, and the file is then written from the packs alone.
+ */
+async function leavesInFile(store: ObjectStore, oid: Oid, abs: string): Promise<Map<Oid, number> | undefined> {
+  if (!(await store.has(oid))) return undefined
+  const table = await readTable(store, oid)
+  let size: number
+  try {
+    size = statSync(abs).size
+  } catch {
+    return undefined
+  }
+  if (size !== table.bytes) return undefined
+  const at = new Map<Oid, number>()
+  let offset = Buffer.byteLength(table.header)
+  for (const span of await listLeaves(store, table)) {
+    if (!at.has(span.oid)) at.set(span.oid, offset)
+    offset += span.bytes
+  }
+  return offset === size ? at : undefined
 }
 
 /** The pack locations of `spans` (and of their delta bases), for reading on worker threads. */
@@ -42,14 +98,19 @@ export async function locateLeaves(store: ObjectStore, spans: Array<{oid: string
  * Writes many files: tables on worker threads when there is enough to write (each
  * worker reads the packs itself and verifies every leaf), other files here.
  */
-export async function writeEntries(store: ObjectStore, files: Array<{entry: TreeEntry; abs: string}>, onProgress?: ProgressFn): Promise<void> {
+export async function writeEntries(store: ObjectStore, files: FileToWrite[], onProgress?: ProgressFn): Promise<{copiedBytes: number}> {
   let done = 0
+  let copiedBytes = 0
   const tick = () => onProgress?.({phase: 'writing files', loaded: ++done, total: files.length, unit: 'files'})
+  const written = (copied: number) => {
+    copiedBytes += copied
+    tick()
+  }
   const tables = files.filter((f) => f.entry.type === 'table').sort((a, b) => b.entry.size - a.entry.size)
   const total = tables.reduce((s, f) => s + f.entry.size, 0)
   removeLeftoverTemps(new Set(files.map((f) => dirname(f.abs))))
-  const plan = async (f: {entry: TreeEntry; abs: string}): Promise<TableWriteJob> => {
-    const job = await planTable(store, f.entry, f.abs)
+  const plan = async (f: FileToWrite): Promise<TableWriteJob> => {
+    const job = await planTable(store, f)
     prepareDir(dirname(job.abs), job.abs)
     return job
   }
@@ -61,15 +122,12 @@ export async function writeEntries(store: ObjectStore, files: Array<{entry: Tree
     }
   }
   if (!worthWorkers(total, WORKER_THRESHOLD, tables.length)) {
-    for (const f of tables) {
-      writeTableFile(await plan(f), store.reader)
-      tick()
-    }
+    for (const f of tables) written(writeTableFile(await plan(f), store.reader))
     await writeOthers()
-    return
+    return {copiedBytes}
   }
   // workers start now and take each table as soon as its leaves are located
-  const pool = new WorkerPool<TableWriteJob, string, null>(new URL('../checkout-worker.js', import.meta.url), {packDir: store.packDir}, workerCount(tables.length), tick)
+  const pool = new WorkerPool<TableWriteJob, number, null>(new URL('../checkout-worker.js', import.meta.url), {packDir: store.packDir}, workerCount(tables.length), written)
   await pool.submitEach(tables, plan)
   try {
     await writeOthers() // while the workers write the tables
@@ -78,6 +136,7 @@ export async function writeEntries(store: ObjectStore, files: Array<{entry: Tree
     throw error
   }
   await pool.finish()
+  return {copiedBytes}
 }
 
 /** Removes the temp files a killed checkout left in the folders being written (the repository lock is held). */
