@@ -68,33 +68,38 @@ class DeltaWriter {
   }
 }
 
+/**
+ * A unit is first looked for where it would be if nothing moved (right after the last unit
+ * copied), then, if it is not an in-place edit of that unit, anywhere in the base through
+ * an index of the base's units, built only then: most deltas are a few edits in place.
+ */
 export function computeDelta(base: Buffer, baseUnits: Span[], target: Buffer, targetUnits: Span[], header: UnitHeader = () => 0): Buffer {
-  const index = new Map<string, number>()
-  baseUnits.forEach(([s, e], i) => {
-    const key = base.toString('latin1', s, e)
-    if (!index.has(key)) index.set(key, i)
-  })
+  let index: Map<string, number> | undefined
+  const lookUp = (s: number, e: number): number | undefined => {
+    if (!index) {
+      index = new Map()
+      for (let i = 0; i < baseUnits.length; i++) {
+        const key = base.toString('latin1', baseUnits[i][0], baseUnits[i][1])
+        if (!index.has(key)) index.set(key, i)
+      }
+    }
+    return index.get(target.toString('latin1', s, e))
+  }
   const w = new DeltaWriter(target, target.length)
   let covered = 0
   let lastBase = -1
   for (const [s, e] of targetUnits) {
     w.insertRange(covered, s) // bytes between units (none in well-formed content)
-    const at = index.get(target.toString('latin1', s, e))
+    const next = baseUnits[lastBase + 1]
+    const inPlace = next !== undefined && target.compare(base, next[0], next[1], s, e) === 0
+    const at = inPlace ? lastBase + 1 : next !== undefined && editedInPlace(base, next, target, s, e, header) ? undefined : lookUp(s, e)
     if (at !== undefined) {
       w.copyRange(baseUnits[at][0], e - s)
       lastBase = at
     } else if (lastBase + 1 < baseUnits.length) {
       lastBase++
-      const [bs, be] = baseUnits[lastBase]
-      const th = header(target, s)
-      const bh = header(base, bs)
-      const tBody = s + th
-      const bBody = bs + bh
-      const max = Math.min(e - tBody, be - bBody)
-      let p = 0
-      while (p < max && target[tBody + p] === base[bBody + p]) p++
-      let q = 0
-      while (q < max - p && target[e - 1 - q] === base[be - 1 - q]) q++
+      const be = baseUnits[lastBase][1]
+      const {tBody, bBody, p, q} = sharedEnds(base, baseUnits[lastBase], target, s, e, header)
       if (p + q >= MIN_SHARED) {
         w.insertRange(s, tBody)
         w.copyRange(bBody, p)
@@ -106,6 +111,24 @@ export function computeDelta(base: Buffer, baseUnits: Span[], target: Buffer, ta
   }
   w.insertRange(covered, target.length)
   return w.finish()
+}
+
+/** The bodies (headers skipped) of target[s, e) and the base unit `b`, and their common prefix and suffix lengths. */
+function sharedEnds(base: Buffer, b: Span, target: Buffer, s: number, e: number, header: UnitHeader): {tBody: number; bBody: number; p: number; q: number} {
+  const tBody = s + header(target, s)
+  const bBody = b[0] + header(base, b[0])
+  const max = Math.min(e - tBody, b[1] - bBody)
+  let p = 0
+  while (p < max && target[tBody + p] === base[bBody + p]) p++
+  let q = 0
+  while (q < max - p && target[e - 1 - q] === base[b[1] - 1 - q]) q++
+  return {tBody, bBody, p, q}
+}
+
+/** Whether target[s, e) shares at least half its body with the base unit `b` (prefix plus suffix). */
+function editedInPlace(base: Buffer, b: Span, target: Buffer, s: number, e: number, header: UnitHeader): boolean {
+  const {tBody, p, q} = sharedEnds(base, b, target, s, e, header)
+  return (p + q) * 2 >= e - tBody
 }
 
 /** `alloc` gives the memory the result is built in (a reader on a hot path reuses one buffer). */

@@ -27,11 +27,17 @@ export interface OldLeaf extends LeafRef {
   keyframe?: string
 }
 
+/** A candidate delta base, read only if the store gets to it. */
+export type DeltaBase = () => {oid: string; content: Buffer; units: Span[]} | null
+
 export interface LeafStore {
   /** Reads the full content of a stored object (verified), or null if unavailable. */
   readFull(oid: string): Buffer | null
-  /** Stores a leaf, as a delta against the best of `bases` when that is smaller. `content` is valid only during the call. */
-  write(oid: Buffer, content: Buffer, bases?: Array<{oid: string; content: Buffer; units: Span[]}>, targetUnits?: Span[]): void
+  /**
+   * Stores a leaf, as a delta against one of `bases` (nearest first) when that is smaller.
+   * `content` is valid only during the call.
+   */
+  write(oid: Buffer, content: Buffer, bases?: DeltaBase[], targetUnits?: Span[]): void
 }
 
 export interface IngestTask {
@@ -93,12 +99,11 @@ export function ingestTable(task: IngestTask, store: LeafStore): IngestResult {
       if (task.format === 'jsonl') pending.forEach((rec, i) => isBlankRecord(rec) || checkJsonRecord(rec, task.relPath, pendingLines[i]))
       newLeaves++
       // delta bases: the old leaves that held the same records (shifted by the drift)
-      const bases = []
-      for (const old of overlappingLeaves(oldStarts, task.oldLeaves, start - drift, pending.length, 3)) {
+      const bases = overlappingLeaves(oldStarts, task.oldLeaves, start - drift, pending.length, 3).map((old): DeltaBase => () => {
         const keyframe = old.keyframe ?? old.oid
         const baseContent = store.readFull(keyframe)
-        if (baseContent) bases.push({oid: keyframe, content: baseContent, units: leafRecordSpans(baseContent)})
-      }
+        return baseContent && {oid: keyframe, content: baseContent, units: leafRecordSpans(baseContent)}
+      })
       store.write(oidBytes, content, bases, bases.length > 0 ? leafRecordSpans(content) : undefined)
     }
     pending = []

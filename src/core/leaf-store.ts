@@ -8,11 +8,13 @@ import {leafUnitHeader} from './table-nodes.js'
 import {objectIdBytes} from './object-kinds.js'
 import {PackReader, WORKER_BLOCK_CACHE, PackWriter, type PackEntryInfo} from './pack.js'
 import type {IndexEntry} from './index-db.js'
-import type {LeafStore} from './ingest.js'
+import type {DeltaBase, LeafStore} from './ingest.js'
 import type {Span} from './delta.js'
 
 /** Any delta clearly smaller than the leaf is worth it: reading one costs one more (cached) block. */
 const DELTA_WORTH_IT = 0.9
+/** A delta this small (a few edited examples) is kept without trying the other bases. */
+const DELTA_GOOD_ENOUGH = 0.125
 
 export class PackLeafStore implements LeafStore {
   private writer?: PackWriter
@@ -38,14 +40,17 @@ export class PackLeafStore implements LeafStore {
     }
   }
 
-  write(oid: Buffer, content: Buffer, bases: Array<{oid: string; content: Buffer; units: Span[]}> = [], targetUnits: Span[] = []): void {
+  write(oid: Buffer, content: Buffer, bases: DeltaBase[] = [], targetUnits: Span[] = []): void {
     // a leaf that is already stored (e.g. content reverted to a keyframe) is not written again
     if (this.locations.has(oid.toString('hex'))) return
     this.writer ??= new PackWriter(this.packDir, this.level)
     let best: {delta: Buffer; base: string} | null = null
-    for (const base of bases) {
+    for (const read of bases) {
+      const base = read()
+      if (!base) continue
       const delta = computeDelta(base.content, base.units, content, targetUnits, leafUnitHeader)
       if (!best || delta.length < best.delta.length) best = {delta, base: base.oid}
+      if (best.delta.length <= content.length * DELTA_GOOD_ENOUGH) break
     }
     if (best && best.delta.length <= content.length * DELTA_WORTH_IT) this.writer.add(oid, 'leaf', best.delta, Buffer.from(best.base, 'hex'))
     else this.writer.add(oid, 'leaf', content)

@@ -4,6 +4,7 @@
  * isomorphic-git, which also gives that repository's HEAD for code provenance).
  */
 import fs from 'node:fs'
+import {dirname, join} from 'node:path'
 import {DsvError} from '../../errors/index.js'
 import type {Person} from '../model.js'
 import type {Repository} from '../repository.js'
@@ -17,12 +18,15 @@ export function parseAuthor(text: string): Person {
 // isomorphic-git is loaded on first use: most commands never need it
 const loadGit = async () => (await import('isomorphic-git')).default
 
+/**
+ * The enclosing git repository's top folder: the nearest folder up from `root` with a
+ * `.git` (a folder, or a file in worktrees and submodules). Looked up here, not with
+ * isomorphic-git's findRoot, so that a dataset outside git never loads isomorphic-git.
+ */
 async function gitDir(root: string): Promise<string | null> {
-  const git = await loadGit()
-  try {
-    return await git.findRoot({fs, filepath: root})
-  } catch {
-    return null
+  for (let dir = root; ; dir = dirname(dir)) {
+    if (fs.existsSync(join(dir, '.git'))) return dir
+    if (dirname(dir) === dir) return null
   }
 }
 

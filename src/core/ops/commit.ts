@@ -73,6 +73,9 @@ export async function recordCommit(repo: Repository, tree: Oid, message: string,
   const parentTree = await headTree(repo)
   if (tree === parentTree && !allowEmpty)
     throw new DsvError('E_NOTHING_TO_COMMIT', 'nothing to commit, working tree clean', {}, 'change some files first, or pass --allow-empty')
+  // read while the comparison runs (loading isomorphic-git takes a while)
+  const code = gitProvenance(repo)
+  code.catch(() => {}) // awaited below; a failure must not go unhandled meanwhile
   onProgress?.({phase: 'comparing with HEAD', loaded: 0})
   const changes = await diffFileMaps(repo, await flattenTree(repo.store, parentTree), await flattenTree(repo.store, tree))
   if (parent === null && changes.files.length === 0 && !allowEmpty)
@@ -87,7 +90,7 @@ export async function recordCommit(repo: Repository, tree: Oid, message: string,
     message: message.trim(),
     files: changes.fileCounts,
     examples: changes.examples,
-    code: await gitProvenance(repo),
+    code: await code,
     ...(quality ? {quality} : {}),
   }
   const id = await repo.store.put('commit', encodeCommit(c))
