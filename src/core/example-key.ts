@@ -5,8 +5,7 @@
  * none (keyless: identity by content, edits paired by position).
  */
 import ignore from 'ignore'
-import {parse as parseCsv} from 'csv-parse/sync'
-import {stripTerminator, type TableFormat} from './table-format.js'
+import {parseCsvRecord, stripTerminator, type TableFormat} from './table-format.js'
 import {splitHeader} from './ingest.js'
 
 const AUTO_KEYS = ['id', 'example_id', 'uuid']
@@ -40,7 +39,7 @@ export function recordParser(format: TableFormat, header: string): (rec: Buffer)
   return (rec) => {
     const text = stripTerminator(rec).toString('utf8')
     if (text.trim() === '') return null
-    const values = format === 'tsv' ? text.split('\t') : ((parseCsv(text, {relax_column_count: true, relax_quotes: true}) as string[][])[0] ?? [])
+    const values = format === 'tsv' ? text.split('\t') : parseCsvRecord(text, true)
     const out: Record<string, unknown> = {}
     columns.forEach((c, i) => (out[c] = values[i] ?? ''))
     return out

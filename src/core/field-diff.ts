@@ -3,7 +3,12 @@
  * flattened to paths a reviewer can read: `expected_output.tier`, `messages[1].content`.
  * CSV/TSV columns are top-level string fields.
  */
-import jsonDiff from 'json-diff'
+import {createRequire} from 'node:module'
+
+// json-diff (CommonJS) loads with the first field diff: `diff --stat`, and every command
+// that never shows field changes, start without it
+const load = createRequire(import.meta.url)
+let jsonDiff: typeof import('json-diff') | undefined
 
 export interface FieldChange {
   /** dotted path; array elements as `[i]` */
@@ -17,6 +22,7 @@ type Raw = unknown
 
 /** The changed fields of an example, in document order; empty when equal. */
 export function fieldChanges(before: unknown, after: unknown): FieldChange[] {
+  jsonDiff ??= load('json-diff') as typeof import('json-diff')
   const raw = jsonDiff.diff(before, after) as Raw
   const out: FieldChange[] = []
   if (raw !== undefined) walk(raw, before, after, '', out)

@@ -6,11 +6,10 @@
  */
 import {closeSync, openSync, readSync} from 'node:fs'
 import {ByteWriter, sha256LastByte} from './bytes.js'
-import {checkJsonRecord, isBlankRecord, RecordSplitter, stripTerminator, type TableFormat} from './table-format.js'
+import {checkJsonRecord, isBlankRecord, parseCsvRecord, RecordSplitter, stripTerminator, type TableFormat} from './table-format.js'
 import {encodeLeaf, isLeafBoundary, LEAF_MAX_BYTES, leafRecordSpans} from './table-nodes.js'
 import {objectIdBytes} from './object-kinds.js'
 import type {Span} from './delta.js'
-import {parse as parseCsv} from 'csv-parse/sync'
 import {DsvError} from '../errors/index.js'
 
 export const READ_CHUNK = 4 << 20
@@ -177,6 +176,5 @@ function overlappingLeaves(starts: number[], leaves: OldLeaf[], from: number, co
 export function splitHeader(line: string, format: TableFormat): string[] {
   if (format === 'tsv') return line.split('\t')
   if (format !== 'csv' || line.length === 0) return []
-  const rows = parseCsv(line, {relax_column_count: true}) as string[][]
-  return rows[0] ?? []
+  return parseCsvRecord(line)
 }

@@ -64,6 +64,8 @@ export interface ScanJob {
   newHeaderLines: number
   /** what parsing a record for its key needs: the key fields (none: keyless) and the formats */
   key: string[] | null
+  /** send each unmatched record's bytes back (without: its key and place only) */
+  recordBytes: boolean
   oldTable: {format: TableFormat; header: string}
   newTable: {format: TableFormat; header: string}
   /** bytes of leaves to read: for scheduling */
@@ -78,11 +80,19 @@ export interface ScanResult {
 /** Tables scanned on worker threads when their changed regions hold at least this much. */
 const WORKER_THRESHOLD = 32 << 20
 
+const NO_BYTES = Buffer.alloc(0)
+
 const EMPTY: Table = {format: 'jsonl', header: '', root: null, height: 0, records: 0, examples: 0, bytes: 0, fields: []}
 
 export interface DiffOptions {
   /** keep each example change (with its bytes); without it only the counts are exact */
   details?: boolean
+  /**
+   * With details: also keep each changed record's bytes (default). Without them the
+   * changes still carry keys and places (enough for counts and moves), and the workers
+   * do not ship the records back.
+   */
+  recordBytes?: boolean
   /** the fields that identify an example (see example-key.ts); none: keyless */
   key?: string[] | null
   /**
@@ -165,7 +175,7 @@ async function planDiff(store: ObjectStore, before: Table | null, after: Table |
     return {old: r.old.map(locate), new: r.new.map(locate)}
   })
   const job: ScanJob = {
-    regions: scan, oldHeaderLines: a.header ? 1 : 0, newHeaderLines: b.header ? 1 : 0, size, key,
+    regions: scan, oldHeaderLines: a.header ? 1 : 0, newHeaderLines: b.header ? 1 : 0, size, key, recordBytes: (opts.details ?? false) && opts.recordBytes !== false,
     oldTable: {format: a.format as TableFormat, header: a.header}, newTable: {format: b.format as TableFormat, header: b.header},
   }
   return {job}
@@ -198,9 +208,10 @@ export function scanRegions(job: ScanJob, reader: PackReader): ScanResult {
   matchByHash(oldLeft, newLeft) // records that moved between regions
   // keys are parsed here, on the worker, only for the records left unmatched
   const finish = (t: ScanJob['oldTable']) => ({matched: _m, ...rest}: Pending): UnmatchedRecord => {
-    if (!job.key) return rest
-    const ex = parseRecord(rest.ref.bytes, t.format, t.header)
-    return {...rest, key: ex ? keyOf(ex, job.key) : null}
+    const ex = job.key && parseRecord(rest.ref.bytes, t.format, t.header)
+    if (ex) rest.key = keyOf(ex, job.key!)
+    if (!job.recordBytes) rest.ref.bytes = NO_BYTES
+    return rest
   }
   return {old: oldLeft.filter((s) => !s.matched).map(finish(job.oldTable)), new: newLeft.filter((s) => !s.matched).map(finish(job.newTable))}
 }
@@ -336,8 +347,13 @@ function alignRecords(olds: Records, news: Records): {po: number[]; pn: number[]
   return {po, pn, gapOld, gapNew}
 }
 
+/** A worker's records arrive as Uint8Arrays: Buffer views over the same memory (no copy). */
 function reviveScan(r: ScanResult): ScanResult {
-  const revive = (u: UnmatchedRecord) => ({...u, ref: {...u.ref, bytes: Buffer.from(u.ref.bytes)}})
+  const revive = (u: UnmatchedRecord) => {
+    const b = u.ref.bytes
+    u.ref.bytes = Buffer.from(b.buffer, b.byteOffset, b.byteLength)
+    return u
+  }
   return {old: r.old.map(revive), new: r.new.map(revive)}
 }
 

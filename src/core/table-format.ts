@@ -10,6 +10,7 @@
  * Blank lines are kept (for byte-exact restore) but are not examples.
  */
 import {isUtf8} from 'node:buffer'
+import {createRequire} from 'node:module'
 import {InvalidDataError} from '../errors/index.js'
 import {isJsonObjectText} from './json-syntax.js'
 
@@ -172,4 +173,15 @@ export function checkJsonRecord(rec: Buffer, file: string, line: number): void {
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value))
     throw new InvalidDataError(file, line, 'expected a JSON object (one example per line)')
+}
+
+// csv-parse (its CommonJS build) loads with the first CSV line parsed: datasets without
+// CSV files, and the processes and workers that never look inside one, start without it
+const load = createRequire(import.meta.url)
+let csvParse: (typeof import('csv-parse/sync'))['parse'] | undefined
+
+/** The fields of one CSV record (RFC 4180 quoting; `relaxQuotes` also takes a stray quote inside a field). */
+export function parseCsvRecord(text: string, relaxQuotes = false): string[] {
+  csvParse ??= (load('csv-parse/sync') as typeof import('csv-parse/sync')).parse
+  return (csvParse(text, {relax_column_count: true, relax_quotes: relaxQuotes}) as string[][])[0] ?? []
 }

@@ -157,7 +157,9 @@ export async function datasetDiff(repo: Repository, fromSide: DiffSide, toSide: 
       modified.set(c, {oldValue, newValue, fields: show ? fieldChanges(oldValue, newValue) : undefined})
     }
   }
-  const diffs = await diffManyTables(repo.store, tables, {details: true, onTable})
+  // counts and moves need keys only; listed changes and label summaries need the records
+  const recordBytes = limit > 0 || labelsOf.some((l) => l.length > 0)
+  const diffs = await diffManyTables(repo.store, tables, {details: true, recordBytes, onTable})
 
   // Pair removals in one file with additions of the same key in another: moves.
   const removedByKey = new Map<string, Array<{t: number; c: ExampleChange}>>()
