@@ -13,12 +13,16 @@ import {join} from 'node:path'
 const ROOT = join(import.meta.dirname, '..')
 const BIN = join(ROOT, 'bin', 'run.js')
 
-function dsv(cwd: string, parallel: boolean, ...args: string[]) {
+/** On workers, or in-process; 'split': on workers that finish their pack after every file (as with large files). */
+type Mode = boolean | 'split'
+
+function dsv(cwd: string, parallel: Mode, ...args: string[]) {
   return dsvWith(cwd, parallel, {}, ...args)
 }
 
-function dsvWith(cwd: string, parallel: boolean, extra: Record<string, string>, ...args: string[]) {
-  const env = {...process.env, DSV_AUTHOR_NAME: 'Par', DSV_AUTHOR_EMAIL: 'par@example.com', CI: 'true', DSV_PARALLEL_MIN_BYTES: parallel ? '0' : '1000000000000', ...extra}
+function dsvWith(cwd: string, parallel: Mode, extra: Record<string, string>, ...args: string[]) {
+  const env: NodeJS.ProcessEnv = {...process.env, DSV_AUTHOR_NAME: 'Par', DSV_AUTHOR_EMAIL: 'par@example.com', CI: 'true', DSV_PARALLEL_MIN_BYTES: parallel ? '0' : '1000000000000', ...extra}
+  if (parallel === 'split') env.DSV_PACK_SPLIT_BYTES = '1'
   const r = spawnSync(process.execPath, [BIN, ...args], {cwd, env, encoding: 'utf8'})
   return {code: r.status, stdout: r.stdout, stderr: r.stderr, json: () => JSON.parse(r.stdout)}
 }
@@ -62,13 +66,17 @@ describe('worker-thread paths match the in-process ones', function () {
   }
   after(() => dirs.forEach((d) => rmSync(d, {recursive: true, force: true})))
 
-  it('commit, status, diff, checkout and checkout --to agree, and restore byte for byte', () => {
-    const results = [true, false].map((parallel) => {
+  it('commit, status, diff, checkout and checkout --to agree, and restore byte for byte (also with a pack per file)', () => {
+    const results = (['split', true, false] as const).map((parallel) => {
       const d = copy()
       const original = hashTree(d)
       assert.equal(dsv(d, parallel, 'init').code, 0)
       const v1 = dsv(d, parallel, 'commit', '-m', 'v1', '--json')
       assert.equal(v1.code, 0, v1.stderr + v1.stdout)
+      const packs = readdirSync(join(d, '.dsv', 'packs')).length
+      // 6 tables: a pack each when split, else one per worker; and the main thread's
+      if (parallel === 'split') assert.ok(packs >= 7, `${packs} packs`)
+      else assert.ok(packs <= 4, `${packs} packs`)
       editFixtures(d)
       const edited = hashTree(d)
       const st = dsv(d, parallel, 'status', '--json').json()
@@ -94,7 +102,8 @@ describe('worker-thread paths match the in-process ones', function () {
       const {commit: _c, target: _q, ...quality} = fresh.json()
       return {tableIds: v1.json().tree + v2.tree, status: st.files, examples: v2.examples, changes, quality}
     })
-    assert.deepEqual(results[0], results[1])
+    assert.deepEqual(results[0], results[2])
+    assert.deepEqual(results[1], results[2])
     assert.deepEqual(results[0].examples, {added: 1, removed: 2, modified: 3})
     assert.deepEqual(results[0].changes.totals.examples, {added: 1, removed: 2, modified: 3, moved: 0})
     assert.equal(results[0].quality.examples, results[0].quality.files.reduce((s: number, f: {examples: number}) => s + f.examples, 0))

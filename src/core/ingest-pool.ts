@@ -30,12 +30,16 @@ export interface PlannedJob {
   prepare: () => Promise<PoolJob>
 }
 
-export async function runIngest(packDir: string, level: number, planned: PlannedJob[], onDone?: (r: IngestResult) => void): Promise<PoolOutput> {
+/**
+ * Ingests the planned files. `onDone` gets each file's result as it comes, with the packs
+ * finished so far (they can be indexed at once); `entries` holds the rest.
+ */
+export async function runIngest(packDir: string, level: number, planned: PlannedJob[], onDone?: (r: IngestResult, finished: PackEntryInfo[]) => void): Promise<PoolOutput> {
   const total = planned.reduce((s, j) => s + j.size, 0)
   const results: IngestResult[] = []
-  const collect = (r: IngestResult) => {
+  const collect = (r: IngestResult, finished: PackEntryInfo[] = []) => {
     results.push(r)
-    onDone?.(r)
+    onDone?.(r, finished)
   }
   if (!worthWorkers(total, WORKER_THRESHOLD, planned.length)) {
     const store = new PackLeafStore(packDir, level, new Map())
@@ -52,11 +56,15 @@ export async function runIngest(packDir: string, level: number, planned: Planned
     return {results, entries: store.finish()}
   }
   // workers start now and take each file as soon as its job is prepared
-  const pool = new WorkerPool<PoolJob, IngestResult, PackEntryInfo[]>(
-    new URL('./ingest-worker.js', import.meta.url), {packDir, level}, workerCount(planned.length), collect,
+  const pool = new WorkerPool<PoolJob, {result: IngestResult; entries: PackEntryInfo[]}, PackEntryInfo[]>(
+    new URL('./ingest-worker.js', import.meta.url), {packDir, level}, workerCount(planned.length), ({result, entries}) => collect(result, reviveEntries(entries)),
     (j) => ({task: j.task, locations: [...j.locations]}))
   await pool.submitEach([...planned].sort((a, b) => b.size - a.size), (p) => p.prepare())
   const payloads = await pool.finish()
-  const entries = payloads.flat().map((e) => ({...e, oid: Buffer.from(e.oid), base: e.base ? Buffer.from(e.base) : undefined}))
-  return {results, entries}
+  return {results, entries: reviveEntries(payloads.flat())}
+}
+
+/** Pack entries from a worker: their ids arrive as Uint8Arrays. */
+function reviveEntries(entries: PackEntryInfo[]): PackEntryInfo[] {
+  return entries.map((e) => ({...e, oid: Buffer.from(e.oid), base: e.base ? Buffer.from(e.base) : undefined}))
 }

@@ -13,6 +13,12 @@ import type {Span} from './delta.js'
 
 /** Any delta clearly smaller than the leaf is worth it: reading one costs one more (cached) block. */
 const DELTA_WORTH_IT = 0.9
+/**
+ * A worker finishes its pack after a file once the pack holds this much: the main thread
+ * indexes it while the worker ingests the next file, instead of all at the end.
+ */
+export const PACK_SPLIT_BYTES = 8 << 20
+
 /** A delta this small (a few edited examples) is kept without trying the other bases. */
 const DELTA_GOOD_ENOUGH = 0.125
 
@@ -56,9 +62,20 @@ export class PackLeafStore implements LeafStore {
     else this.writer.add(oid, 'leaf', content)
   }
 
-  finish(): PackEntryInfo[] {
+  /** Bytes written to the current pack so far. */
+  get packBytes(): number {
+    return this.writer?.size ?? 0
+  }
+
+  /** Finishes the current pack (the next leaf starts another); returns where its leaves live. */
+  finishPack(): PackEntryInfo[] {
     const entries = this.writer ? this.writer.finish() : []
     this.writer = undefined
+    return entries
+  }
+
+  finish(): PackEntryInfo[] {
+    const entries = this.finishPack()
     this.reader.close()
     return entries
   }

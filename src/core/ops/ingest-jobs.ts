@@ -9,7 +9,8 @@ import {encodeTable, type TreeEntry} from '../model.js'
 import {listLeaves, nodeParents, readTable} from '../table-read.js'
 import {tableFormatOf} from '../table-format.js'
 import type {IndexEntry} from '../index-db.js'
-import type {OldLeaf} from '../ingest.js'
+import type {PackEntryInfo} from '../pack.js'
+import type {IngestResult, OldLeaf} from '../ingest.js'
 import type {FileMap} from '../tree-ops.js'
 import type {WorkFile} from '../worktree.js'
 import type {Repository} from '../repository.js'
@@ -36,16 +37,30 @@ export async function ingestTableJobs(repo: Repository, files: WorkFile[], previ
     }
     return {task: {absPath: f.abs, relPath: f.path, format: tableFormatOf(f.path)!, oldLeaves}, locations, size: Number(f.stat.size)}
   }
-  const jobs: PlannedJob[] = files.map((f) => ({size: Number(f.stat.size), prepare: () => prepare(f)}))
-  const {results, entries} = await runIngest(repo.store.packDir, repo.config.core?.compression ?? DEFAULT_COMPRESSION, jobs, onFile)
-  await repo.store.indexPack(entries)
-  const out: TreeEntry[] = []
-  for (const r of results) {
+  // each table's nodes are built (here, one table at a time) as soon as its leaves are
+  // known, while the workers ingest the other files; nodes name leaves by id only
+  const buildTable = async (r: IngestResult): Promise<TreeEntry> => {
     const prev = previous.get(r.relPath)
     const parents = prev?.type === 'table' ? await nodeParents(repo.store, await readTable(repo.store, prev.oid)) : undefined
     const {root, height} = await buildRecordTree(repo.store, r.leaves, parents)
     const oid = await repo.store.put('table', encodeTable({format: r.format, header: r.header, root, height, records: r.records, examples: r.examples, bytes: r.bytes, fields: r.fields}))
-    out.push({name: r.relPath, type: 'table', oid, size: r.bytes, examples: r.examples})
+    return {name: r.relPath, type: 'table', oid, size: r.bytes, examples: r.examples}
   }
-  return out
+  const built: Array<Promise<TreeEntry>> = []
+  let previousStep: Promise<unknown> = Promise.resolve()
+  const ingested = (r: IngestResult, finishedPacks: PackEntryInfo[]) => {
+    const entry = previousStep.then(async () => {
+      if (finishedPacks.length > 0) await repo.store.indexPack(finishedPacks)
+      return buildTable(r)
+    })
+    entry.catch(() => {}) // awaited below, after the ingestion (whose own error comes first)
+    previousStep = entry.catch(() => {})
+    built.push(entry)
+    onFile()
+  }
+  const jobs: PlannedJob[] = files.map((f) => ({size: Number(f.stat.size), prepare: () => prepare(f)}))
+  const {entries} = await runIngest(repo.store.packDir, repo.config.core?.compression ?? DEFAULT_COMPRESSION, jobs, ingested)
+  const tables = await Promise.all(built)
+  await repo.store.indexPack(entries)
+  return tables
 }
