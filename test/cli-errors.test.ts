@@ -11,9 +11,11 @@ import {
   assertExit,
   assertJsonError,
   cleanEnv,
+  defaultEnv,
   dsv,
   dsvAsUser,
   dsvAsync,
+  dsvEnv,
   dsvJson,
   editJsonl,
   isRoot,
@@ -111,6 +113,33 @@ describe('dsv fsck', () => {
     assert.equal(refProblems.length, 1, JSON.stringify(doc.problems))
     assert.match(refProblems[0].message, /refs\/tags\/v1/)
   })
+})
+
+describe('a committed file edited into invalid JSONL: its new leaves are checked record by record', function () {
+  this.timeout(120_000)
+  const lines = (n: number) => Array.from({length: n}, (_, i) => `${JSON.stringify({id: `ex-${i}`, text: `example number ${i} `.repeat(4)})}\n`)
+  const edits: Record<string, {edit: (l: string[]) => void; line: number}> = {
+    'a line edited in place': {edit: (l) => (l[1199] = '{"id": "ex-1199", "text": oops}\n'), line: 1200},
+    'a line inserted': {edit: (l) => l.splice(700, 0, '{"id": "ex-new" "text": "no comma"}\n'), line: 701},
+    'a line cut short beside an edited one': {edit: (l) => ((l[1500] = '{"id": "ex-1500", "text": "relabelled"}\n'), (l[1501] = '{"id": "ex-1501", "te\n')), line: 1502},
+  }
+  for (const [how, env] of [['on workers', {DSV_PARALLEL_MIN_BYTES: '0'}], ['in-process', {}]] as const)
+    for (const [name, e] of Object.entries(edits))
+      it(`${name} (${how}): exit 5 naming the line; nothing committed`, () => {
+        const dir = tmp.make()
+        const run = (...args: string[]) => dsvEnv(dir, {...defaultEnv(), ...env}, ...args)
+        assertExit(run('init', '--quiet'), 0)
+        const file = path.join(dir, 'train.jsonl')
+        const content = lines(2000)
+        fs.writeFileSync(file, content.join(''))
+        assertExit(run('commit', '-m', 'v1', '--quiet'), 0)
+        e.edit(content)
+        fs.writeFileSync(file, content.join(''))
+        const err = assertJsonError(run('commit', '-m', 'broken', '--json'), 5, 'E_INVALID_DATA')
+        assert.deepEqual([err.file, err.line], ['train.jsonl', e.line])
+        assert.equal(dsvJson<LogEntry[]>(dir, 0, 'log').length, 1)
+        assertExit(run('fsck', '--quiet'), 0)
+      })
 })
 
 describe('invalid data in the working tree: exit 5, nothing committed, store intact', () => {

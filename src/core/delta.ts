@@ -70,10 +70,13 @@ class DeltaWriter {
 
 /**
  * A unit is first looked for where it would be if nothing moved (right after the last unit
- * copied), then, if it is not an in-place edit of that unit, anywhere in the base through
- * an index of the base's units, built only then: most deltas are a few edits in place.
+ * copied), then one further (the unit before it was deleted); a unit followed by that
+ * in-place unit was inserted; then it may be an edit of the in-place unit; only then is
+ * it searched for anywhere in the base, through an index of the base's units built at
+ * that point. Most deltas are a few edits, insertions and deletions in place.
+ * `copiedWhole[k]` is set to 1 for each target unit k copied whole from the base.
  */
-export function computeDelta(base: Buffer, baseUnits: Span[], target: Buffer, targetUnits: Span[], header: UnitHeader = () => 0): Buffer {
+export function computeDelta(base: Buffer, baseUnits: Span[], target: Buffer, targetUnits: Span[], header: UnitHeader = () => 0, copiedWhole?: Uint8Array): Buffer {
   let index: Map<string, number> | undefined
   const lookUp = (s: number, e: number): number | undefined => {
     if (!index) {
@@ -85,30 +88,37 @@ export function computeDelta(base: Buffer, baseUnits: Span[], target: Buffer, ta
     }
     return index.get(target.toString('latin1', s, e))
   }
+  const same = (t: Span | undefined, b: Span | undefined) => t !== undefined && b !== undefined && target.compare(base, b[0], b[1], t[0], t[1]) === 0
   const w = new DeltaWriter(target, target.length)
   let covered = 0
   let lastBase = -1
-  for (const [s, e] of targetUnits) {
+  targetUnits.forEach((unit, k) => {
+    const [s, e] = unit
     w.insertRange(covered, s) // bytes between units (none in well-formed content)
+    covered = e
     const next = baseUnits[lastBase + 1]
-    const inPlace = next !== undefined && target.compare(base, next[0], next[1], s, e) === 0
-    const at = inPlace ? lastBase + 1 : next !== undefined && editedInPlace(base, next, target, s, e, header) ? undefined : lookUp(s, e)
+    let at: number | undefined
+    if (same(unit, next)) at = lastBase + 1
+    else if (same(unit, baseUnits[lastBase + 2])) at = lastBase + 2
+    else if (same(targetUnits[k + 1], next)) {
+      w.insertRange(s, e) // inserted before the in-place unit
+      return
+    } else if (next === undefined || !editedInPlace(base, next, target, s, e, header)) at = lookUp(s, e)
     if (at !== undefined) {
       w.copyRange(baseUnits[at][0], e - s)
       lastBase = at
-    } else if (lastBase + 1 < baseUnits.length) {
+      if (copiedWhole) copiedWhole[k] = 1
+    } else if (next !== undefined) {
       lastBase++
-      const be = baseUnits[lastBase][1]
-      const {tBody, bBody, p, q} = sharedEnds(base, baseUnits[lastBase], target, s, e, header)
+      const {tBody, bBody, p, q} = sharedEnds(base, next, target, s, e, header)
       if (p + q >= MIN_SHARED) {
         w.insertRange(s, tBody)
         w.copyRange(bBody, p)
         w.insertRange(tBody + p, e - q)
-        w.copyRange(be - q, q)
+        w.copyRange(next[1] - q, q)
       } else w.insertRange(s, e)
     } else w.insertRange(s, e)
-    covered = e
-  }
+  })
   w.insertRange(covered, target.length)
   return w.finish()
 }

@@ -34,9 +34,10 @@ export interface LeafStore {
   readFull(oid: string): Buffer | null
   /**
    * Stores a leaf, as a delta against one of `bases` (nearest first) when that is smaller.
-   * `content` is valid only during the call.
+   * `content` is valid only during the call. Returns, when stored as a delta, a flag per
+   * record (per target unit): 1 for a record copied whole from the base.
    */
-  write(oid: Buffer, content: Buffer, bases?: DeltaBase[], targetUnits?: Span[]): void
+  write(oid: Buffer, content: Buffer, bases?: DeltaBase[], targetUnits?: Span[]): Uint8Array | null
 }
 
 export interface IngestTask {
@@ -94,8 +95,6 @@ export function ingestTable(task: IngestTask, store: LeafStore): IngestResult {
     if (matched !== undefined) {
       drift = start - oldStarts[matched]
     } else {
-      // records already stored were valid when stored: only a new leaf's records are parsed
-      if (task.format === 'jsonl') pending.forEach((rec, i) => isBlankRecord(rec) || checkJsonRecord(rec, task.relPath, pendingLines[i]))
       newLeaves++
       // delta bases: the old leaves that held the same records (shifted by the drift)
       const bases = overlappingLeaves(oldStarts, task.oldLeaves, start - drift, pending.length, 3).map((old): DeltaBase => () => {
@@ -103,7 +102,11 @@ export function ingestTable(task: IngestTask, store: LeafStore): IngestResult {
         const baseContent = store.readFull(keyframe)
         return baseContent && {oid: keyframe, content: baseContent, units: leafRecordSpans(baseContent)}
       })
-      store.write(oidBytes, content, bases, bases.length > 0 ? leafRecordSpans(content) : undefined)
+      const fromBase = store.write(oidBytes, content, bases, bases.length > 0 ? leafRecordSpans(content) : undefined)
+      // records already stored were valid when stored (a leaf that is found, or a record its
+      // delta copies whole from an old leaf): only the others are parsed. A failure here
+      // drops the pack being written with the rest of the commit.
+      if (task.format === 'jsonl') pending.forEach((rec, i) => fromBase?.[i] || isBlankRecord(rec) || checkJsonRecord(rec, task.relPath, pendingLines[i]))
     }
     pending = []
     pendingLines = []

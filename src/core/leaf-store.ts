@@ -46,20 +46,25 @@ export class PackLeafStore implements LeafStore {
     }
   }
 
-  write(oid: Buffer, content: Buffer, bases: DeltaBase[] = [], targetUnits: Span[] = []): void {
+  write(oid: Buffer, content: Buffer, bases: DeltaBase[] = [], targetUnits: Span[] = []): Uint8Array | null {
     // a leaf that is already stored (e.g. content reverted to a keyframe) is not written again
-    if (this.locations.has(oid.toString('hex'))) return
+    if (this.locations.has(oid.toString('hex'))) return null
     this.writer ??= new PackWriter(this.packDir, this.level)
-    let best: {delta: Buffer; base: string} | null = null
+    let best: {delta: Buffer; base: string; copied: Uint8Array} | null = null
     for (const read of bases) {
       const base = read()
       if (!base) continue
-      const delta = computeDelta(base.content, base.units, content, targetUnits, leafUnitHeader)
-      if (!best || delta.length < best.delta.length) best = {delta, base: base.oid}
+      const copied = new Uint8Array(targetUnits.length)
+      const delta = computeDelta(base.content, base.units, content, targetUnits, leafUnitHeader, copied)
+      if (!best || delta.length < best.delta.length) best = {delta, base: base.oid, copied}
       if (best.delta.length <= content.length * DELTA_GOOD_ENOUGH) break
     }
-    if (best && best.delta.length <= content.length * DELTA_WORTH_IT) this.writer.add(oid, 'leaf', best.delta, Buffer.from(best.base, 'hex'))
-    else this.writer.add(oid, 'leaf', content)
+    if (best && best.delta.length <= content.length * DELTA_WORTH_IT) {
+      this.writer.add(oid, 'leaf', best.delta, Buffer.from(best.base, 'hex'))
+      return best.copied
+    }
+    this.writer.add(oid, 'leaf', content)
+    return null
   }
 
   /** Bytes written to the current pack so far. */
