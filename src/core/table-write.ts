@@ -5,14 +5,14 @@
  * Leaves the file already holds (a checkout between two versions of it) are copied from
  * the file as byte ranges instead of being read from the packs.
  */
-import {closeSync, mkdirSync, openSync} from 'node:fs'
+import {closeSync, fstatSync, mkdirSync, openSync, type BigIntStats} from 'node:fs'
 import {dirname} from 'node:path'
 import {applyDelta} from './delta.js'
 import {AtomicFileWriter} from './atomic-file.js'
 import {objectIdBytes} from './object-kinds.js'
 import {reusableAllocator} from './bytes.js'
 import {forEachLeafRecord} from './table-nodes.js'
-import {CorruptObjectError} from '../errors/index.js'
+import {CorruptObjectError, DsvError} from '../errors/index.js'
 import type {PackLocation, PackReader} from './pack.js'
 
 /** A leaf and where it (and its delta base, if stored as a delta) lies: what a worker reads. */
@@ -30,12 +30,26 @@ export interface FileRange {
 
 export type TablePart = LeafLocation | FileRange
 
+/** What tells a file's content has not changed: a file edited in between differs here. */
+export interface FileIdentity {
+  size: number
+  ino: string
+  mtimeNs: string
+  ctimeNs: string
+}
+
+export function fileIdentity(st: BigIntStats): FileIdentity {
+  return {size: Number(st.size), ino: String(st.ino), mtimeNs: String(st.mtimeNs), ctimeNs: String(st.ctimeNs)}
+}
+
 export interface TableWriteJob {
   abs: string
   header: string
   /** the records in order: leaves to read, or ranges to copy from the file now at `abs` */
   parts: TablePart[]
   size: number
+  /** with ranges to copy: the identity of the file at `abs` when they were planned */
+  current?: FileIdentity
 }
 
 
@@ -65,6 +79,7 @@ export function writeTableFile(job: TableWriteJob, reader: PackReader): number {
   try {
     if (job.header) out.write(Buffer.from(job.header, 'utf8'))
     const alloc = reusableAllocator() // each leaf is written out at once
+    if (current !== undefined) assertUnchanged(current, job)
     for (const part of job.parts) {
       if ('oid' in part) writeLeafRecords(readLeafAt(reader, part, alloc), out)
       else {
@@ -72,6 +87,8 @@ export function writeTableFile(job: TableWriteJob, reader: PackReader): number {
         copied += part.length
       }
     }
+    // a file edited while it was copied must not come out as the version being written
+    if (current !== undefined) assertUnchanged(current, job)
     out.commit()
     return copied
   } catch (error) {
@@ -80,6 +97,13 @@ export function writeTableFile(job: TableWriteJob, reader: PackReader): number {
   } finally {
     if (current !== undefined) closeSync(current)
   }
+}
+
+function assertUnchanged(fd: number, job: TableWriteJob): void {
+  const now = fileIdentity(fstatSync(fd, {bigint: true}))
+  const was = job.current
+  if (!was || now.size !== was.size || now.ino !== was.ino || now.mtimeNs !== was.mtimeNs || now.ctimeNs !== was.ctimeNs)
+    throw new DsvError('E_DIRTY_WORKTREE', `${job.abs} changed while checkout was rewriting it; it was left as it is`, {paths: [job.abs]}, 'look at the change, then run the checkout again (with --force to discard it)')
 }
 
 /** A leaf's records, copied straight from the leaf (no Buffer per record). */

@@ -3,7 +3,7 @@ import {existsSync, lstatSync, mkdirSync, readdirSync, rmdirSync, rmSync, statSy
 import {AtomicFileWriter, DSV_TEMP_FILE} from '../atomic-file.js'
 import {dirname, join} from 'node:path'
 import {listLeaves, readTable, type LeafSpan} from '../table-read.js'
-import {writeTableFile, type FileRange, type LeafLocation, type TablePart, type TableWriteJob} from '../table-write.js'
+import {fileIdentity, writeTableFile, type FileIdentity, type FileRange, type LeafLocation, type TablePart, type TableWriteJob} from '../table-write.js'
 import {WorkerPool, workerCount, worthWorkers} from '../worker-pool.js'
 import {CorruptObjectError} from '../../errors/index.js'
 import type {ProgressFn} from '../repository.js'
@@ -37,10 +37,11 @@ async function planTable(store: ObjectStore, f: FileToWrite): Promise<TableWrite
   const table = await readTable(store, f.entry.oid)
   const spans = await listLeaves(store, table)
   const held = f.current && f.current !== f.entry.oid ? await leavesInFile(store, f.current, f.abs) : undefined
+  const at = held?.at
   const parts: Array<TablePart | LeafSpan> = []
   const toLocate: LeafSpan[] = []
   for (const span of spans) {
-    const from = held?.get(span.oid)
+    const from = at?.get(span.oid)
     if (from === undefined) {
       parts.push(span)
       toLocate.push(span)
@@ -51,31 +52,32 @@ async function planTable(store: ObjectStore, f: FileToWrite): Promise<TableWrite
     else parts.push({from, length: span.bytes})
   }
   const located = new Map((await locateLeaves(store, toLocate)).map((l) => [l.oid, l]))
-  return {abs: f.abs, header: table.header, parts: parts.map((p) => ('oid' in p ? located.get(p.oid)! : p)), size: table.bytes}
+  return {abs: f.abs, header: table.header, parts: parts.map((p) => ('oid' in p ? located.get(p.oid)! : p)), size: table.bytes, current: held?.identity}
 }
 
 /**
  * Where each leaf of the table `oid` starts in the file `abs`, which holds that table
- * (the caller's stat cache says so); undefined when the table is not in the store or the
- * file's size disagrees with it, and the file is then written from the packs alone.
+ * (the caller's stat cache says so), and the file's identity as of now; undefined when
+ * the table is not in the store or the file's size disagrees with it, and the file is
+ * then written from the packs alone.
  */
-async function leavesInFile(store: ObjectStore, oid: Oid, abs: string): Promise<Map<Oid, number> | undefined> {
+async function leavesInFile(store: ObjectStore, oid: Oid, abs: string): Promise<{at: Map<Oid, number>; identity: FileIdentity} | undefined> {
   if (!(await store.has(oid))) return undefined
   const table = await readTable(store, oid)
-  let size: number
+  let identity: FileIdentity
   try {
-    size = statSync(abs).size
+    identity = fileIdentity(statSync(abs, {bigint: true}))
   } catch {
     return undefined
   }
-  if (size !== table.bytes) return undefined
+  if (identity.size !== table.bytes) return undefined
   const at = new Map<Oid, number>()
   let offset = Buffer.byteLength(table.header)
   for (const span of await listLeaves(store, table)) {
     if (!at.has(span.oid)) at.set(span.oid, offset)
     offset += span.bytes
   }
-  return offset === size ? at : undefined
+  return offset === identity.size ? {at, identity} : undefined
 }
 
 /** The pack locations of `spans` (and of their delta bases), for reading on worker threads. */
