@@ -44,6 +44,9 @@ export function cleanEnv(extra: Record<string, string | undefined> = {}, home?: 
   }
   env.CI = 'true'
   env.NO_COLOR = '1'
+  // every commit and status also runs the diff's scan and fails if the example counts
+  // worked out while ingesting differ from it (see src/core/ingest-counts.ts)
+  env.DSV_VERIFY_COUNTS = '1'
   env.GIT_CONFIG_NOSYSTEM = '1'
   if (home) {
     env.HOME = home

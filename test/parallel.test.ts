@@ -21,7 +21,7 @@ function dsv(cwd: string, parallel: Mode, ...args: string[]) {
 }
 
 function dsvWith(cwd: string, parallel: Mode, extra: Record<string, string>, ...args: string[]) {
-  const env: NodeJS.ProcessEnv = {...process.env, DSV_AUTHOR_NAME: 'Par', DSV_AUTHOR_EMAIL: 'par@example.com', CI: 'true', DSV_PARALLEL_MIN_BYTES: parallel ? '0' : '1000000000000', ...extra}
+  const env: NodeJS.ProcessEnv = {...process.env, DSV_AUTHOR_NAME: 'Par', DSV_AUTHOR_EMAIL: 'par@example.com', CI: 'true', DSV_VERIFY_COUNTS: '1', DSV_PARALLEL_MIN_BYTES: parallel ? '0' : '1000000000000', ...extra}
   if (parallel === 'split') env.DSV_PACK_SPLIT_BYTES = '1'
   const r = spawnSync(process.execPath, [BIN, ...args], {cwd, env, encoding: 'utf8'})
   return {code: r.status, stdout: r.stdout, stderr: r.stderr, json: () => JSON.parse(r.stdout)}

@@ -14,11 +14,6 @@ export const hashToString: (algorithm: string, data: Uint8Array) => string = one
   ? (algorithm, data) => oneShotHash(algorithm, data, 'binary')
   : (algorithm, data) => createHash(algorithm).update(data).digest('binary')
 
-/** The last byte of SHA-256(data), for content-defined boundaries, which need no more. */
-export function sha256LastByte(data: Uint8Array): number {
-  return hashToString('sha256', data).charCodeAt(31)
-}
-
 export function sha256(...parts: Uint8Array[]): Buffer {
   const h = createHash('sha256')
   for (const p of parts) h.update(p)

@@ -5,8 +5,7 @@
  * none (keyless: identity by content, edits paired by position).
  */
 import ignore from 'ignore'
-import {parseCsvRecord, stripTerminator, type TableFormat} from './table-format.js'
-import {splitHeader} from './ingest.js'
+import {parseCsvRecord, splitHeader, stripTerminator, type TableFormat} from './table-format.js'
 
 const AUTO_KEYS = ['id', 'example_id', 'uuid']
 

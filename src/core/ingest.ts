@@ -5,9 +5,13 @@
  * when that is smaller). Synchronous and free of LevelDB so that it runs in workers.
  */
 import {closeSync, openSync, readSync} from 'node:fs'
-import {ByteWriter, sha256LastByte} from './bytes.js'
-import {checkJsonRecord, isBlankRecord, parseCsvRecord, RecordSplitter, stripTerminator, type TableFormat} from './table-format.js'
+import {ByteWriter, hashToString} from './bytes.js'
+import {checkJsonRecord, isBlankRecord, RecordSplitter, splitHeader, stripTerminator, type TableFormat} from './table-format.js'
 import {encodeLeaf, isLeafBoundary, LEAF_MAX_BYTES, leafRecordSpans} from './table-nodes.js'
+import {addLeafRecords, emptyRecords, RegionArena, type Records} from './table-diff.js'
+import {ChangeTally} from './ingest-counts.js'
+import {chooseKey} from './example-key.js'
+import type {ChangeCounts} from './model.js'
 import {objectIdBytes} from './object-kinds.js'
 import type {Span} from './delta.js'
 import {DsvError} from '../errors/index.js'
@@ -38,6 +42,8 @@ export interface LeafStore {
    * record (per target unit): 1 for a record copied whole from the base.
    */
   write(oid: Buffer, content: Buffer, bases?: DeltaBase[], targetUnits?: Span[]): Uint8Array | null
+  /** A stored leaf's content (rebuilt if stored as a delta), verified; null if unavailable. */
+  readLeaf(oid: string): Buffer | null
 }
 
 export interface IngestTask {
@@ -45,6 +51,11 @@ export interface IngestTask {
   relPath: string
   format: TableFormat
   oldLeaves: OldLeaf[]
+  /**
+   * Count the example changes against the previous version (whose leaves are `oldLeaves`)
+   * while ingesting: `keys` is the repository's key config, `old` the previous table.
+   */
+  counting?: {keys: Record<string, string>; old: {format: TableFormat; header: string}}
 }
 
 export interface IngestResult {
@@ -58,6 +69,8 @@ export interface IngestResult {
   /** Field names of the first example (JSONL) or the header's columns (CSV/TSV). */
   fields: string[]
   newLeaves: number
+  /** with `counting`: the example changes against the previous version; null when they could not be counted here */
+  changes?: ChangeCounts | null
 }
 
 export function ingestTable(task: IngestTask, store: LeafStore): IngestResult {
@@ -72,6 +85,7 @@ export function ingestTable(task: IngestTask, store: LeafStore): IngestResult {
     at += l.records
   }
   let drift = 0
+  const counter = task.counting ? new IngestCounter(task.oldLeaves, oldIndex, store) : null
   let header: Buffer = Buffer.alloc(0)
   let fields: string[] | null = null
   const leaves: LeafRef[] = []
@@ -92,6 +106,7 @@ export function ingestTable(task: IngestTask, store: LeafStore): IngestResult {
     const start = records - pending.length
     leaves.push({oid, records: pending.length, bytes: pendingBytes})
     const matched = oldIndex.get(oid)
+    counter?.leafClosed(oid, matched, content)
     if (matched !== undefined) {
       drift = start - oldStarts[matched]
     } else {
@@ -131,7 +146,7 @@ export function ingestTable(task: IngestTask, store: LeafStore): IngestResult {
       pending.push(rec)
       pendingLines.push(line)
       pendingBytes += rec.length
-      if (isLeafBoundary(sha256LastByte(rec), pending.length, pendingBytes)) closeLeaf()
+      if (isLeafBoundary(hashToString('sha256', rec).charCodeAt(31), pending.length, pendingBytes)) closeLeaf()
     },
   }, true)
 
@@ -156,7 +171,73 @@ export function ingestTable(task: IngestTask, store: LeafStore): IngestResult {
     closeSync(fd)
   }
   if (pending.length > 0) closeLeaf()
-  return {relPath: task.relPath, format: task.format, header: header.toString('utf8'), leaves, records, examples, bytes: bytes + header.length, fields: fields ?? [], newLeaves}
+  const result: IngestResult = {relPath: task.relPath, format: task.format, header: header.toString('utf8'), leaves, records, examples, bytes: bytes + header.length, fields: fields ?? [], newLeaves}
+  if (counter) {
+    const key = chooseKey(task.relPath, result.fields, task.counting!.keys)
+    result.changes = key ? counter.finish(key, task.counting!.old, {format: task.format, header: result.header}) : null
+  }
+  return result
+}
+
+/**
+ * Feeds a ChangeTally as leaves close. A new leaf that no old leaf equals is kept (copied
+ * into a reused arena) until the next common leaf; then the old leaves before that one that are not
+ * common are read (usually still in the reader's cache, as delta bases), and both go to
+ * the tally as one region.
+ */
+class IngestCounter {
+  private readonly tally = new ChangeTally()
+  /** false once the counts could differ from the diff's (see ingest-counts.ts) */
+  private countable: boolean
+  private readonly seen = new Set<string>()
+  /** old leaves before this index are settled: common, or given to the tally */
+  private settled = 0
+  private kept = emptyRecords()
+  /** the leaves of the region being gathered (reused: what outlives a region is copied out) */
+  private readonly arena = new RegionArena()
+
+  constructor(private readonly oldLeaves: OldLeaf[], oldIndex: Map<string, number>, private readonly store: LeafStore) {
+    this.countable = oldIndex.size === oldLeaves.length // no old leaf twice
+  }
+
+  /** `content`: the encoded leaf (valid during the call). */
+  leafClosed(oid: string, matched: number | undefined, content: Buffer): void {
+    if (!this.countable) return
+    if (this.seen.has(oid)) this.countable = false // a new leaf twice
+    this.seen.add(oid)
+    if (matched === undefined) this.keep(this.kept, content)
+    else if (matched < this.settled) this.countable = false // common leaves out of order
+    else {
+      this.settle(matched)
+      this.settled = matched + 1
+    }
+  }
+
+  /** The region before old leaf `end`: its old leaves and the new leaves kept. */
+  private settle(end: number): void {
+    const olds = emptyRecords()
+    for (; this.settled < end; this.settled++) {
+      const content = this.store.readLeaf(this.oldLeaves[this.settled].oid)
+      if (!content) {
+        this.countable = false
+        return
+      }
+      this.keep(olds, content) // the reader reuses its memory
+    }
+    this.tally.addRegion(olds, this.kept)
+    this.kept = emptyRecords()
+    this.arena.reset()
+  }
+
+  private keep(records: Records, content: Buffer): void {
+    const at = this.arena.copy(content)
+    addLeafRecords(records, content, this.arena.buffer, at, 0)
+  }
+
+  finish(key: string[], old: {format: TableFormat; header: string}, now: {format: TableFormat; header: string}): ChangeCounts | null {
+    if (this.countable) this.settle(this.oldLeaves.length)
+    return this.countable ? this.tally.counts(key, old, now) : null
+  }
 }
 
 /** Up to `max` old leaves overlapping records [from, from + count), nearest first. */
@@ -173,11 +254,4 @@ function overlappingLeaves(starts: number[], leaves: OldLeaf[], from: number, co
   const out: OldLeaf[] = []
   for (let i = lo; i < leaves.length && out.length < max && (starts[i] < from + count || out.length === 0); i++) out.push(leaves[i])
   return out
-}
-
-/** Column names from a header line (CSV quoting honoured by csv-parse, TSV never quoted). */
-export function splitHeader(line: string, format: TableFormat): string[] {
-  if (format === 'tsv') return line.split('\t')
-  if (format !== 'csv' || line.length === 0) return []
-  return parseCsvRecord(line)
 }

@@ -3,7 +3,7 @@
  * to a pack of its own; delta bases are read straight from the packs at locations the
  * main thread looked up, and verified.
  */
-import {computeDelta} from './delta.js'
+import {applyDelta, computeDelta} from './delta.js'
 import {leafUnitHeader} from './table-nodes.js'
 import {objectIdBytes} from './object-kinds.js'
 import {PackReader, WORKER_BLOCK_CACHE, PackWriter, type PackEntryInfo} from './pack.js'
@@ -41,6 +41,20 @@ export class PackLeafStore implements LeafStore {
       const entry = this.reader.entry(loc)
       if (entry.base || !objectIdBytes(entry.kind, entry.data).equals(Buffer.from(oid, 'hex'))) return null
       return entry.data
+    } catch {
+      return null
+    }
+  }
+
+  readLeaf(oid: string): Buffer | null {
+    const loc = this.locations.get(oid)
+    if (!loc?.base) return this.readFull(oid)
+    try {
+      const base = this.readFull(loc.base.toString('hex'))
+      const entry = this.reader.entry(loc)
+      if (!base || !entry.base) return null
+      const content = applyDelta(base, entry.data)
+      return objectIdBytes('leaf', content).equals(Buffer.from(oid, 'hex')) ? content : null
     } catch {
       return null
     }

@@ -221,7 +221,7 @@ export function scanRegions(job: ScanJob, reader: PackReader): ScanResult {
  * Buffer per record: a region can hold hundreds of thousands): record k is
  * leaf[k][start[k], end[k]), its line terminator excluded, then `terminator[k]` bytes.
  */
-interface Records {
+export interface Records {
   leaf: Buffer[]
   start: number[]
   end: number[]
@@ -237,7 +237,7 @@ type Pending = UnmatchedRecord & {matched: boolean}
  * region's records stay in use while more blocks are read (and a worker's pack reader
  * reuses the memory of blocks it lets go), and a copy per leaf kept the GC busy.
  */
-class RegionArena {
+export class RegionArena {
   buffer = Buffer.allocUnsafe(1 << 20)
   private used = 0
 
@@ -258,24 +258,32 @@ class RegionArena {
 }
 
 function loadRecords(reader: PackReader, spans: Array<LeafSpan & LeafLocation>, headerLines: number, arena: RegionArena, alloc: (size: number) => Buffer): Records {
-  const out: Records = {leaf: [], start: [], end: [], terminator: [], index: [], headerLines}
+  const out = emptyRecords(headerLines)
   for (const span of spans) {
     const content = readLeafAt(reader, span, alloc)
     const at = arena.copy(content)
-    const leaf = arena.buffer
-    let i = 0
-    forEachLeafRecord(content, (start, end) => {
-      const index = span.start + i++
-      if (isBlankRecord(content, start, end)) return
-      const text = textEnd(content, start, end)
-      out.leaf.push(leaf)
-      out.start.push(at + start)
-      out.end.push(at + text)
-      out.terminator.push(end - text)
-      out.index.push(index)
-    })
+    addLeafRecords(out, content, arena.buffer, at, span.start)
   }
   return out
+}
+
+export function emptyRecords(headerLines = 0): Records {
+  return {leaf: [], start: [], end: [], terminator: [], index: [], headerLines}
+}
+
+/** The non-blank records of a leaf whose bytes lie in `leaf` from `at` on; the first is record `firstIndex` of its table. */
+export function addLeafRecords(out: Records, content: Buffer, leaf: Buffer, at: number, firstIndex: number): void {
+  let i = 0
+  forEachLeafRecord(content, (start, end) => {
+    const index = firstIndex + i++
+    if (isBlankRecord(content, start, end)) return
+    const text = textEnd(content, start, end)
+    out.leaf.push(leaf)
+    out.start.push(at + start)
+    out.end.push(at + text)
+    out.terminator.push(end - text)
+    out.index.push(index)
+  })
 }
 
 /** Record i of `a` and record j of `b` have the same bytes (terminators aside). */
@@ -302,7 +310,7 @@ const GAPS_PER_REGION = 1 << 24
  * looking a few records ahead. Returns the indices of the records left unpaired, each
  * with the number of the gap (the stretch between two aligned records) it sits in.
  */
-function alignRecords(olds: Records, news: Records): {po: number[]; pn: number[]; gapOld: number[]; gapNew: number[]} {
+export function alignRecords(olds: Records, news: Records): {po: number[]; pn: number[]; gapOld: number[]; gapNew: number[]} {
   const aLength = olds.start.length
   const bLength = news.start.length
   const po: number[] = []

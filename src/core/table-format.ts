@@ -185,3 +185,10 @@ export function parseCsvRecord(text: string, relaxQuotes = false): string[] {
   csvParse ??= (load('csv-parse/sync') as typeof import('csv-parse/sync')).parse
   return (csvParse(text, {relax_column_count: true, relax_quotes: relaxQuotes}) as string[][])[0] ?? []
 }
+
+/** Column names from a header line (CSV quoting honoured by csv-parse, TSV never quoted). */
+export function splitHeader(line: string, format: TableFormat): string[] {
+  if (format === 'tsv') return line.split('\t')
+  if (format !== 'csv' || line.length === 0) return []
+  return parseCsvRecord(line)
+}

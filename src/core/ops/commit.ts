@@ -1,6 +1,6 @@
 /** Recording a snapshot as a commit on the current branch (or detached HEAD). */
 import {snapshot} from './snapshot.js'
-import {diffFileMaps, type TreeChanges} from './tree-diff.js'
+import {diffFileMaps, type KnownChanges, type TreeChanges} from './tree-diff.js'
 import {headTree, readCommit} from './history.js'
 import {gitProvenance, resolveAuthor} from './author.js'
 import {flattenTree, type FileMap} from '../tree-ops.js'
@@ -39,7 +39,7 @@ export async function commit(repo: Repository, opts: CommitOptions): Promise<Com
     const snap = await snapshot(repo, opts.onProgress)
     const unchanged = snap.tree === (await headTree(repo)) && !opts.allowEmpty
     const quality = opts.noVerify || unchanged ? undefined : await qualityGate(repo, snap.files, opts.onProgress)
-    return recordCommit(repo, snap.tree, opts.message, author, opts.allowEmpty ?? false, opts.onProgress, quality)
+    return recordCommit(repo, snap.tree, opts.message, author, opts.allowEmpty ?? false, opts.onProgress, quality, snap.changes)
   })
 }
 
@@ -68,7 +68,8 @@ export class QualityGateError extends DsvError {
 }
 
 /** Writes a commit of `tree` on top of HEAD and moves the branch by compare-and-swap. */
-export async function recordCommit(repo: Repository, tree: Oid, message: string, author: Commit['author'], allowEmpty: boolean, onProgress?: ProgressFn, quality?: QualitySummary): Promise<CommitResult> {
+/** `known`: example counts of tables already worked out (the snapshot's, see tree-diff.ts). */
+export async function recordCommit(repo: Repository, tree: Oid, message: string, author: Commit['author'], allowEmpty: boolean, onProgress?: ProgressFn, quality?: QualitySummary, known?: KnownChanges): Promise<CommitResult> {
   const parent = repo.headCommit()
   const parentTree = await headTree(repo)
   if (tree === parentTree && !allowEmpty)
@@ -77,7 +78,7 @@ export async function recordCommit(repo: Repository, tree: Oid, message: string,
   const code = gitProvenance(repo)
   code.catch(() => {}) // awaited below; a failure must not go unhandled meanwhile
   onProgress?.({phase: 'comparing with HEAD', loaded: 0})
-  const changes = await diffFileMaps(repo, await flattenTree(repo.store, parentTree), await flattenTree(repo.store, tree))
+  const changes = await diffFileMaps(repo, await flattenTree(repo.store, parentTree), await flattenTree(repo.store, tree), false, known)
   if (parent === null && changes.files.length === 0 && !allowEmpty)
     throw new DsvError('E_NOTHING_TO_COMMIT', 'nothing to commit: the working directory has no files to version', {}, 'add dataset files first')
   const now = new Date()

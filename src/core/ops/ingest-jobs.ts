@@ -5,23 +5,32 @@
 import {runIngest, type PlannedJob, type PoolJob} from '../ingest-pool.js'
 import {DEFAULT_COMPRESSION} from '../pack.js'
 import {buildRecordTree} from '../record-tree.js'
-import {encodeTable, type TreeEntry} from '../model.js'
+import {encodeTable, type ChangeCounts, type TreeEntry} from '../model.js'
 import {listLeaves, nodeParents, readTable} from '../table-read.js'
-import {tableFormatOf} from '../table-format.js'
+import {tableFormatOf, type TableFormat} from '../table-format.js'
 import type {IndexEntry} from '../index-db.js'
 import type {PackEntryInfo} from '../pack.js'
-import type {IngestResult, OldLeaf} from '../ingest.js'
+import type {IngestResult, IngestTask, OldLeaf} from '../ingest.js'
 import type {FileMap} from '../tree-ops.js'
 import type {WorkFile} from '../worktree.js'
 import type {Repository} from '../repository.js'
 
-export async function ingestTableJobs(repo: Repository, files: WorkFile[], previous: FileMap, onFile: () => void): Promise<TreeEntry[]> {
+/** Each ingested table's entry, and its example changes against `previous` where they were counted during ingestion. */
+export interface IngestedTables {
+  entries: TreeEntry[]
+  /** path → the changes from previous's table to the new one (see ingest-counts.ts) */
+  changes: Map<string, ChangeCounts>
+}
+
+export async function ingestTableJobs(repo: Repository, files: WorkFile[], previous: FileMap, onFile: () => void): Promise<IngestedTables> {
   const prepare = async (f: WorkFile): Promise<PoolJob> => {
     const prev = previous.get(f.path)
     const oldLeaves: OldLeaf[] = []
     const locations = new Map<string, IndexEntry>()
+    let counting: IngestTask['counting']
     if (prev?.type === 'table') {
-      const spans = await listLeaves(repo.store, await readTable(repo.store, prev.oid))
+      const table = await readTable(repo.store, prev.oid)
+      const spans = await listLeaves(repo.store, table)
       const entries = await repo.db.getObjects(spans.map((s) => s.oid))
       const keyframes: Buffer[] = []
       spans.forEach((s, i) => {
@@ -30,12 +39,14 @@ export async function ingestTableJobs(repo: Repository, files: WorkFile[], previ
         const keyframe = e.base?.toString('hex')
         oldLeaves.push({oid: s.oid, records: s.records, bytes: s.bytes, keyframe})
         if (keyframe) keyframes.push(e.base!)
-        else locations.set(s.oid, e)
+        locations.set(s.oid, e)
       })
       const kfEntries = await repo.db.getObjects(keyframes)
       keyframes.forEach((k, i) => kfEntries[i] && locations.set(k.toString('hex'), kfEntries[i]!))
+      // counted while ingesting only with every old leaf at hand (else the commit's scan counts)
+      if (oldLeaves.length === spans.length) counting = {keys: repo.config.keys ?? {}, old: {format: table.format as TableFormat, header: table.header}}
     }
-    return {task: {absPath: f.abs, relPath: f.path, format: tableFormatOf(f.path)!, oldLeaves}, locations, size: Number(f.stat.size)}
+    return {task: {absPath: f.abs, relPath: f.path, format: tableFormatOf(f.path)!, oldLeaves, counting}, locations, size: Number(f.stat.size)}
   }
   // each table's nodes are built (here, one table at a time) as soon as its leaves are
   // known, while the workers ingest the other files; nodes name leaves by id only
@@ -47,8 +58,10 @@ export async function ingestTableJobs(repo: Repository, files: WorkFile[], previ
     return {name: r.relPath, type: 'table', oid, size: r.bytes, examples: r.examples}
   }
   const built: Array<Promise<TreeEntry>> = []
+  const changes = new Map<string, ChangeCounts>()
   let previousStep: Promise<unknown> = Promise.resolve()
   const ingested = (r: IngestResult, finishedPacks: PackEntryInfo[]) => {
+    if (r.changes) changes.set(r.relPath, r.changes)
     const entry = previousStep.then(async () => {
       if (finishedPacks.length > 0) await repo.store.indexPack(finishedPacks)
       return buildTable(r)
@@ -62,5 +75,5 @@ export async function ingestTableJobs(repo: Repository, files: WorkFile[], previ
   const {entries} = await runIngest(repo.store.packDir, repo.config.core?.compression ?? DEFAULT_COMPRESSION, jobs, ingested)
   const tables = await Promise.all(built)
   await repo.store.indexPack(entries)
-  return tables
+  return {entries: tables, changes}
 }

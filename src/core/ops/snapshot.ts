@@ -15,6 +15,7 @@ import type {ProgressFn, Repository} from '../repository.js'
 import type {Oid} from '../bytes.js'
 import {DsvError} from '../../errors/index.js'
 import {headTree} from './history.js'
+import type {KnownChanges} from './tree-diff.js'
 
 /**
  * A file whose mtime is within this window of its cache entry being recorded is re-read
@@ -29,6 +30,8 @@ export interface Snapshot {
   /** files that were read (not taken from the stat cache) */
   read: number
   skipped: string[]
+  /** example changes of tables read, against HEAD's version, counted while they were read */
+  changes: KnownChanges
 }
 
 function statMatches(f: WorkFile, c: StatEntry | undefined): boolean {
@@ -74,9 +77,15 @@ export async function snapshot(repo: Repository, onProgress?: ProgressFn, only?:
   let done = 0
   const tick = () => onProgress?.({phase: 'reading files', loaded: ++done, total: toRead, unit: 'files'})
 
+  const changes: KnownChanges = new Map()
   if (tables.length > 0) {
     const previous = await flattenTree(repo.store, await headTree(repo))
-    for (const e of await ingestTableJobs(repo, tables, previous, tick)) out.set(e.name, e)
+    const ingested = await ingestTableJobs(repo, tables, previous, tick)
+    for (const e of ingested.entries) {
+      out.set(e.name, e)
+      const counts = ingested.changes.get(e.name)
+      if (counts) changes.set(e.name, {before: previous.get(e.name)!.oid, after: e.oid, counts})
+    }
   }
   for (const f of blobs) {
     out.set(f.path, {name: f.path, type: 'file', oid: await storeBlob(repo, f), size: Number(f.stat.size)})
@@ -91,7 +100,7 @@ export async function snapshot(repo: Repository, onProgress?: ProgressFn, only?:
     updates.push([f.path, {size: Number(f.stat.size), mtimeNs: String(f.stat.mtimeNs), ctimeNs: String(f.stat.ctimeNs), ino: Number(f.stat.ino), recordedNs: String(startedNs), type: e.type as 'table' | 'file', oid: e.oid, examples: e.examples}])
   }
   await repo.db.putStats(updates)
-  return {tree, files: out, read: toRead, skipped}
+  return {tree, files: out, read: toRead, skipped, changes}
 }
 
 async function storeBlob(repo: Repository, f: WorkFile): Promise<Oid> {

@@ -21,7 +21,7 @@ export async function status(repo: Repository, onProgress?: ProgressFn): Promise
   return repo.locked(async () => {
     const snap = await snapshot(repo, onProgress)
     const base = await headTree(repo)
-    const changes = snap.tree === base ? {files: [], examples: {added: 0, removed: 0, modified: 0}} : await diffFileMaps(repo, await flattenTree(repo.store, base), snap.files)
+    const changes = snap.tree === base ? {files: [], examples: {added: 0, removed: 0, modified: 0}} : await diffFileMaps(repo, await flattenTree(repo.store, base), snap.files, false, snap.changes)
     return {
       branch: repo.currentBranch(),
       head: repo.headCommit(),
