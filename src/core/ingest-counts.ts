@@ -24,18 +24,13 @@ import type {TableFormat} from './table-format.js'
 import {keyOf, recordParser} from './example-key.js'
 import type {ChangeCounts} from './model.js'
 
-interface Waiting {
-  leaf: Buffer
-  start: number
-  end: number
-}
-
 type Side = 'old' | 'new'
 
 const other = (side: Side): Side => (side === 'old' ? 'new' : 'old')
 
 export class ChangeTally {
-  private readonly waiting = {old: new Map<string, Waiting[]>(), new: new Map<string, Waiting[]>()}
+  /** per side: records (line ending excluded) waiting for an equal one, by hash */
+  private readonly waiting = {old: new Map<string, Buffer[]>(), new: new Map<string, Buffer[]>()}
 
   /** A region: records not paired in order wait for an equal record, by hash. */
   addRegion(olds: Records, news: Records): void {
@@ -47,7 +42,7 @@ export class ChangeTally {
   private add(side: Side, recs: Records, i: number): void {
     const bytes = recs.leaf[i].subarray(recs.start[i], recs.end[i]) // line ending excluded
     // a copy: the region's memory is reused (few records are left over)
-    put(this.waiting, side, recordHash(bytes), {leaf: Buffer.from(bytes), start: 0, end: bytes.length})
+    put(this.waiting, side, recordHash(bytes), Buffer.from(bytes))
   }
 
   /**
@@ -59,10 +54,10 @@ export class ChangeTally {
     for (const side of ['old', 'new'] as const) {
       const parse = recordParser(side === 'old' ? old.format : now.format, side === 'old' ? old.header : now.header)
       for (const list of this.waiting[side].values())
-        for (const w of list) {
+        for (const rec of list) {
           let k: string | null
           try {
-            const example = parse(w.leaf.subarray(w.start, w.end))
+            const example = parse(rec)
             k = example && keyOf(example, key)
           } catch {
             return null
@@ -85,7 +80,7 @@ export class ChangeTally {
 }
 
 /** Adds a record on `side`, or cancels an equal one waiting on the other side. */
-function put(waiting: Record<Side, Map<string, Waiting[]>>, side: Side, hash: string, w: Waiting): void {
+function put(waiting: Record<Side, Map<string, Buffer[]>>, side: Side, hash: string, rec: Buffer): void {
   const theirs = waiting[other(side)]
   const equal = theirs.get(hash)
   if (equal) {
@@ -95,6 +90,6 @@ function put(waiting: Record<Side, Map<string, Waiting[]>>, side: Side, hash: st
   }
   const mine = waiting[side]
   const list = mine.get(hash)
-  if (list) list.push(w)
-  else mine.set(hash, [w])
+  if (list) list.push(rec)
+  else mine.set(hash, [rec])
 }
