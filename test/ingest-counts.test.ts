@@ -80,6 +80,13 @@ describe('example counts while ingesting', () => {
     assert.deepEqual(r.changes, {added: 0, removed: 0, modified: 1})
   })
 
+  it('answers null for a file rewritten wholesale (more than 32 MB changed): memory stays bounded', function () {
+    this.timeout(60_000)
+    const big = Array.from({length: 160_000}, (_, i) => line(`ex-${i}`, text(i)))
+    const r = ingestTwice(big, big.map((l) => l.replace('","text":"', '", "text": "')))
+    assert.equal(r.changes, null)
+  })
+
   it('answers null when only the diff can say: no key, or common leaves out of order', () => {
     const keyless = (lines: string[]) => lines.map((l) => `${JSON.stringify({text: JSON.parse(l).text})}\n`)
     assert.equal(ingestTwice(keyless(v1), keyless(v1.map((l, i) => (i === 7 ? line('x', 'y') : l)))).changes, null)

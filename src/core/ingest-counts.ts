@@ -31,6 +31,8 @@ const other = (side: Side): Side => (side === 'old' ? 'new' : 'old')
 export class ChangeTally {
   /** per side: records (line ending excluded) waiting for an equal one, by hash */
   private readonly waiting = {old: new Map<string, Buffer[]>(), new: new Map<string, Buffer[]>()}
+  /** bytes of the records waiting (an upper bound: cancelled ones are not subtracted) */
+  bytes = 0
 
   /** A region: records not paired in order wait for an equal record, by hash. */
   addRegion(olds: Records, news: Records): void {
@@ -43,6 +45,7 @@ export class ChangeTally {
     const bytes = recs.leaf[i].subarray(recs.start[i], recs.end[i]) // line ending excluded
     // a copy: the region's memory is reused (few records are left over)
     put(this.waiting, side, recordHash(bytes), Buffer.from(bytes))
+    this.bytes += bytes.length
   }
 
   /**

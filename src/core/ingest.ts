@@ -179,6 +179,9 @@ export function ingestTable(task: IngestTask, store: LeafStore): IngestResult {
   return result
 }
 
+/** A changed region (old and new leaves), or records left unpaired, beyond this are left to the diff's scan: memory stays bounded. */
+const COUNT_REGION_MAX = 32 << 20
+
 /**
  * Feeds a ChangeTally as leaves close. A new leaf that no old leaf equals is kept (copied
  * into a reused arena) until the next common leaf; then the old leaves before that one that are not
@@ -195,6 +198,7 @@ class IngestCounter {
   private kept = emptyRecords()
   /** the leaves of the region being gathered (reused: what outlives a region is copied out) */
   private readonly arena = new RegionArena()
+  private regionBytes = 0
 
   constructor(private readonly oldLeaves: OldLeaf[], oldIndex: Map<string, number>, private readonly store: LeafStore) {
     this.countable = oldIndex.size === oldLeaves.length // no old leaf twice
@@ -203,10 +207,9 @@ class IngestCounter {
   /** `content`: the encoded leaf (valid during the call). */
   leafClosed(oid: string, matched: number | undefined, content: Buffer): void {
     if (!this.countable) return
-    if (this.seen.has(oid)) this.countable = false // a new leaf twice
+    if (this.seen.has(oid) || (matched !== undefined && matched < this.settled)) return this.giveUp() // a new leaf twice, or common leaves out of order
     this.seen.add(oid)
     if (matched === undefined) this.keep(this.kept, content)
-    else if (matched < this.settled) this.countable = false // common leaves out of order
     else {
       this.settle(matched)
       this.settled = matched + 1
@@ -216,22 +219,34 @@ class IngestCounter {
   /** The region before old leaf `end`: its old leaves and the new leaves kept. */
   private settle(end: number): void {
     const olds = emptyRecords()
-    for (; this.settled < end; this.settled++) {
+    for (; this.settled < end && this.countable; this.settled++) {
       const content = this.store.readLeaf(this.oldLeaves[this.settled].oid)
-      if (!content) {
-        this.countable = false
-        return
-      }
+      if (!content) return this.giveUp()
       this.keep(olds, content) // the reader reuses its memory
     }
+    if (!this.countable) return
     this.tally.addRegion(olds, this.kept)
-    this.kept = emptyRecords()
-    this.arena.reset()
+    this.dropRegion()
+    if (this.tally.bytes > COUNT_REGION_MAX) this.giveUp() // many examples changed: the diff's scan counts them
   }
 
   private keep(records: Records, content: Buffer): void {
+    this.regionBytes += content.length
+    if (this.regionBytes > COUNT_REGION_MAX) return this.giveUp() // a file rewritten wholesale: the diff's scan counts it
     const at = this.arena.copy(content)
     addLeafRecords(records, content, this.arena.buffer, at, 0)
+  }
+
+  private dropRegion(): void {
+    this.kept = emptyRecords()
+    this.arena.reset()
+    this.regionBytes = 0
+  }
+
+  /** The counts could differ from the diff's, or would take too much memory: the commit's scan counts this table. */
+  private giveUp(): void {
+    this.countable = false
+    this.dropRegion()
   }
 
   finish(key: string[], old: {format: TableFormat; header: string}, now: {format: TableFormat; header: string}): ChangeCounts | null {
