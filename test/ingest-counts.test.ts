@@ -11,8 +11,7 @@ import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {ingestTable, type IngestResult} from '../src/core/ingest.js'
-import {PackLeafStore} from '../src/core/leaf-store.js'
-import type {IndexEntry} from '../src/core/index-db.js'
+import {PackLeafStore, type StoredLeaf} from '../src/core/leaf-store.js'
 
 const line = (id: string, text: string) => `${JSON.stringify({id, text})}\n`
 const text = (i: number) => createHash('sha256').update(String(i)).digest('hex').repeat(3)
@@ -33,7 +32,7 @@ describe('example counts while ingesting', () => {
     writeFileSync(file, v1.join(''))
     const first = new PackLeafStore(packDir, 3, new Map())
     const r1 = ingestTable({absPath: file, relPath: 'train.jsonl', format: 'jsonl', oldLeaves: []}, first)
-    const locations = new Map<string, IndexEntry>(first.finish().map((e) => [e.oid.toString('hex'), {packId: e.packId, blockOffset: e.blockOffset, entryOffset: e.entryOffset, kind: e.kind, base: e.base}]))
+    const locations = new Map<string, StoredLeaf>(first.finish().map((e) => [e.oid.toString('hex'), {packId: e.packId, blockOffset: e.blockOffset, entryOffset: e.entryOffset, base: e.base?.toString('hex')}]))
     writeFileSync(file, v2.join(''))
     const second = new PackLeafStore(packDir, 3, locations)
     const r2 = ingestTable({absPath: file, relPath: 'train.jsonl', format: 'jsonl', oldLeaves: r1.leaves, counting: {keys: {}, old: {format: 'jsonl', header: ''}}}, second)

@@ -4,9 +4,8 @@
  * worker start-up.
  */
 import {ingestTable, type IngestResult, type IngestTask} from './ingest.js'
-import {PackLeafStore} from './leaf-store.js'
+import {PackLeafStore, type StoredLeaf} from './leaf-store.js'
 import {WorkerPool, workerCount, worthWorkers} from './worker-pool.js'
-import type {IndexEntry} from './index-db.js'
 import type {PackEntryInfo} from './pack.js'
 
 /** Below this many bytes of changed tables, workers cost more than they save. */
@@ -14,7 +13,7 @@ export const WORKER_THRESHOLD = 16 << 20
 
 export interface PoolJob {
   task: IngestTask
-  locations: Map<string, IndexEntry>
+  locations: Map<string, StoredLeaf>
   size: number
 }
 

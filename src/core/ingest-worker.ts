@@ -1,21 +1,20 @@
 /** Worker thread: ingests data files sent by the main thread into a pack of its own. */
 import {parentPort, workerData} from 'node:worker_threads'
 import {ingestTable, type IngestTask} from './ingest.js'
-import {PACK_SPLIT_BYTES, PackLeafStore} from './leaf-store.js'
+import {PACK_SPLIT_BYTES, PackLeafStore, type StoredLeaf} from './leaf-store.js'
 import {serialiseError} from './worker-pool.js'
-import type {IndexEntry} from './index-db.js'
 
 const {packDir, level} = workerData as {packDir: string; level: number}
 const store = new PackLeafStore(packDir, level, new Map())
 // DSV_PACK_SPLIT_BYTES: the tests finish a pack after every file on small data
 const packSplit = Number(process.env.DSV_PACK_SPLIT_BYTES ?? PACK_SPLIT_BYTES)
 
-type Message = {type: 'task'; job: {task: IngestTask; locations: Array<[string, IndexEntry]>}} | {type: 'finish'} | {type: 'abort'}
+type Message = {type: 'task'; job: {task: IngestTask; locations: Array<[string, StoredLeaf]>}} | {type: 'finish'} | {type: 'abort'}
 
 parentPort!.on('message', (msg: Message) => {
   try {
     if (msg.type === 'task') {
-      store.setLocations(new Map(msg.job.locations.map(([k, v]) => [k, {...v, base: v.base ? Buffer.from(v.base) : undefined}])))
+      store.setLocations(new Map(msg.job.locations))
       const result = ingestTable(msg.job.task, store)
       // a large pack is finished now, so the main thread indexes it while this worker goes on
       const entries = store.packBytes >= packSplit ? store.finishPack() : []

@@ -6,7 +6,7 @@
 import {applyDelta, computeDelta} from './delta.js'
 import {leafUnitHeader} from './table-nodes.js'
 import {objectIdBytes} from './object-kinds.js'
-import {PackReader, WORKER_BLOCK_CACHE, PackWriter, type PackEntryInfo} from './pack.js'
+import {packLocationOf, PackReader, WORKER_BLOCK_CACHE, PackWriter, type PackEntryInfo, type PackLocation} from './pack.js'
 import type {IndexEntry} from './index-db.js'
 import type {DeltaBase, LeafStore} from './ingest.js'
 import type {Span} from './delta.js'
@@ -22,15 +22,25 @@ export const PACK_SPLIT_BYTES = 8 << 20
 /** A delta this small (a few edited examples) is kept without trying the other bases. */
 const DELTA_GOOD_ENOUGH = 0.125
 
+/** Where a stored leaf lies, and the id of its delta base (hex) if it is stored as a delta. */
+export interface StoredLeaf extends PackLocation {
+  base?: string
+}
+
+/** The StoredLeaf of an index entry: plain data, which a worker receives without conversion. */
+export function storedLeafOf(e: IndexEntry): StoredLeaf {
+  return {...packLocationOf(e), base: e.base?.toString('hex')}
+}
+
 export class PackLeafStore implements LeafStore {
   private writer?: PackWriter
   readonly reader: PackReader
 
-  constructor(private readonly packDir: string, private readonly level: number, private locations: Map<string, IndexEntry>) {
+  constructor(private readonly packDir: string, private readonly level: number, private locations: Map<string, StoredLeaf>) {
     this.reader = new PackReader(packDir, WORKER_BLOCK_CACHE, true) // delta bases are used at once
   }
 
-  setLocations(locations: Map<string, IndexEntry>): void {
+  setLocations(locations: Map<string, StoredLeaf>): void {
     this.locations = locations
   }
 
@@ -50,7 +60,7 @@ export class PackLeafStore implements LeafStore {
     const loc = this.locations.get(oid)
     if (!loc?.base) return this.readFull(oid)
     try {
-      const base = this.readFull(loc.base.toString('hex'))
+      const base = this.readFull(loc.base)
       const entry = this.reader.entry(loc)
       if (!base || !entry.base) return null
       const content = applyDelta(base, entry.data)

@@ -8,7 +8,7 @@ import {buildRecordTree} from '../record-tree.js'
 import {encodeTable, type ChangeCounts, type TreeEntry} from '../model.js'
 import {listLeaves, nodeParents, readTable} from '../table-read.js'
 import {tableFormatOf, type TableFormat} from '../table-format.js'
-import type {IndexEntry} from '../index-db.js'
+import {storedLeafOf, type StoredLeaf} from '../leaf-store.js'
 import type {PackEntryInfo} from '../pack.js'
 import type {IngestResult, IngestTask, OldLeaf} from '../ingest.js'
 import type {FileMap} from '../tree-ops.js'
@@ -26,7 +26,7 @@ export async function ingestTableJobs(repo: Repository, files: WorkFile[], previ
   const prepare = async (f: WorkFile): Promise<PoolJob> => {
     const prev = previous.get(f.path)
     const oldLeaves: OldLeaf[] = []
-    const locations = new Map<string, IndexEntry>()
+    const locations = new Map<string, StoredLeaf>()
     let counting: IngestTask['counting']
     if (prev?.type === 'table') {
       const table = await readTable(repo.store, prev.oid)
@@ -39,10 +39,10 @@ export async function ingestTableJobs(repo: Repository, files: WorkFile[], previ
         const keyframe = e.base?.toString('hex')
         oldLeaves.push({oid: s.oid, records: s.records, bytes: s.bytes, keyframe})
         if (keyframe) keyframes.push(e.base!)
-        locations.set(s.oid, e)
+        locations.set(s.oid, storedLeafOf(e))
       })
       const kfEntries = await repo.db.getObjects(keyframes)
-      keyframes.forEach((k, i) => kfEntries[i] && locations.set(k.toString('hex'), kfEntries[i]!))
+      keyframes.forEach((k, i) => kfEntries[i] && locations.set(k.toString('hex'), storedLeafOf(kfEntries[i]!)))
       // counted while ingesting only with every old leaf at hand (else the commit's scan counts)
       if (oldLeaves.length === spans.length) counting = {keys: repo.config.keys ?? {}, old: {format: table.format as TableFormat, header: table.header}}
     }
