@@ -3,7 +3,8 @@
  * to a pack of its own; delta bases are read straight from the packs at locations the
  * main thread looked up, and verified.
  */
-import {applyDelta, computeDelta} from './delta.js'
+import {computeDelta} from './delta.js'
+import {readLeafAt} from './table-write.js'
 import {leafUnitHeader} from './table-nodes.js'
 import {objectIdBytes} from './object-kinds.js'
 import {packLocationOf, PackReader, WORKER_BLOCK_CACHE, PackWriter, type PackEntryInfo, type PackLocation} from './pack.js'
@@ -58,13 +59,10 @@ export class PackLeafStore implements LeafStore {
 
   readLeaf(oid: string): Buffer | null {
     const loc = this.locations.get(oid)
-    if (!loc?.base) return this.readFull(oid)
+    const base = loc?.base ? this.locations.get(loc.base) : undefined
+    if (!loc || (loc.base && !base)) return null
     try {
-      const base = this.readFull(loc.base)
-      const entry = this.reader.entry(loc)
-      if (!base || !entry.base) return null
-      const content = applyDelta(base, entry.data)
-      return objectIdBytes('leaf', content).equals(Buffer.from(oid, 'hex')) ? content : null
+      return readLeafAt(this.reader, {oid, loc, base}) // rebuilt from its base if a delta, verified
     } catch {
       return null
     }
