@@ -79,7 +79,7 @@ function result(cmd: string, code: number | null, signal: string | null, stdout:
         return JSON.parse(stdout) as T
       } catch (error) {
         throw new assert.AssertionError({
-          message: `\`${cmd}\` did not print one JSON document (${(error as Error).message}).\nexit ${code}\nstdout:\n${stdout}\nstderr:\n${stderr}`,
+          message: `\`${cmd}\` did not print one JSON document (${(error as Error).message}).\nexit ${code}, signal ${signal}\nstdout:\n${stdout}\nstderr:\n${stderr}`,
         })
       }
     },

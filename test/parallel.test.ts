@@ -4,14 +4,13 @@
  * forces them here on small data.
  */
 import {strict as assert} from 'node:assert'
-import {spawnSync} from 'node:child_process'
 import {createHash} from 'node:crypto'
 import {cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import {dsvEnv} from './helpers.js'
 
 const ROOT = join(import.meta.dirname, '..')
-const BIN = join(ROOT, 'bin', 'run.js')
 
 /** On workers, or in-process; 'split': on workers that finish their pack after every file (as with large files). */
 type Mode = boolean | 'split'
@@ -23,8 +22,7 @@ function dsv(cwd: string, parallel: Mode, ...args: string[]) {
 function dsvWith(cwd: string, parallel: Mode, extra: Record<string, string>, ...args: string[]) {
   const env: NodeJS.ProcessEnv = {...process.env, DSV_AUTHOR_NAME: 'Par', DSV_AUTHOR_EMAIL: 'par@example.com', CI: 'true', DSV_VERIFY_COUNTS: '1', DSV_PARALLEL_MIN_BYTES: parallel ? '0' : '1000000000000', ...extra}
   if (parallel === 'split') env.DSV_PACK_SPLIT_BYTES = '1'
-  const r = spawnSync(process.execPath, [BIN, ...args], {cwd, env, encoding: 'utf8'})
-  return {code: r.status, stdout: r.stdout, stderr: r.stderr, json: () => JSON.parse(r.stdout)}
+  return dsvEnv(cwd, env, ...args)
 }
 
 function hashTree(dir: string, rel = ''): Record<string, string> {

@@ -60,8 +60,16 @@ function walk(raw: Raw, before: unknown, after: unknown, path: string, out: Fiel
   if (isObject(raw) && isObject(before) && isObject(after)) {
     // json-diff lists added and deleted keys first; report in the new example's field
     // order, then the fields that were removed
+    // only fields named in raw (as such or with json-diff's suffixes) can have changed
+    const named = new Set<string>()
+    for (const rk of Object.keys(raw)) {
+      named.add(rk)
+      const suffix = /__(added|deleted)$/.exec(rk)
+      if (suffix) named.add(rk.slice(0, suffix.index))
+    }
     const order = [...Object.keys(after), ...Object.keys(before).filter((k) => !(k in after))]
     for (const k of order) {
+      if (!named.has(k)) continue
       if (`${k}__added` in raw && !(k in before)) out.push({path: join(path, k), change: 'added', new: raw[`${k}__added`]})
       else if (`${k}__deleted` in raw && !(k in after)) out.push({path: join(path, k), change: 'removed', old: raw[`${k}__deleted`]})
       else if (k in raw) walk(raw[k], before[k], after[k], join(path, k), out)

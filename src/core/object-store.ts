@@ -126,7 +126,8 @@ export class ObjectStore {
       const baseOid = packed.base.toString('hex')
       const baseEntry = this.pending.has(baseOid) ? undefined : (located?.get(baseOid) ?? (await this.locate(baseOid)))
       if (!baseEntry && !this.pending.has(baseOid)) throw new CorruptObjectError(oid, `its delta base ${baseOid} is missing`)
-      const base = baseEntry ? await this.readAt(baseOid, baseEntry, depth + 1, located) : this.pending.get(baseOid)!
+      // a base read a moment ago (the old version of a node) is verified already
+      const base = this.recent.get(baseOid) ?? (baseEntry ? await this.readAt(baseOid, baseEntry, depth + 1, located) : this.pending.get(baseOid)!)
       try {
         content = applyDelta(base.content, packed.data)
       } catch (error) {

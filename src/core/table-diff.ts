@@ -12,11 +12,13 @@ import {reusableAllocator} from './bytes.js'
 import {isBlankRecord, textEnd, type TableFormat} from './table-format.js'
 import {keyOf, parseRecord} from './example-key.js'
 import {readLeafAt, type LeafLocation} from './table-write.js'
-import {decodeNodeHex, forEachLeafRecord} from './table-nodes.js'
+import {forEachLeafRecord} from './table-nodes.js'
+import {changedRegions} from './changed-regions.js'
+import {LeafListBuilder, unpackLeaf, type PackedLeaves} from './leaf-list.js'
 import {DIFF_HEAP, WorkerPool, workerCount, worthWorkers} from './worker-pool.js'
 import {CorruptObjectError} from '../errors/index.js'
 import type {ObjectStore} from './object-store.js'
-import {packLocationOf, type PackReader} from './pack.js'
+import type {PackReader} from './pack.js'
 import type {ChangeCounts, Table} from './model.js'
 
 export interface RecordRef {
@@ -38,28 +40,19 @@ export interface TableDiff extends ChangeCounts {
   changes: ExampleChange[]
 }
 
-interface Region {
-  old: LeafSpan[]
-  new: LeafSpan[]
-}
-
-/** A changed region with where its leaves live: what a scan (in a worker or not) needs. */
-export interface ScanRegion {
-  old: Array<LeafSpan & LeafLocation>
-  new: Array<LeafSpan & LeafLocation>
-}
-
 /** A record that has no identical copy on the other side. */
 export interface UnmatchedRecord {
   ref: RecordRef
-  hash: string
   region: number
   /** the example's key, parsed where the record was scanned (null: keyless or no key) */
   key: string | null
 }
 
 export interface ScanJob {
-  regions: ScanRegion[]
+  /** the changed regions' leaves, region after region, each region's old leaves then its new ones */
+  leaves: PackedLeaves
+  /** per region: how many old leaves, how many new leaves */
+  shape: Uint32Array
   oldHeaderLines: number
   newHeaderLines: number
   /** what parsing a record for its key needs: the key fields (none: keyless) and the formats */
@@ -162,20 +155,25 @@ async function planDiff(store: ObjectStore, before: Table | null, after: Table |
   }
   const regions = await changedRegions(store, a, b)
   const located = await store.locateMany(regions.flatMap((r) => [...r.old, ...r.new].map((l) => l.oid)))
-  const locate = (span: LeafSpan): LeafSpan & LeafLocation => {
+  const leaves = new LeafListBuilder(located.size)
+  const shape = new Uint32Array(regions.length * 2)
+  let size = 0
+  const add = (span: LeafSpan) => {
     const loc = located.get(span.oid)
     if (!loc) throw new CorruptObjectError(span.oid, 'missing from the store')
     const base = loc.base ? located.get(loc.base.toString('hex')) : undefined
     if (loc.base && !base) throw new CorruptObjectError(span.oid, 'its delta base is missing')
-    return {oid: span.oid, start: span.start, records: span.records, bytes: span.bytes, loc: packLocationOf(loc), base: base && packLocationOf(base)}
+    leaves.add(span, loc, base)
+    size += span.bytes
   }
-  let size = 0
-  const scan: ScanRegion[] = regions.map((r) => {
-    for (const l of [...r.old, ...r.new]) size += l.bytes
-    return {old: r.old.map(locate), new: r.new.map(locate)}
+  regions.forEach((r, i) => {
+    r.old.forEach(add)
+    r.new.forEach(add)
+    shape[i * 2] = r.old.length
+    shape[i * 2 + 1] = r.new.length
   })
   const job: ScanJob = {
-    regions: scan, oldHeaderLines: a.header ? 1 : 0, newHeaderLines: b.header ? 1 : 0, size, key, recordBytes: (opts.details ?? false) && opts.recordBytes !== false,
+    leaves: leaves.finish(), shape, oldHeaderLines: a.header ? 1 : 0, newHeaderLines: b.header ? 1 : 0, size, key, recordBytes: (opts.details ?? false) && opts.recordBytes !== false,
     oldTable: {format: a.format as TableFormat, header: a.header}, newTable: {format: b.format as TableFormat, header: b.header},
   }
   return {job}
@@ -191,11 +189,15 @@ export function scanRegions(job: ScanJob, reader: PackReader): ScanResult {
   const newLeft: Pending[] = []
   const arena = new RegionArena()
   const alloc = reusableAllocator() // each leaf is copied into the arena at once
-  job.regions.forEach((r, region) => {
+  let next = 0
+  const take = (n: number) => Array.from({length: n}, () => unpackLeaf(job.leaves, next++))
+  for (let region = 0; region < job.shape.length / 2; region++) {
+    const oldLeaves = take(job.shape[region * 2])
+    const newLeaves = take(job.shape[region * 2 + 1])
     // what outlives a region is copied out of the arena (pending)
     arena.reset()
-    const olds = loadRecords(reader, r.old, job.oldHeaderLines, arena, alloc)
-    const news = loadRecords(reader, r.new, job.newHeaderLines, arena, alloc)
+    const olds = loadRecords(reader, oldLeaves, job.oldHeaderLines, arena, alloc)
+    const news = loadRecords(reader, newLeaves, job.newHeaderLines, arena, alloc)
     const {po, pn, gapOld, gapNew} = alignRecords(olds, news)
     // what did not line up may still have moved inside the region; what stays unmatched
     // pairs by position only with records of the same gap between aligned records
@@ -204,10 +206,10 @@ export function scanRegions(job: ScanJob, reader: PackReader): ScanResult {
     matchByHash(o, n)
     for (const x of o) if (!x.matched) oldLeft.push(x)
     for (const x of n) if (!x.matched) newLeft.push(x)
-  })
+  }
   matchByHash(oldLeft, newLeft) // records that moved between regions
   // keys are parsed here, on the worker, only for the records left unmatched
-  const finish = (t: ScanJob['oldTable']) => ({matched: _m, ...rest}: Pending): UnmatchedRecord => {
+  const finish = (t: ScanJob['oldTable']) => ({matched: _m, hash: _h, ...rest}: Pending): UnmatchedRecord => {
     const ex = job.key && parseRecord(rest.ref.bytes, t.format, t.header)
     if (ex) rest.key = keyOf(ex, job.key!)
     if (!job.recordBytes) rest.ref.bytes = NO_BYTES
@@ -230,7 +232,8 @@ export interface Records {
   headerLines: number
 }
 
-type Pending = UnmatchedRecord & {matched: boolean}
+/** A record while it is matched: its hash stays in the worker (the main thread pairs by key). */
+type Pending = UnmatchedRecord & {hash: string; matched: boolean}
 
 /**
  * One buffer the leaves of a region are copied into, reused region after region: a
@@ -442,76 +445,4 @@ function matchByHash<S extends {hash: string; matched: boolean}>(olds: S[], news
       n.matched = true
     }
   }
-}
-
-interface Subtree extends LeafSpan {
-  /** 0: a leaf */
-  height: number
-}
-
-/**
- * The changed regions of two versions of a table, reading only nodes that differ: both
- * record trees are expanded from their roots, and a subtree that lines up with an equal
- * one on the other side is never opened. Cost follows the change, not the table's size.
- */
-export async function changedRegions(store: ObjectStore, a: Table, b: Table): Promise<Region[]> {
-  const rootOf = (t: Table): Subtree[] => (t.root ? [{oid: t.root, start: 0, records: t.records, bytes: t.bytes - Buffer.byteLength(t.header), height: t.height}] : [])
-  let olds = rootOf(a)
-  let news = rootOf(b)
-  for (;;) {
-    const regions = alignLeaves(olds, news) as Array<{old: Subtree[]; new: Subtree[]}>
-    const open = new Set<string>()
-    for (const r of regions) for (const s of [...r.old, ...r.new]) if (s.height > 0) open.add(s.oid)
-    if (open.size === 0) return regions
-    const located = await store.locateMany([...open])
-    const children = new Map<string, Subtree[]>()
-    for (const oid of open) {
-      const node = decodeNodeHex((await store.getLocated(oid, located, 'node')).content)
-      children.set(oid, node.children.map((c) => ({oid: c.oid, start: 0, records: c.records, bytes: c.bytes, height: node.height - 1})))
-    }
-    const expand = (side: Subtree[], inRegion: Set<Subtree>): Subtree[] => {
-      const out: Subtree[] = []
-      for (const s of side) {
-        if (!inRegion.has(s) || s.height === 0) {
-          out.push(s)
-          continue
-        }
-        let start = s.start
-        for (const c of children.get(s.oid)!) {
-          out.push({...c, start})
-          start += c.records
-        }
-      }
-      return out
-    }
-    const inRegion = new Set(regions.flatMap((r) => [...r.old, ...r.new]))
-    olds = expand(olds, inRegion)
-    news = expand(news, inRegion)
-  }
-}
-
-/** Groups the spans that are not common to both versions into aligned changed regions. */
-export function alignLeaves<S extends LeafSpan>(oldLeaves: S[], newLeaves: S[]): Array<{old: S[]; new: S[]}> {
-  const oldSet = new Set(oldLeaves.map((l) => l.oid))
-  const newSet = new Set(newLeaves.map((l) => l.oid))
-  const regions: Array<{old: S[]; new: S[]}> = []
-  let i = 0
-  let j = 0
-  while (i < oldLeaves.length || j < newLeaves.length) {
-    if (i < oldLeaves.length && j < newLeaves.length && oldLeaves[i].oid === newLeaves[j].oid) {
-      i++
-      j++
-      continue
-    }
-    const region: {old: S[]; new: S[]} = {old: [], new: []}
-    while (i < oldLeaves.length && !newSet.has(oldLeaves[i].oid)) region.old.push(oldLeaves[i++])
-    while (j < newLeaves.length && !oldSet.has(newLeaves[j].oid)) region.new.push(newLeaves[j++])
-    if (region.old.length === 0 && region.new.length === 0) {
-      // both sides stand on common leaves in a different order: treat them as changed
-      if (i < oldLeaves.length) region.old.push(oldLeaves[i++])
-      if (j < newLeaves.length) region.new.push(newLeaves[j++])
-    }
-    regions.push(region)
-  }
-  return regions
 }

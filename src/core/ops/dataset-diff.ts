@@ -139,9 +139,10 @@ export async function datasetDiff(repo: Repository, fromSide: DiffSide, toSide: 
   }
   opts.onProgress?.({phase: 'comparing examples', loaded: 0, total: tables.length, unit: 'files'})
   const limit = opts.countsOnly ? 0 : opts.limit ?? Infinity
-  // A modified example is never part of a move, so its values and field changes can be
-  // worked out as soon as its table is diffed, while workers scan the other tables.
-  const modified = new Map<ExampleChange, {oldValue: Record<string, unknown> | null; newValue: Record<string, unknown> | null; fields?: FieldChange[]}>()
+  // Each table's changes are parsed as soon as its diff arrives, while workers scan the
+  // other tables; the final pass (after moves are known) takes the values from here.
+  // A modified example is never part of a move, so its field changes are final too.
+  const parsed = new Map<ExampleChange, ParsedChange>()
   const parse = (table: Table | null, ref: RecordRef): Record<string, unknown> | null =>
     table ? parseRecord(ref.bytes, table.format as TableFormat, table.header) : null
   const labelsOf = tables.map((t) => labelFieldsFor(repo, t.file.path))
@@ -149,12 +150,18 @@ export async function datasetDiff(repo: Repository, fromSide: DiffSide, toSide: 
     const labelled = labelsOf[t].length > 0
     let shown = 0
     for (const c of d.changes) {
-      if (c.change !== 'modified') continue
       const show = shown++ < limit
       if (!show && !labelled) break
-      const oldValue = parse(tables[t].before, c.old!)
-      const newValue = parse(tables[t].after, c.new!)
-      modified.set(c, {oldValue, newValue, fields: show ? fieldChanges(oldValue, newValue) : undefined})
+      const p: ParsedChange = {}
+      if (c.old) p.old = parse(tables[t].before, c.old)
+      if (c.new) p.new = parse(tables[t].after, c.new)
+      if (c.change === 'modified' && show) {
+        p.fields = fieldChanges(p.old ?? null, p.new ?? null)
+        // the values are kept only for a label summary: thousands of parsed examples
+        // kept alive to the end made every young-generation collection copy them
+        if (!labelled) p.old = p.new = undefined
+      }
+      parsed.set(c, p)
     }
   }
   // counts and moves need keys only; listed changes and label summaries need the records
@@ -200,9 +207,12 @@ export async function datasetDiff(repo: Repository, fromSide: DiffSide, toSide: 
       const oldTable = src ? tables[src.t].before : ta
       const oldRef = src ? src.c.old : c.old
       const oldPath = src ? tables[src.t].file.path : file.path
-      const known = modified.get(c)
-      const oldValue = known ? known.oldValue : oldRef ? parse(oldTable, oldRef) : null
-      const newValue = known ? known.newValue : c.new ? parse(tb, c.new) : null
+      const known = parsed.get(c)
+      const fromOld = src ? parsed.get(src.c) : known
+      const fields = change === 'modified' ? known?.fields : undefined
+      const needValues = labels.length > 0 || !fields
+      const oldValue = !needValues || !oldRef ? null : fromOld?.old !== undefined ? fromOld.old : parse(oldTable, oldRef)
+      const newValue = !needValues || !c.new ? null : known?.new !== undefined ? known.new : parse(tb, c.new)
       for (const field of labels) tally(labelFields, field, change, oldValue, newValue)
       if (!show) continue
       const entry: ExampleDiff = {change, key: c.key}
@@ -210,7 +220,7 @@ export async function datasetDiff(repo: Repository, fromSide: DiffSide, toSide: 
       if (c.new) entry.new = at(file.path, c.new)
       if (change === 'added') entry.value = newValue
       else if (change === 'removed') entry.value = oldValue
-      else entry.fields = known?.fields ?? fieldChanges(oldValue, newValue)
+      else entry.fields = fields ?? fieldChanges(oldValue, newValue)
       listed.push(entry)
     }
     file.examples = counts
@@ -302,6 +312,13 @@ function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   const list = map.get(key)
   if (list) list.push(value)
   else map.set(key, [value])
+}
+
+/** What was parsed of a change as its table arrived (undefined: not parsed, or let go). */
+interface ParsedChange {
+  old?: Record<string, unknown> | null
+  new?: Record<string, unknown> | null
+  fields?: FieldChange[]
 }
 
 // ---- label summary ----
