@@ -111,17 +111,60 @@ class IdSet {
 
   /** Whether entry k of `other` has an id in this set. */
   has(other: Level, k: number): boolean {
+    return this.indexOf(other, k) >= 0
+  }
+
+  /** Where this set's level holds the id of entry k of `other` (-1: nowhere). */
+  indexOf(other: Level, k: number): number {
     let s = other.words[k * WORDS] & this.mask
     for (;;) {
       const e = this.slots[s]
-      if (e === -1) return false
-      if (sameId(this.level, e, other, k)) return true
+      if (e === -1 || sameId(this.level, e, other, k)) return e
       s = (s + 1) & this.mask
     }
   }
 }
 
 export async function changedRegions(store: ObjectStore, a: Table, b: Table): Promise<Region[]> {
+  const {olds, news, regions} = await alignTrees(store, a, b)
+  return regions.map((r) => ({old: r.old.map((k) => olds.span(k)), new: r.new.map((k) => news.span(k))}))
+}
+
+/** A run of bytes of the old version's records (from the first record on) to copy. */
+export interface CopyRange {
+  from: number
+  length: number
+}
+
+/**
+ * How to write table b's records when a file holding table a is at hand (a checkout
+ * between neighbouring versions): in order, runs of bytes to copy from a's records (the
+ * subtrees both versions share, merged when adjacent) and the leaves of b that a lacks.
+ */
+export async function rewritePlan(store: ObjectStore, a: Table, b: Table): Promise<Array<CopyRange | LeafSpan>> {
+  const {olds, news} = await alignTrees(store, a, b)
+  const offsets = new Float64Array(olds.length)
+  for (let k = 1; k < olds.length; k++) offsets[k] = offsets[k - 1] + olds.bytes[k - 1]
+  const inOld = new IdSet(olds)
+  const parts: Array<CopyRange | LeafSpan> = []
+  for (let k = 0; k < news.length; k++) {
+    // an entry outside the changed regions (a subtree of any height) is in a's records;
+    // one inside is a leaf a lacks, unless both hold it in another order
+    const i = inOld.indexOf(news, k)
+    if (i < 0) {
+      if (news.height[k] !== 0) throw new RangeError('a changed region was not opened down to its leaves')
+      parts.push(news.span(k))
+      continue
+    }
+    const last = parts.at(-1)
+    if (last && 'from' in last && last.from + last.length === offsets[i]) last.length += news.bytes[k]
+    else parts.push({from: offsets[i], length: news.bytes[k]})
+  }
+  return parts
+}
+
+/** Both trees walked down to their changed regions: the last levels and the regions in them. */
+async function alignTrees(store: ObjectStore, a: Table, b: Table): Promise<{olds: Level; news: Level; regions: Array<{old: number[]; new: number[]}>}> {
   let olds = rootLevel(a)
   let news = rootLevel(b)
   for (;;) {
@@ -133,7 +176,7 @@ export async function changedRegions(store: ObjectStore, a: Table, b: Table): Pr
       for (const k of r.old) if (olds.height[k] > 0) (openOld[k] = 1), nodes.set(olds.hex(k), null)
       for (const k of r.new) if (news.height[k] > 0) (openNew[k] = 1), nodes.set(news.hex(k), null)
     }
-    if (nodes.size === 0) return regions.map((r) => ({old: r.old.map((k) => olds.span(k)), new: r.new.map((k) => news.span(k))}))
+    if (nodes.size === 0) return {olds, news, regions}
     const located = await store.locateMany([...nodes.keys()])
     for (const oid of nodes.keys()) nodes.set(oid, (await store.getLocated(oid, located, 'node')).content)
     olds = expand(olds, openOld, nodes)

@@ -3,12 +3,13 @@ import {existsSync, lstatSync, mkdirSync, readdirSync, rmdirSync, rmSync, statSy
 import {AtomicFileWriter, DSV_TEMP_FILE} from '../atomic-file.js'
 import {dirname, join} from 'node:path'
 import {listLeaves, readTable, type LeafSpan} from '../table-read.js'
-import {fileIdentity, writeTableFile, type FileIdentity, type FileRange, type LeafLocation, type TablePart, type TableWriteJob} from '../table-write.js'
+import {fileIdentity, writeTableFile, type FileIdentity, type LeafLocation, type TablePart, type TableWriteJob} from '../table-write.js'
+import {rewritePlan, type CopyRange} from '../changed-regions.js'
 import {WorkerPool, workerCount, worthWorkers} from '../worker-pool.js'
 import {CorruptObjectError} from '../../errors/index.js'
 import type {ProgressFn} from '../repository.js'
 import {decodeChunks} from '../blob.js'
-import type {TreeEntry} from '../model.js'
+import type {Table, TreeEntry} from '../model.js'
 import type {Oid} from '../bytes.js'
 import type {ObjectStore} from '../object-store.js'
 import type {IndexEntry} from '../index-db.js'
@@ -30,38 +31,25 @@ export interface FileToWrite {
 }
 
 /**
- * How to write a table: where each leaf lives (looked up in two batches), or, for a leaf
- * the file already holds, the range to copy; adjacent ranges are merged.
+ * How to write a table: where each leaf lives (looked up in two batches), or, for what
+ * the file already holds (subtrees both versions share), the range to copy.
  */
 async function planTable(store: ObjectStore, f: FileToWrite): Promise<TableWriteJob> {
   const table = await readTable(store, f.entry.oid)
-  const spans = await listLeaves(store, table)
-  const held = f.current && f.current !== f.entry.oid ? await leavesInFile(store, f.current, f.abs) : undefined
-  const at = held?.at
-  const parts: Array<TablePart | LeafSpan> = []
-  const toLocate: LeafSpan[] = []
-  for (const span of spans) {
-    const from = at?.get(span.oid)
-    if (from === undefined) {
-      parts.push(span)
-      toLocate.push(span)
-      continue
-    }
-    const last = parts.at(-1) as FileRange | undefined
-    if (last && 'from' in last && last.from + last.length === from) last.length += span.bytes
-    else parts.push({from, length: span.bytes})
-  }
-  const located = new Map((await locateLeaves(store, toLocate)).map((l) => [l.oid, l]))
-  return {abs: f.abs, header: table.header, parts: parts.map((p) => ('oid' in p ? located.get(p.oid)! : p)), size: table.bytes, current: held?.identity}
+  const held = f.current && f.current !== f.entry.oid ? await tableInFile(store, f.current, f.abs) : undefined
+  const plan: Array<CopyRange | LeafSpan> = held ? await rewritePlan(store, held.table, table) : await listLeaves(store, table)
+  const skip = held ? Buffer.byteLength(held.table.header) : 0 // ranges count from the first record
+  const located = new Map((await locateLeaves(store, plan.filter((p) => 'oid' in p))).map((l) => [l.oid, l]))
+  const parts = plan.map((p): TablePart => ('oid' in p ? located.get(p.oid)! : {from: p.from + skip, length: p.length}))
+  return {abs: f.abs, header: table.header, parts, size: table.bytes, current: held?.identity}
 }
 
 /**
- * Where each leaf of the table `oid` starts in the file `abs`, which holds that table
- * (the caller's stat cache says so), and the file's identity as of now; undefined when
- * the table is not in the store or the file's size disagrees with it, and the file is
- * then written from the packs alone.
+ * The table `oid`, which the file `abs` holds (the caller's stat cache says so), and the
+ * file's identity as of now; undefined when the table is not in the store or the file's
+ * size disagrees with it, and the file is then written from the packs alone.
  */
-async function leavesInFile(store: ObjectStore, oid: Oid, abs: string): Promise<{at: Map<Oid, number>; identity: FileIdentity} | undefined> {
+async function tableInFile(store: ObjectStore, oid: Oid, abs: string): Promise<{table: Table; identity: FileIdentity} | undefined> {
   if (!(await store.has(oid))) return undefined
   const table = await readTable(store, oid)
   let identity: FileIdentity
@@ -70,14 +58,7 @@ async function leavesInFile(store: ObjectStore, oid: Oid, abs: string): Promise<
   } catch {
     return undefined
   }
-  if (identity.size !== table.bytes) return undefined
-  const at = new Map<Oid, number>()
-  let offset = Buffer.byteLength(table.header)
-  for (const span of await listLeaves(store, table)) {
-    if (!at.has(span.oid)) at.set(span.oid, offset)
-    offset += span.bytes
-  }
-  return offset === identity.size ? {at, identity} : undefined
+  return identity.size === table.bytes ? {table, identity} : undefined
 }
 
 /** The pack locations of `spans` (and of their delta bases), for reading on worker threads. */
