@@ -7,7 +7,7 @@ import {strict as assert} from 'node:assert'
 import {mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {fileIdentity, writeTableFile, type TableWriteJob} from '../src/core/table-write.js'
+import {fileIdentity, tableParts, writeTableFile, type TableWriteJob} from '../src/core/table-write.js'
 import {PackReader} from '../src/core/pack.js'
 import {DsvError} from '../src/errors/index.js'
 
@@ -24,7 +24,7 @@ describe('writeTableFile from ranges of the file it replaces', () => {
   const reader = () => new PackReader(dir)
   const job = (): TableWriteJob => ({
     abs: file, header: 'h\n', size: 0, current: fileIdentity(statSync(file, {bigint: true})),
-    parts: [{from: 18, length: 11}, {from: 0, length: 9}], // "line three\n", then "line one\n"
+    ...tableParts([{from: 18, length: 11}, {from: 0, length: 9}]), // "line three\n", then "line one\n"
   })
 
   it('copies the ranges in order behind the header and reports the bytes copied', () => {

@@ -14,6 +14,7 @@ import {reusableAllocator} from './bytes.js'
 import {forEachLeafRecord} from './table-nodes.js'
 import {CorruptObjectError, DsvError} from '../errors/index.js'
 import type {PackLocation, PackReader} from './pack.js'
+import {LeafListBuilder, unpackLeaf, type PackedLeaves} from './leaf-list.js'
 
 /** A leaf and where it (and its delta base, if stored as a delta) lies: what a worker reads. */
 export interface LeafLocation {
@@ -45,11 +46,32 @@ export function fileIdentity(st: BigIntStats): FileIdentity {
 export interface TableWriteJob {
   abs: string
   header: string
-  /** the records in order: leaves to read, or ranges to copy from the file now at `abs` */
-  parts: TablePart[]
+  /**
+   * The records in order, two numbers a part: a range of the file now at `abs` to copy
+   * (from, length), or a leaf to read (-1, its index in `leaves`). See tableParts.
+   */
+  parts: Float64Array
+  leaves: PackedLeaves
   size: number
   /** with ranges to copy: the identity of the file at `abs` when they were planned */
   current?: FileIdentity
+}
+
+/** A table's parts in a job's packed form (flat arrays: cheap to send to a worker). */
+export function tableParts(parts: TablePart[]): Pick<TableWriteJob, 'parts' | 'leaves'> {
+  const packed = new Float64Array(parts.length * 2)
+  const leaves = new LeafListBuilder(parts.length)
+  parts.forEach((p, i) => {
+    if ('oid' in p) {
+      packed[i * 2] = -1
+      packed[i * 2 + 1] = leaves.length
+      leaves.add(p, p.loc, p.base)
+    } else {
+      packed[i * 2] = p.from
+      packed[i * 2 + 1] = p.length
+    }
+  })
+  return {parts: packed, leaves: leaves.finish()}
 }
 
 
@@ -73,18 +95,21 @@ export function readLeafAt(reader: PackReader, leaf: LeafLocation, alloc?: (size
 export function writeTableFile(job: TableWriteJob, reader: PackReader): number {
   mkdirSync(dirname(job.abs), {recursive: true})
   // opened before the temp file exists, read while it is written, replaced by its rename
-  const current = job.parts.some((p) => !('oid' in p)) ? openSync(job.abs, 'r') : undefined
+  let ranges = false
+  for (let i = 0; i < job.parts.length && !ranges; i += 2) ranges = job.parts[i] >= 0
+  const current = ranges ? openSync(job.abs, 'r') : undefined
   const out = new AtomicFileWriter(job.abs)
   let copied = 0
   try {
     if (job.header) out.write(Buffer.from(job.header, 'utf8'))
     const alloc = reusableAllocator() // each leaf is written out at once
     if (current !== undefined) assertUnchanged(current, job)
-    for (const part of job.parts) {
-      if ('oid' in part) writeLeafRecords(readLeafAt(reader, part, alloc), out)
+    for (let i = 0; i < job.parts.length; i += 2) {
+      const [from, n] = [job.parts[i], job.parts[i + 1]]
+      if (from < 0) writeLeafRecords(readLeafAt(reader, unpackLeaf(job.leaves, n), alloc), out)
       else {
-        out.copyRange(current!, part.from, part.length)
-        copied += part.length
+        out.copyRange(current!, from, n)
+        copied += n
       }
     }
     // a file edited while it was copied must not come out as the version being written

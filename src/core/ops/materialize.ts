@@ -3,7 +3,7 @@ import {existsSync, lstatSync, mkdirSync, readdirSync, rmdirSync, rmSync, statSy
 import {AtomicFileWriter, DSV_TEMP_FILE} from '../atomic-file.js'
 import {dirname, join} from 'node:path'
 import {listLeaves, readTable, type LeafSpan} from '../table-read.js'
-import {fileIdentity, writeTableFile, type FileIdentity, type LeafLocation, type TablePart, type TableWriteJob} from '../table-write.js'
+import {fileIdentity, tableParts, writeTableFile, type FileIdentity, type LeafLocation, type TablePart, type TableWriteJob} from '../table-write.js'
 import {rewritePlan, type CopyRange} from '../changed-regions.js'
 import {WorkerPool, workerCount, worthWorkers} from '../worker-pool.js'
 import {CorruptObjectError} from '../../errors/index.js'
@@ -41,7 +41,7 @@ async function planTable(store: ObjectStore, f: FileToWrite): Promise<TableWrite
   const skip = held ? Buffer.byteLength(held.table.header) : 0 // ranges count from the first record
   const located = new Map((await locateLeaves(store, plan.filter((p) => 'oid' in p))).map((l) => [l.oid, l]))
   const parts = plan.map((p): TablePart => ('oid' in p ? located.get(p.oid)! : {from: p.from + skip, length: p.length}))
-  return {abs: f.abs, header: table.header, parts, size: table.bytes, current: held?.identity}
+  return {abs: f.abs, header: table.header, ...tableParts(parts), size: table.bytes, current: held?.identity}
 }
 
 /**
