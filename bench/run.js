@@ -3,7 +3,7 @@
 //
 //   node bench/run.js [--n 100000] [--n 1000000] [--seed 42] [--keep]
 //                     [--only core|git|dsv] [--save FILE] [--json] [--strict]
-//                     [--dsv PATH] [--timeout SECONDS] [--compare FILE]
+//                     [--dsv PATH] [--timeout SECONDS] [--compare FILE] [--repeat K]
 //
 // For each N: a fresh temp dir under os.tmpdir(); v1 generated once and copied,
 // so git and dsv see byte-identical data; then git and dsv each commit v1, move
@@ -56,7 +56,7 @@ const TARGET_N = 1_000_000
 
 const USAGE = `usage: node bench/run.js [--n N]... [--seed S] [--keep] [--only core|git|dsv]...
                          [--save FILE] [--json] [--strict] [--dsv PATH] [--timeout SECONDS]
-                         [--compare FILE]
+                         [--compare FILE] [--repeat K]
   --n N          dataset size (repeatable; default 100000)
   --keep         keep the temp dirs (default: removed at the end)
   --only core    only the operations that have targets (skips dsv checkout --to)
@@ -68,10 +68,12 @@ const USAGE = `usage: node bench/run.js [--n N]... [--seed S] [--keep] [--only c
                  default ${path.join(REPO_ROOT, 'bin', 'run.js')}
   --timeout S    kill any single command after S seconds (default 1800)
   --compare FILE results saved earlier (--save) of other sizes, for the diff
-                 scaling check (1M vs 100k) when this run has only one of them`
+                 scaling check (1M vs 100k) when this run has only one of them
+  --repeat K     time each checkout, status and diff K times (the same on both
+                 sides) and report the median; commits run once (default 1)`
 
 function parseArgs(argv) {
-  const o = {ns: [], seed: 42, keep: false, only: new Set(), save: null, json: false, strict: false, dsv: null, timeout: 1800, compare: []}
+  const o = {ns: [], seed: 42, keep: false, only: new Set(), save: null, json: false, strict: false, dsv: null, timeout: 1800, compare: [], repeat: 1}
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]
     const val = () => {
@@ -96,6 +98,7 @@ function parseArgs(argv) {
     else if (a === '--strict') o.strict = true
     else if (a === '--dsv') o.dsv = path.resolve(val())
     else if (a === '--timeout') o.timeout = int(val())
+    else if (a === '--repeat') o.repeat = int(val())
     else if (a === '--compare') o.compare.push(path.resolve(val()))
     else if (a === '-h' || a === '--help') o.help = true
     else throw new Error(`unknown argument ${a}`)
@@ -377,6 +380,33 @@ class Side {
     log(`  ${this.name}: ${label}: ${fmtS(r.seconds)} s${peakMB != null ? `, ${peakMB.toFixed(0)} MiB peak` : ''}`)
     return r
   }
+
+  /**
+   * Times `op` opts.repeat times (`once` runs it; `reset`, untimed, puts things back before
+   * each further run) and keeps the median: one run on a noisy machine can miss by 10%.
+   * Returns the last run's result.
+   */
+  async repeated(op, once, reset = async () => {}) {
+    const times = []
+    let last
+    for (let i = 0; i < this.opts.repeat; i++) {
+      if (i > 0) await reset()
+      const before = this.ops[op]?.seconds ?? 0
+      last = await once()
+      times.push(this.ops[op].seconds - before)
+    }
+    const o = this.ops[op]
+    o.runs = times
+    o.seconds = median(times)
+    if (o.userSeconds != null) (o.userSeconds /= times.length), (o.sysSeconds /= times.length) // per run, on average
+    if (times.length > 1) log(`  ${this.name}: ${op}: median of ${times.length}: ${fmtS(o.seconds)} s (${times.map(fmtS).join(', ')})`)
+    return last
+  }
+}
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b)
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
 }
 
 async function gitSide(dir, m1, m2ref, m3ref, opts) {
@@ -396,15 +426,15 @@ async function gitSide(dir, m1, m2ref, m3ref, opts) {
     await git('commitV2', ['commit', '-q', '-m', 'v2'])
     s.sizes.v2 = duBytes(path.join(dir, '.git'))
     log(`  git: .git after v2: ${fmtMB(s.sizes.v2)} MB`)
-    await git('checkoutV1', ['checkout', '-q', v1])
+    await s.repeated('checkoutV1', () => git('checkoutV1', ['checkout', '-q', v1]), () => git(null, ['checkout', '-q', 'main']))
     const bad = compareToManifest(dir, m1)
     s.checkoutOk = bad.length === 0
     if (bad.length) log(`  git: WARNING: after git checkout v1 the data differs from v1: ${bad.join('; ')}`)
-    const st = await git('status', ['status'])
+    const st = await s.repeated('status', () => git('status', ['status']))
     s.statusClean = /nothing to commit/.test(st.stdout)
     // diff: the reference for dsv diff is `git diff --stat` between the two commits
     const v2 = (await git(null, ['rev-parse', 'main'])).stdout.trim()
-    const d12 = await git('diffV1V2', ['diff', '--stat', v1, v2])
+    const d12 = await s.repeated('diffV1V2', () => git('diffV1V2', ['diff', '--stat', v1, v2]))
     s.diffStat = {v1v2: lastLine(d12.stdout)}
     // the small change: back to v2 on main, modify 100 examples, commit v3
     await git(null, ['checkout', '-q', 'main'])
@@ -413,7 +443,7 @@ async function gitSide(dir, m1, m2ref, m3ref, opts) {
     await git('commitV3', ['add', '-A'])
     await git('commitV3', ['commit', '-q', '-m', 'v3'])
     const v3 = (await git(null, ['rev-parse', 'HEAD'])).stdout.trim()
-    const d23 = await git('diffSmall', ['diff', '--stat', v2, v3])
+    const d23 = await s.repeated('diffSmall', () => git('diffSmall', ['diff', '--stat', v2, v3]))
     s.diffStat.v2v3 = lastLine(d23.stdout)
   } catch (e) {
     if (!(e instanceof StepError)) throw e
@@ -439,7 +469,7 @@ async function dsvDiffs(s, {cmd, pre, dir, env}, {from, to, statOp, jsonOp, json
   const out = {stat: null, json: null}
   const statArgs = ['diff', from, to, '--stat']
   try {
-    const r = await s.run(statOp, `dsv ${statArgs.join(' ')}`, cmd, [...pre, ...statArgs], {cwd: dir, env})
+    const r = await s.repeated(statOp, () => s.run(statOp, `dsv ${statArgs.join(' ')}`, cmd, [...pre, ...statArgs], {cwd: dir, env}))
     const summary = r.stdout.trim().split('\n').filter((l) => /examples:/.test(l)).pop() ?? null
     const counts = parseStatTotals(r.stdout)
     const countsOk = counts ? counts.added === want.added && counts.removed === want.removed && counts.modified === want.modified : null
@@ -452,7 +482,7 @@ async function dsvDiffs(s, {cmd, pre, dir, env}, {from, to, statOp, jsonOp, json
   }
   const jsonArgs = ['diff', from, to, '--json']
   try {
-    await s.run(jsonOp, `dsv ${jsonArgs.join(' ')} > ${path.basename(jsonFile)}`, cmd, [...pre, ...jsonArgs], {cwd: dir, env, stdoutFile: jsonFile})
+    await s.repeated(jsonOp, () => s.run(jsonOp, `dsv ${jsonArgs.join(' ')} > ${path.basename(jsonFile)}`, cmd, [...pre, ...jsonArgs], {cwd: dir, env, stdoutFile: jsonFile}))
     out.json = {file: jsonFile, ...checkDiffJson(jsonFile, want)}
     if (!out.json.ok) log(`  dsv: diff --json check FAILED:\n${out.json.problems.map((p) => `    ${p}`).join('\n')}`)
   } catch (e) {
@@ -590,12 +620,12 @@ async function dsvSide(dir, toDir, m1, m2git, m3git, opts) {
     const entry = Array.isArray(history) ? history.find((e) => e.message?.trim() === 'v1') ?? history[history.length - 1] : null
     const v1 = entry?.id ?? c1.id
     if (c1.id && v1 !== c1.id) log(`  dsv: WARNING: dsv log gives v1 = ${v1}, dsv commit said ${c1.id}`)
-    await dsv('checkoutV1', ['checkout', v1, '--force'])
+    await s.repeated('checkoutV1', () => dsv('checkoutV1', ['checkout', v1, '--force']), () => dsv(null, ['checkout', c2.branch ?? 'main', '--force']))
     const bad = compareToManifest(dir, m1)
     s.checkoutOk = bad.length === 0
     s.checkoutProblems = bad
     if (bad.length) log(`  dsv: checkout v1 is NOT byte-identical to v1: ${bad.join('; ')}`)
-    const st = await dsv('status', ['status'])
+    const st = await s.repeated('status', () => dsv('status', ['status']))
     s.statusClean = st.clean === true
     if (!opts.only.has('core')) {
       await dsv('checkoutTo', ['checkout', v1, '--to', toDir])
