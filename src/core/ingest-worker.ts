@@ -9,13 +9,15 @@ const store = new PackLeafStore(packDir, level, new Map())
 // DSV_PACK_SPLIT_BYTES: the tests finish a pack after every file on small data
 const packSplit = Number(process.env.DSV_PACK_SPLIT_BYTES ?? PACK_SPLIT_BYTES)
 
-type Message = {type: 'task'; job: {task: IngestTask; locations: Array<[string, StoredLeaf]>}} | {type: 'finish'} | {type: 'abort'}
+/** A task arrives as JSON (see ingest-pool.ts): its old leaves and their locations. */
+type Message = {type: 'task'; job: string} | {type: 'finish'} | {type: 'abort'}
 
 parentPort!.on('message', (msg: Message) => {
   try {
     if (msg.type === 'task') {
-      store.setLocations(new Map(msg.job.locations))
-      const result = ingestTable(msg.job.task, store)
+      const job = JSON.parse(msg.job) as {task: IngestTask; locations: Array<[string, StoredLeaf]>}
+      store.setLocations(new Map(job.locations))
+      const result = ingestTable(job.task, store)
       // a large pack is finished now, so the main thread indexes it while this worker goes on
       const entries = store.packBytes >= packSplit ? store.finishPack() : []
       parentPort!.postMessage({type: 'result', result: {result, entries}})
