@@ -142,10 +142,9 @@ export interface CopyRange {
  * subtrees both versions share, merged when adjacent) and the leaves of b that a lacks.
  */
 export async function rewritePlan(store: ObjectStore, a: Table, b: Table): Promise<Array<CopyRange | LeafSpan>> {
-  const {olds, news} = await alignTrees(store, a, b)
+  const {olds, news, inOld} = await alignTrees(store, a, b)
   const offsets = new Float64Array(olds.length)
   for (let k = 1; k < olds.length; k++) offsets[k] = offsets[k - 1] + olds.bytes[k - 1]
-  const inOld = new IdSet(olds)
   const parts: Array<CopyRange | LeafSpan> = []
   for (let k = 0; k < news.length; k++) {
     // an entry outside the changed regions (a subtree of any height) is in a's records;
@@ -163,12 +162,14 @@ export async function rewritePlan(store: ObjectStore, a: Table, b: Table): Promi
   return parts
 }
 
-/** Both trees walked down to their changed regions: the last levels and the regions in them. */
-async function alignTrees(store: ObjectStore, a: Table, b: Table): Promise<{olds: Level; news: Level; regions: Array<{old: number[]; new: number[]}>}> {
+type Regions = Array<{old: number[]; new: number[]}>
+
+/** Both trees walked down to their changed regions: the last levels, the regions in them, and the old level's ids. */
+async function alignTrees(store: ObjectStore, a: Table, b: Table): Promise<{olds: Level; news: Level; regions: Regions; inOld: IdSet}> {
   let olds = rootLevel(a)
   let news = rootLevel(b)
   for (;;) {
-    const regions = alignLevels(olds, news)
+    const {regions, inOld} = alignLevels(olds, news)
     const openOld = new Uint8Array(olds.length)
     const openNew = new Uint8Array(news.length)
     const nodes = new Map<string, Buffer | null>()
@@ -176,7 +177,7 @@ async function alignTrees(store: ObjectStore, a: Table, b: Table): Promise<{olds
       for (const k of r.old) if (olds.height[k] > 0) (openOld[k] = 1), nodes.set(olds.hex(k), null)
       for (const k of r.new) if (news.height[k] > 0) (openNew[k] = 1), nodes.set(news.hex(k), null)
     }
-    if (nodes.size === 0) return {olds, news, regions}
+    if (nodes.size === 0) return {olds, news, regions, inOld}
     const located = await store.locateMany([...nodes.keys()])
     for (const oid of nodes.keys()) nodes.set(oid, (await store.getLocated(oid, located, 'node')).content)
     olds = expand(olds, openOld, nodes)
@@ -221,10 +222,10 @@ function expand(level: Level, open: Uint8Array, nodes: Map<string, Buffer | null
  * (entry indices): walking both in order, equal ids pair up; a run of entries absent
  * from the other side is a region.
  */
-function alignLevels(olds: Level, news: Level): Array<{old: number[]; new: number[]}> {
+function alignLevels(olds: Level, news: Level): {regions: Regions; inOld: IdSet} {
   const inOld = new IdSet(olds)
   const inNew = new IdSet(news)
-  const regions: Array<{old: number[]; new: number[]}> = []
+  const regions: Regions = []
   let i = 0
   let j = 0
   while (i < olds.length || j < news.length) {
@@ -243,5 +244,5 @@ function alignLevels(olds: Level, news: Level): Array<{old: number[]; new: numbe
     }
     regions.push(region)
   }
-  return regions
+  return {regions, inOld}
 }

@@ -7,7 +7,7 @@ import {join} from 'node:path'
 import {applyDelta, computeDelta, type Span} from './delta.js'
 import {IndexDb, type IndexEntry} from './index-db.js'
 import {objectIdBytes, type ObjectKind, type StoredObject} from './object-kinds.js'
-import {DEFAULT_COMPRESSION, PackReader, PackWriter, type PackEntryInfo} from './pack.js'
+import {DEFAULT_COMPRESSION, packLocationOf, PackReader, PackWriter, type PackEntryInfo, type PackLocation} from './pack.js'
 import type {Oid} from './bytes.js'
 import {CorruptObjectError} from '../errors/index.js'
 
@@ -26,6 +26,12 @@ export interface DeltaBase {
 const RECENT_OBJECT_MAX = 64 << 10
 const RECENT_BYTES = 32 << 20
 const RECENT_LOCATIONS = 200_000
+
+/** Where an object (and its delta base, when stored as a delta) lies: what a reader on another thread needs. */
+export interface PackPlace {
+  loc: PackLocation
+  base?: PackLocation
+}
 
 export class ObjectStore {
   readonly packDir: string
@@ -88,6 +94,22 @@ export class ObjectStore {
     const baseFound = await this.db.getObjects(missing)
     missing.forEach((o, i) => baseFound[i] && out.set(o, baseFound[i]!))
     return out
+  }
+
+  /**
+   * Where each of `oids` and its delta base lie (see locateMany), for reading on worker
+   * threads. The lookup returned throws for an object or a delta base the index lacks.
+   */
+  async locateForReading(oids: Oid[]): Promise<(oid: Oid) => PackPlace> {
+    const located = await this.locateMany(oids)
+    return (oid) => {
+      const entry = located.get(oid)
+      if (!entry) throw new CorruptObjectError(oid, 'missing from the store')
+      if (!entry.base) return {loc: packLocationOf(entry)}
+      const base = located.get(entry.base.toString('hex'))
+      if (!base) throw new CorruptObjectError(oid, 'its delta base is missing')
+      return {loc: packLocationOf(entry), base: packLocationOf(base)}
+    }
   }
 
   /** Reads an object located by `locateMany` without another index lookup. */

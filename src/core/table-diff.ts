@@ -16,7 +16,6 @@ import {forEachLeafRecord} from './table-nodes.js'
 import {changedRegions} from './changed-regions.js'
 import {LeafListBuilder, unpackLeaf, type PackedLeaves} from './leaf-list.js'
 import {DIFF_HEAP, WorkerPool, workerCount, worthWorkers} from './worker-pool.js'
-import {CorruptObjectError} from '../errors/index.js'
 import type {ObjectStore} from './object-store.js'
 import type {PackReader} from './pack.js'
 import type {ChangeCounts, Table} from './model.js'
@@ -154,15 +153,12 @@ async function planDiff(store: ObjectStore, before: Table | null, after: Table |
     return {job: null, shortcut: {added: after?.examples ?? 0, removed: before?.examples ?? 0, modified: 0, changes: []}}
   }
   const regions = await changedRegions(store, a, b)
-  const located = await store.locateMany(regions.flatMap((r) => [...r.old, ...r.new].map((l) => l.oid)))
-  const leaves = new LeafListBuilder(located.size)
+  const where = await store.locateForReading(regions.flatMap((r) => [...r.old, ...r.new].map((l) => l.oid)))
+  const leaves = new LeafListBuilder(regions.reduce((n, r) => n + r.old.length + r.new.length, 0))
   const shape = new Uint32Array(regions.length * 2)
   let size = 0
   const add = (span: LeafSpan) => {
-    const loc = located.get(span.oid)
-    if (!loc) throw new CorruptObjectError(span.oid, 'missing from the store')
-    const base = loc.base ? located.get(loc.base.toString('hex')) : undefined
-    if (loc.base && !base) throw new CorruptObjectError(span.oid, 'its delta base is missing')
+    const {loc, base} = where(span.oid)
     leaves.add(span, loc, base)
     size += span.bytes
   }

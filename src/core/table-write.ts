@@ -13,14 +13,13 @@ import {objectIdBytes} from './object-kinds.js'
 import {reusableAllocator} from './bytes.js'
 import {forEachLeafRecord} from './table-nodes.js'
 import {CorruptObjectError, DsvError} from '../errors/index.js'
-import type {PackLocation, PackReader} from './pack.js'
+import type {PackReader} from './pack.js'
+import type {PackPlace} from './object-store.js'
 import {LeafListBuilder, unpackLeaf, type PackedLeaves} from './leaf-list.js'
 
 /** A leaf and where it (and its delta base, if stored as a delta) lies: what a worker reads. */
-export interface LeafLocation {
+export interface LeafLocation extends PackPlace {
   oid: string
-  loc: PackLocation
-  base?: PackLocation
 }
 
 /** Bytes of the file being replaced, which the stat cache vouches for: unchanged leaves. */
@@ -28,8 +27,6 @@ export interface FileRange {
   from: number
   length: number
 }
-
-export type TablePart = LeafLocation | FileRange
 
 /** What tells a file's content has not changed: a file edited in between differs here. */
 export interface FileIdentity {
@@ -57,15 +54,19 @@ export interface TableWriteJob {
   current?: FileIdentity
 }
 
-/** A table's parts in a job's packed form (flat arrays: cheap to send to a worker). */
-export function tableParts(parts: TablePart[]): Pick<TableWriteJob, 'parts' | 'leaves'> {
+/**
+ * A table's parts in a job's packed form (flat arrays: cheap to send to a worker): the
+ * ranges as they are, each leaf where `where` says it lies.
+ */
+export function tableParts(parts: Array<FileRange | {oid: string}>, where: (oid: string) => PackPlace = noLeaves): Pick<TableWriteJob, 'parts' | 'leaves'> {
   const packed = new Float64Array(parts.length * 2)
   const leaves = new LeafListBuilder(parts.length)
   parts.forEach((p, i) => {
     if ('oid' in p) {
+      const {loc, base} = where(p.oid)
       packed[i * 2] = -1
       packed[i * 2 + 1] = leaves.length
-      leaves.add(p, p.loc, p.base)
+      leaves.add(p, loc, base)
     } else {
       packed[i * 2] = p.from
       packed[i * 2 + 1] = p.length
@@ -74,6 +75,9 @@ export function tableParts(parts: TablePart[]): Pick<TableWriteJob, 'parts' | 'l
   return {parts: packed, leaves: leaves.finish()}
 }
 
+function noLeaves(oid: string): PackPlace {
+  throw new RangeError(`no location given for leaf ${oid}`)
+}
 
 /**
  * A leaf's content, verified. With `alloc` (see reusableAllocator), a leaf stored as a

@@ -3,17 +3,14 @@ import {existsSync, lstatSync, mkdirSync, readdirSync, rmdirSync, rmSync, statSy
 import {AtomicFileWriter, DSV_TEMP_FILE} from '../atomic-file.js'
 import {dirname, join} from 'node:path'
 import {listLeaves, readTable, type LeafSpan} from '../table-read.js'
-import {fileIdentity, tableParts, writeTableFile, type FileIdentity, type LeafLocation, type TablePart, type TableWriteJob} from '../table-write.js'
+import {fileIdentity, tableParts, writeTableFile, type FileIdentity, type LeafLocation, type TableWriteJob} from '../table-write.js'
 import {rewritePlan, type CopyRange} from '../changed-regions.js'
 import {WorkerPool, workerCount, worthWorkers} from '../worker-pool.js'
-import {CorruptObjectError} from '../../errors/index.js'
 import type {ProgressFn} from '../repository.js'
 import {decodeChunks} from '../blob.js'
 import type {Table, TreeEntry} from '../model.js'
 import type {Oid} from '../bytes.js'
 import type {ObjectStore} from '../object-store.js'
-import type {IndexEntry} from '../index-db.js'
-import {packLocationOf} from '../pack.js'
 
 /** Below this many bytes of tables to write, workers cost more than they save. */
 const WORKER_THRESHOLD = 16 << 20
@@ -39,9 +36,9 @@ async function planTable(store: ObjectStore, f: FileToWrite): Promise<TableWrite
   const held = f.current && f.current !== f.entry.oid ? await tableInFile(store, f.current, f.abs) : undefined
   const plan: Array<CopyRange | LeafSpan> = held ? await rewritePlan(store, held.table, table) : await listLeaves(store, table)
   const skip = held ? Buffer.byteLength(held.table.header) : 0 // ranges count from the first record
-  const located = new Map((await locateLeaves(store, plan.filter((p) => 'oid' in p))).map((l) => [l.oid, l]))
-  const parts = plan.map((p): TablePart => ('oid' in p ? located.get(p.oid)! : {from: p.from + skip, length: p.length}))
-  return {abs: f.abs, header: table.header, ...tableParts(parts), size: table.bytes, current: held?.identity}
+  const where = await store.locateForReading(plan.flatMap((p) => ('oid' in p ? [p.oid] : [])))
+  const parts = plan.map((p) => ('oid' in p ? p : {from: p.from + skip, length: p.length}))
+  return {abs: f.abs, header: table.header, ...tableParts(parts, where), size: table.bytes, current: held?.identity}
 }
 
 /**
@@ -63,18 +60,8 @@ async function tableInFile(store: ObjectStore, oid: Oid, abs: string): Promise<{
 
 /** The pack locations of `spans` (and of their delta bases), for reading on worker threads. */
 export async function locateLeaves(store: ObjectStore, spans: Array<{oid: string}>): Promise<LeafLocation[]> {
-  const locs = await store.db.getObjects(spans.map((s) => s.oid))
-  const baseOids = locs.flatMap((l) => (l?.base ? [l.base] : []))
-  const baseLocs = new Map<string, IndexEntry>()
-  const found = await store.db.getObjects(baseOids)
-  baseOids.forEach((b, i) => found[i] && baseLocs.set(b.toString('hex'), found[i]!))
-  return spans.map((s, i) => {
-    const loc = locs[i]
-    if (!loc) throw new CorruptObjectError(s.oid, 'missing from the store')
-    const base = loc.base ? baseLocs.get(loc.base.toString('hex')) : undefined
-    if (loc.base && !base) throw new CorruptObjectError(s.oid, 'its delta base is missing')
-    return {oid: s.oid, loc: packLocationOf(loc), base: base && packLocationOf(base)}
-  })
+  const where = await store.locateForReading(spans.map((s) => s.oid))
+  return spans.map((s) => ({oid: s.oid, ...where(s.oid)}))
 }
 
 /**
