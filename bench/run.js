@@ -70,10 +70,11 @@ const USAGE = `usage: node bench/run.js [--n N]... [--seed S] [--keep] [--only c
   --compare FILE results saved earlier (--save) of other sizes, for the diff
                  scaling check (1M vs 100k) when this run has only one of them
   --repeat K     time each checkout, status and diff K times (the same on both
-                 sides) and report the median; commits run once (default 1)`
+                 sides) and report the median; commits run once (default 1)
+  --no-sync      do not run \`sync\` (untimed) before each timed command`
 
 function parseArgs(argv) {
-  const o = {ns: [], seed: 42, keep: false, only: new Set(), save: null, json: false, strict: false, dsv: null, timeout: 1800, compare: [], repeat: 1}
+  const o = {ns: [], seed: 42, keep: false, only: new Set(), save: null, json: false, strict: false, dsv: null, timeout: 1800, compare: [], repeat: 1, sync: true}
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]
     const val = () => {
@@ -99,6 +100,7 @@ function parseArgs(argv) {
     else if (a === '--dsv') o.dsv = path.resolve(val())
     else if (a === '--timeout') o.timeout = int(val())
     else if (a === '--repeat') o.repeat = int(val())
+    else if (a === '--no-sync') o.sync = false
     else if (a === '--compare') o.compare.push(path.resolve(val()))
     else if (a === '-h' || a === '--help') o.help = true
     else throw new Error(`unknown argument ${a}`)
@@ -362,6 +364,9 @@ class Side {
   }
 
   async run(op, label, cmd, args, {cwd, env, allowCodes = [0], stdoutFile = null}) {
+    // the previous step's dirty pages are written back now, untimed, not during this step
+    // (a command that fsyncs would wait for them; writeback competes with any command)
+    if (op && this.opts.sync) spawnSync('sync')
     const r = await measure(cmd, args, {cwd, env, timeout: this.opts.timeout, stdoutFile})
     const peakMB = kbToMB(r.peakKB)
     this.processes.push({op, label, seconds: r.seconds, peakMB, code: r.code})

@@ -111,8 +111,8 @@ export class WorkerPool<J, R, P> {
     return new Promise<void>((resolve) => {
       worker.on('message', (msg) => {
         if (msg.type === 'result') {
+          this.next(worker) // first: the worker goes on while the result is taken in here
           this.onResult(msg.result as R)
-          this.next(worker)
         } else if (msg.type === 'error') {
           this.failure ??= reviveError(msg.error)
           this.next(worker)
