@@ -266,6 +266,19 @@ function readHead(file, max) {
 }
 
 /** Apparent size of a tree in bytes, like `du -sb` (directories count their st_size; hard links once). */
+/** The store's parts apart (packs, LevelDB index, the rest), to tell which one grew. */
+function storeParts(dir) {
+  const dsvDir = path.join(dir, '.dsv')
+  const packs = duBytes(path.join(dsvDir, 'packs'))
+  const index = duBytes(path.join(dsvDir, 'index'))
+  const packFiles = fs.readdirSync(path.join(dsvDir, 'packs')).filter((f) => f.endsWith('.pack')).length
+  return {packs, index, other: duBytes(dsvDir) - packs - index, packFiles}
+}
+
+function describeParts(p) {
+  return `packs ${fmtMB(p.packs)} MB in ${p.packFiles} files, index ${fmtMB(p.index)} MB, other ${fmtMB(p.other)} MB`
+}
+
 function duBytes(root) {
   let total = 0
   const seen = new Set()
@@ -613,14 +626,16 @@ async function dsvSide(dir, toDir, m1, m2git, m3git, opts) {
     await dsv('init', ['init'])
     const c1 = await dsv('commitV1', ['commit', '-m', 'v1'])
     s.sizes.v1 = duBytes(path.join(dir, '.dsv'))
-    log(`  dsv: .dsv after v1: ${fmtMB(s.sizes.v1)} MB`)
+    s.sizes.parts = {v1: storeParts(dir)}
+    log(`  dsv: .dsv after v1: ${fmtMB(s.sizes.v1)} MB (${describeParts(s.sizes.parts.v1)})`)
     const m2 = applyV2({n: opts.n, dir, seed: opts.seed})
     s.m2 = m2
     if (m2git && JSON.stringify(m2.files) !== JSON.stringify(m2git.files)) throw new StepError('apply v2', 'v2 differs between the git and the dsv copy (generator not deterministic?)', '')
     const c2 = await dsv('commitV2', ['commit', '-m', 'v2'])
     s.commitSummaries = {v1: {examples: c1.examples, files: c1.files}, v2: {examples: c2.examples, files: c2.files}}
     s.sizes.v2 = duBytes(path.join(dir, '.dsv'))
-    log(`  dsv: .dsv after v2: ${fmtMB(s.sizes.v2)} MB`)
+    s.sizes.parts.v2 = storeParts(dir)
+    log(`  dsv: .dsv after v2: ${fmtMB(s.sizes.v2)} MB (${describeParts(s.sizes.parts.v2)})`)
     const history = await dsv(null, ['log'])
     const entry = Array.isArray(history) ? history.find((e) => e.message?.trim() === 'v1') ?? history[history.length - 1] : null
     const v1 = entry?.id ?? c1.id

@@ -1,12 +1,14 @@
 /**
- * Field-level changes between two versions of one example, computed with json-diff and
- * flattened to paths a reviewer can read: `expected_output.tier`, `messages[1].content`.
- * CSV/TSV columns are top-level string fields.
+ * Field-level changes between two versions of one example, flattened to paths a reviewer
+ * can read: `expected_output.tier`, `messages[1].content`. Objects are compared key by
+ * key here; arrays that differ are diffed with json-diff, whose matching of elements
+ * tells an element edited in place from one inserted or removed. CSV/TSV columns are
+ * top-level string fields.
  */
 import {createRequire} from 'node:module'
 
-// json-diff (CommonJS) loads with the first field diff: `diff --stat`, and every command
-// that never shows field changes, start without it
+// json-diff (CommonJS) loads with the first array that differs: `diff --stat`, and every
+// command that never shows field changes, start without it
 const load = createRequire(import.meta.url)
 let jsonDiff: typeof import('json-diff') | undefined
 
@@ -20,13 +22,34 @@ export interface FieldChange {
 
 type Raw = unknown
 
-/** The changed fields of an example, in document order; empty when equal. */
+/**
+ * The changed fields of an example, in the new example's field order, then the removed
+ * ones; empty when equal. Most examples differ in a few scalar fields: a walk that only
+ * compares costs a fraction of building json-diff's annotated copy of both.
+ */
 export function fieldChanges(before: unknown, after: unknown): FieldChange[] {
-  jsonDiff ??= load('json-diff') as typeof import('json-diff')
-  const raw = jsonDiff.diff(before, after) as Raw
   const out: FieldChange[] = []
-  if (raw !== undefined) walk(raw, before, after, '', out)
+  compare(before, after, '', out)
   return out
+}
+
+function compare(before: unknown, after: unknown, path: string, out: FieldChange[]): void {
+  if (before === after) return
+  if (isObject(before) && isObject(after)) {
+    for (const k of Object.keys(after)) {
+      if (!Object.hasOwn(before, k)) out.push({path: join(path, k), change: 'added', new: after[k]})
+      else if (before[k] !== after[k]) compare(before[k], after[k], join(path, k), out)
+    }
+    for (const k of Object.keys(before)) if (!Object.hasOwn(after, k)) out.push({path: join(path, k), change: 'removed', old: before[k]})
+    return
+  }
+  if (Array.isArray(before) && Array.isArray(after)) {
+    if (before.length === after.length && before.every((x, i) => x === after[i])) return // equal scalars (labels, tags)
+    jsonDiff ??= load('json-diff') as typeof import('json-diff')
+    walkArray(jsonDiff.diff(before, after) as Raw, before, after, path, out)
+    return
+  }
+  out.push({path, change: 'changed', old: before, new: after})
 }
 
 function join(prefix: string, key: string): string {
@@ -39,44 +62,20 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v)
 }
 
-function walk(raw: Raw, before: unknown, after: unknown, path: string, out: FieldChange[]): void {
-  if (isObject(raw) && '__old' in raw && '__new' in raw) {
-    out.push({path, change: 'changed', old: raw.__old, new: raw.__new})
+/** Two arrays that differ, as field changes, json-diff's element matching (`raw`) deciding whether elements were only edited. */
+function walkArray(raw: Raw, before: unknown[], after: unknown[], path: string, out: FieldChange[]): void {
+  // element edits in place recurse; insertions or deletions report the array as a whole,
+  // since indices after them no longer line up
+  const reshaped = before.length !== after.length || (Array.isArray(raw) && raw.some((e) => Array.isArray(e) && (e[0] === '+' || e[0] === '-')))
+  if (reshaped) {
+    out.push({path, change: 'changed', old: before, new: after})
     return
   }
-  if (Array.isArray(raw) && Array.isArray(before) && Array.isArray(after)) {
-    // element edits in place recurse; insertions or deletions report the array as a whole,
-    // since indices after them no longer line up
-    const reshaped = raw.some((e) => Array.isArray(e) && (e[0] === '+' || e[0] === '-'))
-    if (reshaped) {
-      out.push({path, change: 'changed', old: before, new: after})
-      return
-    }
-    raw.forEach((e, i) => {
-      if (Array.isArray(e) && e[0] === '~') walk(e[1], before[i], after[i], `${path}[${i}]`, out)
-    })
-    return
-  }
-  if (isObject(raw) && isObject(before) && isObject(after)) {
-    // json-diff lists added and deleted keys first; report in the new example's field
-    // order, then the fields that were removed
-    // only fields named in raw (as such or with json-diff's suffixes) can have changed
-    const named = new Set<string>()
-    for (const rk of Object.keys(raw)) {
-      named.add(rk)
-      const suffix = /__(added|deleted)$/.exec(rk)
-      if (suffix) named.add(rk.slice(0, suffix.index))
-    }
-    const order = [...Object.keys(after), ...Object.keys(before).filter((k) => !(k in after))]
-    for (const k of order) {
-      if (!named.has(k)) continue
-      if (`${k}__added` in raw && !(k in before)) out.push({path: join(path, k), change: 'added', new: raw[`${k}__added`]})
-      else if (`${k}__deleted` in raw && !(k in after)) out.push({path: join(path, k), change: 'removed', old: raw[`${k}__deleted`]})
-      else if (k in raw) walk(raw[k], before[k], after[k], join(path, k), out)
-    }
-    return
-  }
-  out.push({path, change: 'changed', old: before, new: after})
+  // same length, elements in place: compare each (json-diff would call an element equal
+  // whose only change is a key named like an Object.prototype member, e.g. `constructor`)
+  before.forEach((b, i) => {
+    if (b !== after[i]) compare(b, after[i], `${path}[${i}]`, out)
+  })
 }
 
 /**
