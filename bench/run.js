@@ -69,8 +69,8 @@ const USAGE = `usage: node bench/run.js [--n N]... [--seed S] [--keep] [--only c
   --timeout S    kill any single command after S seconds (default 1800)
   --compare FILE results saved earlier (--save) of other sizes, for the diff
                  scaling check (1M vs 100k) when this run has only one of them
-  --repeat K     time each checkout, status and diff K times (the same on both
-                 sides) and report the median; commits run once (default 1)
+  --repeat K     time each commit (v1, v2), checkout, status and diff K times (the
+                 same on both sides) and report the median (default 1)
   --no-sync      do not run \`sync\` (untimed) before each timed command`
 
 function parseArgs(argv) {
@@ -422,6 +422,21 @@ class Side {
   }
 }
 
+/**
+ * With --repeat, keeps a copy of a store (`.git` or `.dsv`) outside the working tree and
+ * returns what puts it back, so that a commit can be timed again from the same state.
+ */
+function snapshot(storeDir, side, opts) {
+  if (opts.repeat <= 1) return async () => {}
+  const copy = path.join(path.dirname(path.dirname(storeDir)), `${side.name}-${path.basename(storeDir).slice(1)}-snapshot`)
+  fs.rmSync(copy, {recursive: true, force: true})
+  fs.cpSync(storeDir, copy, {recursive: true, preserveTimestamps: true})
+  return async () => {
+    fs.rmSync(storeDir, {recursive: true, force: true})
+    fs.cpSync(copy, storeDir, {recursive: true, preserveTimestamps: true})
+  }
+}
+
 function median(xs) {
   const s = [...xs].sort((a, b) => a - b)
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
@@ -432,16 +447,25 @@ async function gitSide(dir, m1, m2ref, m3ref, opts) {
   const env = gitEnv()
   const git = (op, args, extra = {}) => s.run(op, `git ${args.join(' ')}`, 'git', args, {cwd: dir, env, ...extra})
   try {
+    const gitDir = path.join(dir, '.git')
     await git('init', ['-c', 'init.defaultBranch=main', 'init', '-q'])
-    await git('commitV1', ['add', '-A'])
-    await git('commitV1', ['commit', '-q', '-m', 'v1'])
-    s.sizes.v1 = duBytes(path.join(dir, '.git'))
+    await s.repeated('commitV1', async () => {
+      await git('commitV1', ['add', '-A'])
+      await git('commitV1', ['commit', '-q', '-m', 'v1'])
+    }, async () => {
+      fs.rmSync(gitDir, {recursive: true, force: true})
+      await git(null, ['-c', 'init.defaultBranch=main', 'init', '-q'])
+    })
+    s.sizes.v1 = duBytes(gitDir)
     const v1 = (await git(null, ['rev-parse', 'HEAD'])).stdout.trim()
     log(`  git: .git after v1: ${fmtMB(s.sizes.v1)} MB`)
     const m2 = applyV2({n: opts.n, dir, seed: opts.seed})
     m2ref.value = m2
-    await git('commitV2', ['add', '-A'])
-    await git('commitV2', ['commit', '-q', '-m', 'v2'])
+    const restoreV1 = snapshot(gitDir, s, opts)
+    await s.repeated('commitV2', async () => {
+      await git('commitV2', ['add', '-A'])
+      await git('commitV2', ['commit', '-q', '-m', 'v2'])
+    }, restoreV1)
     s.sizes.v2 = duBytes(path.join(dir, '.git'))
     log(`  git: .git after v2: ${fmtMB(s.sizes.v2)} MB`)
     await s.repeated('checkoutV1', () => git('checkoutV1', ['checkout', '-q', v1]), () => git(null, ['checkout', '-q', 'main']))
@@ -623,15 +647,20 @@ async function dsvSide(dir, toDir, m1, m2git, m3git, opts) {
     return parseJson(r, label)
   }
   try {
+    const dsvDir = path.join(dir, '.dsv')
     await dsv('init', ['init'])
-    const c1 = await dsv('commitV1', ['commit', '-m', 'v1'])
-    s.sizes.v1 = duBytes(path.join(dir, '.dsv'))
+    const c1 = await s.repeated('commitV1', () => dsv('commitV1', ['commit', '-m', 'v1']), async () => {
+      fs.rmSync(dsvDir, {recursive: true, force: true})
+      await dsv(null, ['init'])
+    })
+    s.sizes.v1 = duBytes(dsvDir)
     s.sizes.parts = {v1: storeParts(dir)}
     log(`  dsv: .dsv after v1: ${fmtMB(s.sizes.v1)} MB (${describeParts(s.sizes.parts.v1)})`)
     const m2 = applyV2({n: opts.n, dir, seed: opts.seed})
     s.m2 = m2
     if (m2git && JSON.stringify(m2.files) !== JSON.stringify(m2git.files)) throw new StepError('apply v2', 'v2 differs between the git and the dsv copy (generator not deterministic?)', '')
-    const c2 = await dsv('commitV2', ['commit', '-m', 'v2'])
+    const restoreV1 = snapshot(dsvDir, s, opts)
+    const c2 = await s.repeated('commitV2', () => dsv('commitV2', ['commit', '-m', 'v2']), restoreV1)
     s.commitSummaries = {v1: {examples: c1.examples, files: c1.files}, v2: {examples: c2.examples, files: c2.files}}
     s.sizes.v2 = duBytes(path.join(dir, '.dsv'))
     s.sizes.parts.v2 = storeParts(dir)
