@@ -265,7 +265,6 @@ function readHead(file, max) {
   }
 }
 
-/** Apparent size of a tree in bytes, like `du -sb` (directories count their st_size; hard links once). */
 /** The store's parts apart (packs, LevelDB index, the rest), to tell which one grew. */
 function storeParts(dir) {
   const dsvDir = path.join(dir, '.dsv')
@@ -279,6 +278,7 @@ function describeParts(p) {
   return `packs ${fmtMB(p.packs)} MB in ${p.packFiles} files, index ${fmtMB(p.index)} MB, other ${fmtMB(p.other)} MB`
 }
 
+/** Apparent size of a tree in bytes, like `du -sb` (directories count their st_size; hard links once). */
 function duBytes(root) {
   let total = 0
   const seen = new Set()
