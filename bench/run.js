@@ -367,6 +367,28 @@ function dsvEnv() {
 }
 
 /** Timed steps of one side; each op is {seconds, peakMB, userSeconds, sysSeconds, steps: [...]}. */
+/**
+ * Runs the steps of the two sides one at a time, in the order they ask for them: with both
+ * sides running at once, git's and dsv's commands alternate, so that each ratio compares
+ * runs made minutes (not a quarter of an hour) apart. This machine's speed drifts by 10-30%
+ * over minutes, and unevenly: two busy threads lose more than one.
+ */
+class Turns {
+  #tail = Promise.resolve()
+
+  run(step) {
+    const done = this.#tail.then(step)
+    this.#tail = done.catch(() => {})
+    return done
+  }
+}
+
+/** Both sides apply the same version change: the first records it, the second must agree. */
+function agree(shared, key, m) {
+  if (!shared[key]) shared[key] = m
+  else if (JSON.stringify(shared[key].files) !== JSON.stringify(m.files)) throw new StepError(`apply ${key}`, `${key} differs between the git and the dsv copy (generator not deterministic?)`, '')
+}
+
 class Side {
   constructor(name, opts) {
     this.name = name
@@ -376,11 +398,18 @@ class Side {
     this.processes = [] // every process run: {label, seconds, peakMB, code}
   }
 
+  /** Runs `step` (file work of the harness: applying a version, checking files) in turn with the other side's commands. */
+  step(step) {
+    return this.opts.turns.run(step)
+  }
+
   async run(op, label, cmd, args, {cwd, env, allowCodes = [0], stdoutFile = null}) {
-    // the previous step's dirty pages are written back now, untimed, not during this step
-    // (a command that fsyncs would wait for them; writeback competes with any command)
-    if (op && this.opts.sync) spawnSync('sync')
-    const r = await measure(cmd, args, {cwd, env, timeout: this.opts.timeout, stdoutFile})
+    const r = await this.step(async () => {
+      // the previous step's dirty pages are written back now, untimed, not during this step
+      // (a command that fsyncs would wait for them; writeback competes with any command)
+      if (op && this.opts.sync) spawnSync('sync')
+      return measure(cmd, args, {cwd, env, timeout: this.opts.timeout, stdoutFile})
+    })
     const peakMB = kbToMB(r.peakKB)
     this.processes.push({op, label, seconds: r.seconds, peakMB, code: r.code})
     if (op) {
@@ -426,15 +455,18 @@ class Side {
  * With --repeat, keeps a copy of a store (`.git` or `.dsv`) outside the working tree and
  * returns what puts it back, so that a commit can be timed again from the same state.
  */
-function snapshot(storeDir, side, opts) {
+async function snapshot(storeDir, side, opts) {
   if (opts.repeat <= 1) return async () => {}
   const copy = path.join(path.dirname(path.dirname(storeDir)), `${side.name}-${path.basename(storeDir).slice(1)}-snapshot`)
-  fs.rmSync(copy, {recursive: true, force: true})
-  fs.cpSync(storeDir, copy, {recursive: true, preserveTimestamps: true})
-  return async () => {
-    fs.rmSync(storeDir, {recursive: true, force: true})
-    fs.cpSync(copy, storeDir, {recursive: true, preserveTimestamps: true})
-  }
+  await side.step(() => {
+    fs.rmSync(copy, {recursive: true, force: true})
+    fs.cpSync(storeDir, copy, {recursive: true, preserveTimestamps: true})
+  })
+  return () =>
+    side.step(() => {
+      fs.rmSync(storeDir, {recursive: true, force: true})
+      fs.cpSync(copy, storeDir, {recursive: true, preserveTimestamps: true})
+    })
 }
 
 function median(xs) {
@@ -442,7 +474,7 @@ function median(xs) {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
 }
 
-async function gitSide(dir, m1, m2ref, m3ref, opts) {
+async function gitSide(dir, m1, shared, opts) {
   const s = new Side('git', opts)
   const env = gitEnv()
   const git = (op, args, extra = {}) => s.run(op, `git ${args.join(' ')}`, 'git', args, {cwd: dir, env, ...extra})
@@ -453,15 +485,14 @@ async function gitSide(dir, m1, m2ref, m3ref, opts) {
       await git('commitV1', ['add', '-A'])
       await git('commitV1', ['commit', '-q', '-m', 'v1'])
     }, async () => {
-      fs.rmSync(gitDir, {recursive: true, force: true})
+      await s.step(() => fs.rmSync(gitDir, {recursive: true, force: true}))
       await git(null, ['-c', 'init.defaultBranch=main', 'init', '-q'])
     })
     s.sizes.v1 = duBytes(gitDir)
     const v1 = (await git(null, ['rev-parse', 'HEAD'])).stdout.trim()
     log(`  git: .git after v1: ${fmtMB(s.sizes.v1)} MB`)
-    const m2 = applyV2({n: opts.n, dir, seed: opts.seed})
-    m2ref.value = m2
-    const restoreV1 = snapshot(gitDir, s, opts)
+    agree(shared, 'v2', await s.step(() => applyV2({n: opts.n, dir, seed: opts.seed})))
+    const restoreV1 = await snapshot(gitDir, s, opts)
     await s.repeated('commitV2', async () => {
       await git('commitV2', ['add', '-A'])
       await git('commitV2', ['commit', '-q', '-m', 'v2'])
@@ -469,7 +500,7 @@ async function gitSide(dir, m1, m2ref, m3ref, opts) {
     s.sizes.v2 = duBytes(path.join(dir, '.git'))
     log(`  git: .git after v2: ${fmtMB(s.sizes.v2)} MB`)
     await s.repeated('checkoutV1', () => git('checkoutV1', ['checkout', '-q', v1]), () => git(null, ['checkout', '-q', 'main']))
-    const bad = compareToManifest(dir, m1)
+    const bad = await s.step(() => compareToManifest(dir, m1))
     s.checkoutOk = bad.length === 0
     if (bad.length) log(`  git: WARNING: after git checkout v1 the data differs from v1: ${bad.join('; ')}`)
     const st = await s.repeated('status', () => git('status', ['status']))
@@ -480,8 +511,7 @@ async function gitSide(dir, m1, m2ref, m3ref, opts) {
     s.diffStat = {v1v2: lastLine(d12.stdout)}
     // the small change: back to v2 on main, modify 100 examples, commit v3
     await git(null, ['checkout', '-q', 'main'])
-    const m3 = applyV3({n: opts.n, dir, seed: opts.seed})
-    m3ref.value = m3
+    agree(shared, 'v3', await s.step(() => applyV3({n: opts.n, dir, seed: opts.seed})))
     await git('commitV3', ['add', '-A'])
     await git('commitV3', ['commit', '-q', '-m', 'v3'])
     const v3 = (await git(null, ['rev-parse', 'HEAD'])).stdout.trim()
@@ -525,7 +555,7 @@ async function dsvDiffs(s, {cmd, pre, dir, env}, {from, to, statOp, jsonOp, json
   const jsonArgs = ['diff', from, to, '--json']
   try {
     await s.repeated(jsonOp, () => s.run(jsonOp, `dsv ${jsonArgs.join(' ')} > ${path.basename(jsonFile)}`, cmd, [...pre, ...jsonArgs], {cwd: dir, env, stdoutFile: jsonFile}))
-    out.json = {file: jsonFile, ...checkDiffJson(jsonFile, want)}
+    out.json = {file: jsonFile, ...(await s.step(() => checkDiffJson(jsonFile, want)))}
     if (!out.json.ok) log(`  dsv: diff --json check FAILED:\n${out.json.problems.map((p) => `    ${p}`).join('\n')}`)
   } catch (e) {
     if (!(e instanceof StepError)) throw e
@@ -637,7 +667,7 @@ function parseStatTotals(text) {
   return {added: num(m[1]), removed: num(m[2]), modified: num(m[3])}
 }
 
-async function dsvSide(dir, toDir, m1, m2git, m3git, opts) {
+async function dsvSide(dir, toDir, m1, shared, opts) {
   const s = new Side('dsv', opts)
   const env = dsvEnv()
   const {cmd, pre} = dsvCommand(opts)
@@ -650,16 +680,16 @@ async function dsvSide(dir, toDir, m1, m2git, m3git, opts) {
     const dsvDir = path.join(dir, '.dsv')
     await dsv('init', ['init'])
     const c1 = await s.repeated('commitV1', () => dsv('commitV1', ['commit', '-m', 'v1']), async () => {
-      fs.rmSync(dsvDir, {recursive: true, force: true})
+      await s.step(() => fs.rmSync(dsvDir, {recursive: true, force: true}))
       await dsv(null, ['init'])
     })
     s.sizes.v1 = duBytes(dsvDir)
     s.sizes.parts = {v1: storeParts(dir)}
     log(`  dsv: .dsv after v1: ${fmtMB(s.sizes.v1)} MB (${describeParts(s.sizes.parts.v1)})`)
-    const m2 = applyV2({n: opts.n, dir, seed: opts.seed})
+    const m2 = await s.step(() => applyV2({n: opts.n, dir, seed: opts.seed}))
     s.m2 = m2
-    if (m2git && JSON.stringify(m2.files) !== JSON.stringify(m2git.files)) throw new StepError('apply v2', 'v2 differs between the git and the dsv copy (generator not deterministic?)', '')
-    const restoreV1 = snapshot(dsvDir, s, opts)
+    agree(shared, 'v2', m2)
+    const restoreV1 = await snapshot(dsvDir, s, opts)
     const c2 = await s.repeated('commitV2', () => dsv('commitV2', ['commit', '-m', 'v2']), restoreV1)
     s.commitSummaries = {v1: {examples: c1.examples, files: c1.files}, v2: {examples: c2.examples, files: c2.files}}
     s.sizes.v2 = duBytes(path.join(dir, '.dsv'))
@@ -670,7 +700,7 @@ async function dsvSide(dir, toDir, m1, m2git, m3git, opts) {
     const v1 = entry?.id ?? c1.id
     if (c1.id && v1 !== c1.id) log(`  dsv: WARNING: dsv log gives v1 = ${v1}, dsv commit said ${c1.id}`)
     await s.repeated('checkoutV1', () => dsv('checkoutV1', ['checkout', v1, '--force']), () => dsv(null, ['checkout', c2.branch ?? 'main', '--force']))
-    const bad = compareToManifest(dir, m1)
+    const bad = await s.step(() => compareToManifest(dir, m1))
     s.checkoutOk = bad.length === 0
     s.checkoutProblems = bad
     if (bad.length) log(`  dsv: checkout v1 is NOT byte-identical to v1: ${bad.join('; ')}`)
@@ -678,14 +708,14 @@ async function dsvSide(dir, toDir, m1, m2git, m3git, opts) {
     s.statusClean = st.clean === true
     if (!opts.only.has('core')) {
       await dsv('checkoutTo', ['checkout', v1, '--to', toDir])
-      const bad2 = compareToManifest(toDir, m1)
+      const bad2 = await s.step(() => compareToManifest(toDir, m1))
       s.checkoutToOk = bad2.length === 0
       s.checkoutToProblems = bad2
       if (bad2.length) log(`  dsv: checkout v1 --to DIR is NOT byte-identical to v1: ${bad2.join('; ')}`)
 
       // quality check of the same version; no cached outcomes, so every example is read and checked
       const rulesFile = path.join(path.dirname(dir), 'bench-rules.yaml')
-      fs.writeFileSync(rulesFile, BENCH_RULES)
+      await s.step(() => fs.writeFileSync(rulesFile, BENCH_RULES))
       const q = await dsv('qualityCheck', ['quality', 'check', v1, '--rules', rulesFile], {allowCodes: [0, 9], env: {...env, DSV_NO_CACHE: '1'}})
       s.quality = {examples: q?.examples ?? null, overall: q?.overall?.score ?? null, passed: q?.passed ?? null, tiers: q?.scores?.tiers ?? null}
       if (s.quality.examples !== opts.n) log(`  dsv: quality check saw ${s.quality.examples} examples, not ${opts.n}`)
@@ -703,12 +733,12 @@ async function dsvSide(dir, toDir, m1, m2git, m3git, opts) {
 
     // the small change: back to v2 on the branch, modify 100 examples, commit v3, diff v2 v3
     await dsv(null, ['checkout', c2.branch ?? 'main'])
-    const bad3 = compareToManifest(dir, m2)
+    const bad3 = await s.step(() => compareToManifest(dir, m2))
     s.checkoutV2Ok = bad3.length === 0
     if (bad3.length) log(`  dsv: checkout ${c2.branch ?? 'main'} (v2) is NOT byte-identical to v2: ${bad3.join('; ')}`)
-    const m3 = applyV3({n: opts.n, dir, seed: opts.seed})
+    const m3 = await s.step(() => applyV3({n: opts.n, dir, seed: opts.seed}))
     s.m3 = m3
-    if (m3git && JSON.stringify(m3.files) !== JSON.stringify(m3git.files)) throw new StepError('apply v3', 'v3 differs between the git and the dsv copy (generator not deterministic?)', '')
+    agree(shared, 'v3', m3)
     const c3 = await dsv('commitV3', ['commit', '-m', 'v3'])
     s.commitSummaries.v3 = {examples: c3.examples, files: c3.files}
     s.diffs.v2v3 = await dsvDiffs(s, {cmd, pre, dir, env}, {from: v2, to: c3.id, statOp: 'diffSmallStat', jsonOp: 'diffSmallJson', jsonFile: path.join(path.dirname(dir), 'diff-v2-v3.json'),
@@ -770,20 +800,15 @@ async function benchOne(n, opts) {
     log(`  copied v1 for dsv in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
   }
 
-  const m2ref = {value: null}
-  const m3ref = {value: null}
-  if (doGit) {
-    const g = await gitSide(gitDir, m1, m2ref, m3ref, {...opts, n})
-    res.git = {ops: g.ops, sizes: g.sizes, checkoutOk: g.checkoutOk, statusClean: g.statusClean, diffStat: g.diffStat ?? null, processes: g.processes, error: g.error ?? null}
-  }
-  const setData = (m2, m3) => {
-    if (m2 && !res.data.v2) res.data.v2 = {bytes: m2.bytes, examples: m2.examples, modified: m2.modified, deleted: m2.deleted, added: m2.added, seconds: m2.seconds, files: m2.files}
-    if (m3 && !res.data.v3) res.data.v3 = {bytes: m3.bytes, examples: m3.examples, modified: m3.modified, deleted: 0, added: 0, modifiedIds: m3.modifiedIds, seconds: m3.seconds, files: m3.files}
-  }
-  setData(m2ref.value, m3ref.value)
-  if (doDsv) {
-    const d = await dsvSide(dsvDir, toDir, m1, m2ref.value, m3ref.value, {...opts, n})
-    setData(d.m2, d.m3) // --only dsv: the versions the dsv side made
+  // both sides at once, their steps in turn (see Turns)
+  const shared = {v2: null, v3: null}
+  const sideOpts = {...opts, n, turns: new Turns()}
+  const [g, d] = await Promise.all([doGit ? gitSide(gitDir, m1, shared, sideOpts) : null, doDsv ? dsvSide(dsvDir, toDir, m1, shared, sideOpts) : null])
+  if (g) res.git = {ops: g.ops, sizes: g.sizes, checkoutOk: g.checkoutOk, statusClean: g.statusClean, diffStat: g.diffStat ?? null, processes: g.processes, error: g.error ?? null}
+  const {v2: m2, v3: m3} = shared
+  if (m2) res.data.v2 = {bytes: m2.bytes, examples: m2.examples, modified: m2.modified, deleted: m2.deleted, added: m2.added, seconds: m2.seconds, files: m2.files}
+  if (m3) res.data.v3 = {bytes: m3.bytes, examples: m3.examples, modified: m3.modified, deleted: 0, added: 0, modifiedIds: m3.modifiedIds, seconds: m3.seconds, files: m3.files}
+  if (d) {
     res.dsv = {
       ops: d.ops, sizes: d.sizes, checkoutOk: d.checkoutOk ?? null, checkoutProblems: d.checkoutProblems ?? [],
       checkoutToOk: d.checkoutToOk ?? null, checkoutToProblems: d.checkoutToProblems ?? [], statusClean: d.statusClean ?? null,
