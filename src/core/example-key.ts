@@ -47,14 +47,17 @@ export function recordParser(format: TableFormat, header: string): (rec: Buffer)
 
 const splitPaths = new Map<string, string[]>()
 
-/** The value at a dotted path (`expected_output.tier`), or undefined. */
+/**
+ * The value at a dotted path (`expected_output.tier`), or undefined. Own fields only: an
+ * example without a `constructor` field has none, whatever its prototype holds.
+ */
 export function getPath(obj: Record<string, unknown>, path: string): unknown {
-  if (!path.includes('.')) return obj[path]
+  if (!path.includes('.')) return Object.hasOwn(obj, path) ? obj[path] : undefined
   let parts = splitPaths.get(path)
   if (!parts) splitPaths.set(path, (parts = path.split('.')))
   let cur: unknown = obj
   for (const part of parts) {
-    if (cur === null || typeof cur !== 'object') return undefined
+    if (cur === null || typeof cur !== 'object' || !Object.hasOwn(cur, part)) return undefined
     cur = (cur as Record<string, unknown>)[part]
   }
   return cur
