@@ -28,4 +28,15 @@ describe('field paths on parsed examples', () => {
     assert.equal(getPath(withField, 'labels.toString'), 'x')
     assert.equal(keyOf(withField, ['constructor']), 'c-1')
   })
+
+  it('keep a CSV/TSV column named __proto__ as a field, as JSON.parse keeps such a key', () => {
+    for (const [format, header, row] of [['csv', 'id,__proto__,label\n', 'r-1,x,cat\n'], ['tsv', 'id\t__proto__\tlabel\n', 'r-1\tx\tcat\n']] as const) {
+      const ex = parseRecord(Buffer.from(row), format, header) as Record<string, unknown>
+      assert.deepEqual(Object.keys(ex), ['id', '__proto__', 'label'], format)
+      assert.equal(getPath(ex, '__proto__'), 'x', format)
+      assert.equal(Object.getPrototypeOf(ex), Object.prototype, format)
+    }
+    const fromJson = parseRecord(Buffer.from('{"id":"r-1","__proto__":"x"}\n'), 'jsonl', '') as Record<string, unknown>
+    assert.equal(getPath(fromJson, '__proto__'), 'x')
+  })
 })

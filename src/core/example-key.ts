@@ -40,7 +40,11 @@ export function recordParser(format: TableFormat, header: string): (rec: Buffer)
     if (text.trim() === '') return null
     const values = format === 'tsv' ? text.split('\t') : parseCsvRecord(text, true)
     const out: Record<string, unknown> = {}
-    columns.forEach((c, i) => (out[c] = values[i] ?? ''))
+    columns.forEach((c, i) => {
+      // a column named __proto__ would set the prototype: define it, as JSON.parse does
+      if (c === '__proto__') Object.defineProperty(out, c, {value: values[i] ?? '', enumerable: true, writable: true, configurable: true})
+      else out[c] = values[i] ?? ''
+    })
     return out
   }
 }
