@@ -266,8 +266,7 @@ function readHead(file, max) {
 }
 
 /** The store's parts apart (packs, LevelDB index, the rest), to tell which one grew. */
-function storeParts(dir) {
-  const dsvDir = path.join(dir, '.dsv')
+function storeParts(dsvDir) {
   const packs = duBytes(path.join(dsvDir, 'packs'))
   const index = duBytes(path.join(dsvDir, 'index'))
   const packFiles = fs.readdirSync(path.join(dsvDir, 'packs')).filter((f) => f.endsWith('.pack')).length
@@ -497,7 +496,7 @@ async function gitSide(dir, m1, shared, opts) {
       await git('commitV2', ['add', '-A'])
       await git('commitV2', ['commit', '-q', '-m', 'v2'])
     }, restoreV1)
-    s.sizes.v2 = duBytes(path.join(dir, '.git'))
+    s.sizes.v2 = duBytes(gitDir)
     log(`  git: .git after v2: ${fmtMB(s.sizes.v2)} MB`)
     await s.repeated('checkoutV1', () => git('checkoutV1', ['checkout', '-q', v1]), () => git(null, ['checkout', '-q', 'main']))
     const bad = await s.step(() => compareToManifest(dir, m1))
@@ -684,7 +683,7 @@ async function dsvSide(dir, toDir, m1, shared, opts) {
       await dsv(null, ['init'])
     })
     s.sizes.v1 = duBytes(dsvDir)
-    s.sizes.parts = {v1: storeParts(dir)}
+    s.sizes.parts = {v1: storeParts(dsvDir)}
     log(`  dsv: .dsv after v1: ${fmtMB(s.sizes.v1)} MB (${describeParts(s.sizes.parts.v1)})`)
     const m2 = await s.step(() => applyV2({n: opts.n, dir, seed: opts.seed}))
     s.m2 = m2
@@ -692,8 +691,8 @@ async function dsvSide(dir, toDir, m1, shared, opts) {
     const restoreV1 = await snapshot(dsvDir, s, opts)
     const c2 = await s.repeated('commitV2', () => dsv('commitV2', ['commit', '-m', 'v2']), restoreV1)
     s.commitSummaries = {v1: {examples: c1.examples, files: c1.files}, v2: {examples: c2.examples, files: c2.files}}
-    s.sizes.v2 = duBytes(path.join(dir, '.dsv'))
-    s.sizes.parts.v2 = storeParts(dir)
+    s.sizes.v2 = duBytes(dsvDir)
+    s.sizes.parts.v2 = storeParts(dsvDir)
     log(`  dsv: .dsv after v2: ${fmtMB(s.sizes.v2)} MB (${describeParts(s.sizes.parts.v2)})`)
     const history = await dsv(null, ['log'])
     const entry = Array.isArray(history) ? history.find((e) => e.message?.trim() === 'v1') ?? history[history.length - 1] : null

@@ -3,6 +3,7 @@ import {hashToString, type Oid} from './bytes.js'
 import {decodeNodeHex} from './table-nodes.js'
 import {decodeJson, type Table} from './model.js'
 import type {ObjectStore} from './object-store.js'
+import type {LeafLocation} from './table-write.js'
 
 export interface LeafSpan {
   oid: Oid
@@ -37,6 +38,13 @@ export async function listLeaves(store: ObjectStore, table: Table): Promise<Leaf
     start += c.records
     return span
   })
+}
+
+/** Every leaf of a table in order, with where it (and its delta base) lies: what a worker thread reads. */
+export async function locateTableLeaves(store: ObjectStore, table: Table): Promise<LeafLocation[]> {
+  const spans = await listLeaves(store, table)
+  const where = await store.locateForReading(spans.map((s) => s.oid))
+  return spans.map((s) => ({oid: s.oid, ...where(s.oid)}))
 }
 
 /** Child id → the node holding it, for every node of a table. */

@@ -11,10 +11,9 @@ import {existsSync, mkdirSync, readdirSync, rmSync, statSync} from 'node:fs'
 import {basename, dirname, join} from 'node:path'
 import {compileExpression} from 'filtrex'
 import {chooseKey, getPath, keyOf} from '../example-key.js'
-import {listLeaves, readTable} from '../table-read.js'
+import {locateTableLeaves, readTable} from '../table-read.js'
 import {tableExamples, type TableExample, type TableSource} from '../table-examples.js'
 import {flattenTree, type FileMap} from '../tree-ops.js'
-import {locateLeaves} from './materialize.js'
 import {readCommit} from './history.js'
 import {pathMatcher} from './dataset-diff.js'
 import {parseSplits, splitAt, stratify, unitHash, type SplitSpec} from '../export/splits.js'
@@ -278,7 +277,7 @@ export async function loadSources(repo: Repository, rev: string, files?: string[
   for (const entry of tree.values()) {
     if (entry.type !== 'table' || (matchers.length > 0 && !matchers.some((m) => m(entry.name)))) continue
     const table = await readTable(repo.store, entry.oid)
-    const leaves = await locateLeaves(repo.store, await listLeaves(repo.store, table))
+    const leaves = await locateTableLeaves(repo.store, table)
     const format = table.format as TableFormat
     const headerText = stripTerminator(Buffer.from(table.header)).toString('utf8')
     const columns = format === 'jsonl' ? [] : splitHeader(headerText, format)

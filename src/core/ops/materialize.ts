@@ -3,7 +3,7 @@ import {existsSync, lstatSync, mkdirSync, readdirSync, rmdirSync, rmSync, statSy
 import {AtomicFileWriter, DSV_TEMP_FILE} from '../atomic-file.js'
 import {dirname, join} from 'node:path'
 import {listLeaves, readTable, type LeafSpan} from '../table-read.js'
-import {fileIdentity, tableParts, writeTableFile, type FileIdentity, type LeafLocation, type TableWriteJob} from '../table-write.js'
+import {fileIdentity, tableParts, writeTableFile, type FileIdentity, type TableWriteJob} from '../table-write.js'
 import {rewritePlan, type CopyRange} from '../changed-regions.js'
 import {WorkerPool, workerCount, worthWorkers} from '../worker-pool.js'
 import type {ProgressFn} from '../repository.js'
@@ -56,12 +56,6 @@ async function tableInFile(store: ObjectStore, oid: Oid, abs: string): Promise<{
     return undefined
   }
   return identity.size === table.bytes ? {table, identity} : undefined
-}
-
-/** The pack locations of `spans` (and of their delta bases), for reading on worker threads. */
-export async function locateLeaves(store: ObjectStore, spans: Array<{oid: string}>): Promise<LeafLocation[]> {
-  const where = await store.locateForReading(spans.map((s) => s.oid))
-  return spans.map((s) => ({oid: s.oid, ...where(s.oid)}))
 }
 
 /**

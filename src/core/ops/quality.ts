@@ -6,9 +6,8 @@ import {createHash} from 'node:crypto'
 import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import ignore from 'ignore'
-import {listLeaves, readTable} from '../table-read.js'
+import {locateTableLeaves, readTable} from '../table-read.js'
 import type {TableFormat} from '../table-format.js'
-import {locateLeaves} from './materialize.js'
 import {WorkerPool, workerCount, worthWorkers} from '../worker-pool.js'
 import {checkTable, type TableCheckJob} from '../quality/table-check.js'
 import type {FileOutcome} from '../quality/file-check.js'
@@ -140,7 +139,7 @@ export async function checkFiles(repo: Repository, files: FileMap, rules: Rules,
   })
   const plan = async (f: (typeof selected)[number]): Promise<TableCheckJob & {index: number}> => {
     const table = await readTable(repo.store, f.entry.oid)
-    const leaves = await locateLeaves(repo.store, await listLeaves(repo.store, table))
+    const leaves = await locateTableLeaves(repo.store, table)
     return {index: f.index, path: f.entry.name, rules: f.rules, format: table.format as TableFormat, header: table.header, leaves, size: f.entry.size}
   }
   const todoBytes = todo.reduce((s, f) => s + f.entry.size, 0)
