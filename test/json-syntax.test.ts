@@ -84,6 +84,25 @@ describe('JSON syntax check (commit validation without JSON.parse)', () => {
     assert.ok(accepted > 3_000 && accepted < 57_000, `${accepted} of 60,000 mutations parse`)
   })
 
+  it('agrees with JSON.parse around the 16-byte blocks the string scan reads, on long and deep texts, and after them', () => {
+    // a string's end, an escape or a control byte at every offset of a block, up to 3 blocks
+    for (let len = 0; len < 50; len++) {
+      const body = 'x'.repeat(len)
+      for (const text of [`{"a":"${body}"}`, `{"a":"${body}\\n"}`, `{"a":"${body}\u0001"}`, `{"a":"${body}`, `{"a":"${body}\\u12"}`, `{"${body}":1}`, `{"a":1${'0'.repeat(len)}}`]) agree(text)
+    }
+    // texts larger than the scanner's memory (it grows), nested deeper than any fixed stack
+    agree(`{"a":"${'y'.repeat(3_000_000)}"}`)
+    agree(`{"a":"${'y'.repeat(3_000_000)}`)
+    agree(`{"deep":${'['.repeat(5000)}${']'.repeat(5000)}}`)
+    agree(`{"deep":${'{"a":'.repeat(3000)}1${'}'.repeat(3000)}}`)
+    agree(`{"deep":${'{"a":'.repeat(3000)}1${'}'.repeat(2999)}}`)
+    // short texts after a long one: what the long one left in memory must not matter
+    agree('{"a":1')
+    agree('{"a":"1')
+    agree('{"a":tru')
+    agree('{"a":-')
+  })
+
   it('accepts every unmutated real line', () => {
     for (const line of realLines()) assert.equal(isJsonObjectText(Buffer.from(line)), true, line)
   })
