@@ -154,10 +154,13 @@ describe('remotes: commands and errors', function () {
       assert.ok(!published.includes('index') && !published.includes('refs'), `published: ${published}`)
     })
 
-  it('shows a live progress line on a terminal (bytes, rate, time left), then the one-line summary', async function () {
+  // The line's rate and time left are checked in progress-view.test.ts: which phases a live
+  // line catches here depends on the machine's speed. A push of ~20 MiB lasts a few seconds,
+  // well past the 300 ms before the line appears plus ink's loading, even on a fast machine.
+  it('shows a live progress line on a terminal, then the one-line summary', async function () {
     const {dir} = await makeRepoFromAsync(tmp, [], {commit: false})
     const lines: string[] = []
-    for (let i = 0; i < 300_000; i++) lines.push(JSON.stringify({id: `e${i}`, text: `example ${(i * 7919) % 100_003} with a few more words ${i}`, label: i % 7}))
+    for (let i = 0; i < 1_000_000; i++) lines.push(JSON.stringify({id: `e${i}`, text: `example ${(i * 7919) % 100_003} with a few more words ${i}`, label: i % 7}))
     fs.mkdirSync(path.join(dir, 'data'))
     fs.writeFileSync(path.join(dir, 'data/big.jsonl'), `${lines.join('\n')}\n`)
     await dsvJsonAsync(dir, 0, 'commit', '-m', 'v1')
@@ -169,7 +172,6 @@ describe('remotes: commands and errors', function () {
     assert.equal(r.status, 0, r.stdout + r.stderr)
     const shown = r.stdout.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '')
     assert.match(shown, /(sending|checking objects|packing objects) [\d.]+( [KM]iB)?\/[\d.]+ ([KM]iB|objects)? ?\(\d+%\)/, shown.slice(-2000))
-    assert.match(shown, /sending [\d.]+ [KM]iB\/[\d.]+ [KM]iB \(\d+%\) [\d.]+ [KM]?i?B\/s ~\d+s left/, shown.slice(-2000))
     assert.match(shown, /origin: pushed main \(new [0-9a-f]{12}\); \d+ objects, [\d.]+ MiB in 1 pack/)
   })
 
