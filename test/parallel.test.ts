@@ -107,6 +107,37 @@ describe('worker-thread paths match the in-process ones', function () {
     assert.equal(results[0].quality.examples, results[0].quality.files.reduce((s: number, f: {examples: number}) => s + f.examples, 0))
   })
 
+  it('a damaged pack stops dsv diff with E_CORRUPT (exit 8), on workers and in-process', () => {
+    const d = mkdtempSync(join(tmpdir(), 'dsv-par-'))
+    dirs.push(d)
+    const write = (version: number) => {
+      for (let f = 0; f < 4; f++) {
+        const lines = Array.from({length: 3000}, (_, i) => JSON.stringify({id: `f${f}-${i}`, text: `example ${i} of file ${f}`, version}))
+        writeFileSync(join(d, `part-${f}.jsonl`), `${lines.join('\n')}\n`)
+      }
+    }
+    write(1)
+    assert.equal(dsv(d, true, 'init').code, 0)
+    const v1 = dsv(d, 'split', 'commit', '-m', 'v1', '--json') // a pack per file, and the main thread's
+    assert.equal(v1.code, 0, v1.stderr + v1.stdout)
+    const packsDir = join(d, '.dsv', 'packs')
+    const v1Packs = readdirSync(packsDir).map((f) => join(packsDir, f)).sort((a, b) => statSync(a).size - statSync(b).size)
+    write(2) // every example modified: the diff reads every leaf of v1
+    const v2 = dsv(d, true, 'commit', '-m', 'v2', '--json')
+    assert.equal(v2.code, 0, v2.stderr + v2.stdout)
+    // v1's packs but the smallest (its tree and commit): the leaves the diff's scans read
+    for (const pack of v1Packs.slice(1)) {
+      const bytes = readFileSync(pack)
+      for (let at = 64; at < bytes.length; at += 997) bytes[at] ^= 0x5a
+      writeFileSync(pack, bytes)
+    }
+    for (const parallel of [true, false]) {
+      const r = dsv(d, parallel, 'diff', v1.json().id, v2.json().id, '--json')
+      assert.equal(r.code, 8, `parallel ${parallel}: ${r.stderr}${r.stdout}`)
+      assert.equal(r.json().error.code, 'E_CORRUPT')
+    }
+  })
+
   it('reports invalid data found on a worker with its file and line', () => {
     const d = copy()
     assert.equal(dsv(d, true, 'init').code, 0)

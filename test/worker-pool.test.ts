@@ -92,4 +92,30 @@ describe('WorkerPool', function () {
     assert.deepEqual(results, [2], 'the running job completes, the queued ones are dropped')
     await assert.rejects(pool.finish(), /planning failed/)
   })
+
+  it('ahead: a worker holds its next job while the caller takes the rest to run itself', async () => {
+    const results: number[] = []
+    const pool = new WorkerPool<{n: number; wait?: number}, number, number>(url, null, 1, (r) => results.push(r), {ahead: 2})
+    for (let n = 1; n <= 5; n++) pool.submit({n, wait: 30})
+    // the worker was given two; the caller takes the three still queued
+    const taken: number[] = []
+    for (let job = pool.take(); job; job = pool.take()) taken.push(job.n)
+    assert.deepEqual(taken, [3, 4, 5])
+    pool.submit({n: 6})
+    const payloads = await pool.finish()
+    assert.deepEqual(results.sort((a, b) => a - b), [2, 4, 12])
+    assert.deepEqual(payloads, [3], 'one worker, three jobs, each once')
+  })
+
+  it('ahead: after a worker\'s error, the job it already held runs but nothing more is posted or taken', async () => {
+    const results: number[] = []
+    const pool = new WorkerPool<{n: number; wait?: number}, number, number>(url, null, 1, (r) => results.push(r), {ahead: 2})
+    pool.submit({n: -1, wait: 5})
+    pool.submit({n: 2, wait: 5})
+    pool.submit({n: 3})
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    assert.equal(pool.take(), undefined)
+    await assert.rejects(pool.finish(), /negative -1/)
+    assert.deepEqual(results, [4], 'the held job ran once; the queued one never')
+  })
 })

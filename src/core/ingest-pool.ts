@@ -59,7 +59,7 @@ export async function runIngest(packDir: string, level: number, planned: Planned
     new URL('./ingest-worker.js', import.meta.url), {packDir, level}, workerCount(planned.length), ({result, entries}) => collect(result, reviveEntries(entries)),
     // as one JSON string: a structured clone of ~10k small objects per file cost about
     // twice as much to send and to rebuild on the worker
-    (j) => JSON.stringify({task: j.task, locations: [...j.locations]}))
+    {toMessage: (j) => JSON.stringify({task: j.task, locations: [...j.locations]})})
   await pool.submitEach([...planned].sort((a, b) => b.size - a.size), (p) => p.prepare())
   const payloads = await pool.finish()
   return {results, entries: reviveEntries(payloads.flat())}

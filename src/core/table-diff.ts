@@ -17,7 +17,7 @@ import {changedRegions} from './changed-regions.js'
 import {LeafListBuilder, unpackLeaf, type PackedLeaves} from './leaf-list.js'
 import {DIFF_HEAP, WorkerPool, workerCount, worthWorkers} from './worker-pool.js'
 import type {ObjectStore} from './object-store.js'
-import type {PackReader} from './pack.js'
+import {PackReader, WORKER_BLOCK_CACHE} from './pack.js'
 import type {ChangeCounts, Table} from './model.js'
 
 export interface RecordRef {
@@ -117,10 +117,12 @@ export async function diffManyTables(store: ObjectStore, pairs: Array<{before: T
   }
   // Workers start as soon as the tables planned so far hold enough to read, and take each
   // table as it is planned: planning the rest overlaps their start-up and first scans.
+  // This thread scans too once planning is done, so there is one worker fewer than cores:
+  // a worker per core left this thread's planning and pairing to compete with both.
   let pool: WorkerPool<ScanJob & {id: number}, {id: number; result: ScanResult}, null> | undefined
   const startPool = () =>
-    new WorkerPool<ScanJob & {id: number}, {id: number; result: ScanResult}, null>(new URL('./diff-worker.js', import.meta.url), {packDir: store.packDir}, workerCount(pairs.length),
-      ({id, result}) => found(id, pairChanges(reviveScan(result))), (j) => j, DIFF_HEAP)
+    new WorkerPool<ScanJob & {id: number}, {id: number; result: ScanResult}, null>(new URL('./diff-worker.js', import.meta.url), {packDir: store.packDir}, workerCount(pairs.length) - 1,
+      ({id, result}) => found(id, pairChanges(reviveScan(result))), {resourceLimits: DIFF_HEAP, ahead: 2})
   let planned = 0
   try {
     for (const p of pairs) {
@@ -137,7 +139,21 @@ export async function diffManyTables(store: ObjectStore, pairs: Array<{before: T
     await pool?.abort(error as Error)
     throw error
   }
-  if (pool) await pool.finish()
+  if (pool) {
+    const reader = new PackReader(store.packDir, WORKER_BLOCK_CACHE, true) // as a worker's: scanRegions copies each leaf
+    try {
+      for (let job = pool.take(); job; job = pool.take()) {
+        found(job.id, pairChanges(scanRegions(job, reader)))
+        await new Promise(setImmediate) // results that came in meanwhile (a worker already holds its next job)
+      }
+    } catch (error) {
+      await pool.abort(error as Error)
+      throw error
+    } finally {
+      reader.close()
+    }
+    await pool.finish()
+  }
   plans.forEach((p, id) => {
     if (p.shortcut) found(id, p.shortcut)
     else if (!diffs.has(id)) found(id, pairChanges(scanRegions(p.job!, store.reader)))

@@ -46,6 +46,18 @@ function reviveError(e: SerialisedError): Error {
 export const SMALL_HEAP = {maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 4}
 export const DIFF_HEAP = {maxOldGenerationSizeMb: 160, maxYoungGenerationSizeMb: 16}
 
+export interface PoolOptions<J> {
+  /** what is posted for a job (default: the job itself, structured-cloned) */
+  toMessage?: (j: J) => unknown
+  resourceLimits?: typeof SMALL_HEAP
+  /**
+   * Jobs posted to a worker before it answers the first (default 1). With 2, a worker
+   * finds its next job waiting even while the main thread is busy with work of its own
+   * (see `take`) and cannot hand it one.
+   */
+  ahead?: number
+}
+
 /**
  * Worker threads started at once and fed jobs as they are submitted, so a caller can plan
  * the next job while the first ones run (and the workers load their modules meanwhile).
@@ -55,13 +67,22 @@ export const DIFF_HEAP = {maxOldGenerationSizeMb: 160, maxYoungGenerationSizeMb:
  */
 export class WorkerPool<J, R, P> {
   private readonly queue: J[] = []
+  /** workers that could take another job now */
   private readonly idle: Worker[] = []
+  private readonly posted = new Map<Worker, number>()
+  /** told to finish or abort: no more messages */
+  private readonly ended = new Set<Worker>()
   private readonly done: Promise<void>
   private readonly payloads: P[] = []
+  private readonly toMessage: (j: J) => unknown
+  private readonly ahead: number
   private closed = false
   private failure?: Error
 
-  constructor(url: URL, workerData: unknown, count: number, private readonly onResult: (r: R) => void, private readonly toMessage: (j: J) => unknown = (j) => j, resourceLimits = SMALL_HEAP) {
+  constructor(url: URL, workerData: unknown, count: number, private readonly onResult: (r: R) => void, options: PoolOptions<J> = {}) {
+    this.toMessage = options.toMessage ?? ((j) => j)
+    this.ahead = options.ahead ?? 1
+    const resourceLimits = options.resourceLimits ?? SMALL_HEAP
     this.done = Promise.all(Array.from({length: count}, () => this.drive(new Worker(url, {workerData, resourceLimits})))).then(() => {})
   }
 
@@ -70,6 +91,14 @@ export class WorkerPool<J, R, P> {
     this.queue.push(job)
     const worker = this.idle.pop()
     if (worker) this.next(worker)
+  }
+
+  /**
+   * Takes the oldest job no worker has been given yet, for the caller to run itself (on a
+   * machine with few cores, the main thread scans too once its own planning is done).
+   */
+  take(): J | undefined {
+    return this.failure ? undefined : this.queue.shift()
   }
 
   /**
@@ -100,22 +129,32 @@ export class WorkerPool<J, R, P> {
     await this.finish().catch(() => {})
   }
 
+  /** Posts jobs to `worker` up to `ahead`; when it has none left and none will come, ends it. */
   private next(worker: Worker): void {
-    const job = this.failure ? undefined : this.queue.shift()
-    if (job !== undefined) worker.postMessage({type: 'task', job: this.toMessage(job)})
-    else if (this.closed || this.failure) worker.postMessage({type: this.failure ? 'abort' : 'finish'})
-    else this.idle.push(worker)
+    if (this.ended.has(worker)) return
+    const at = this.idle.indexOf(worker)
+    if (at >= 0) this.idle.splice(at, 1)
+    let posted = this.posted.get(worker) ?? 0
+    while (posted < this.ahead && !this.failure && this.queue.length > 0) {
+      worker.postMessage({type: 'task', job: this.toMessage(this.queue.shift()!)})
+      posted++
+    }
+    this.posted.set(worker, posted)
+    // a worker runs its messages in order: after a failure, it stops once the jobs it holds are done
+    if (this.failure || (this.closed && posted === 0)) {
+      worker.postMessage({type: this.failure ? 'abort' : 'finish'})
+      this.ended.add(worker)
+    } else if (posted < this.ahead) this.idle.push(worker)
   }
 
   private drive(worker: Worker): Promise<void> {
     return new Promise<void>((resolve) => {
       worker.on('message', (msg) => {
-        if (msg.type === 'result') {
+        if (msg.type === 'result' || msg.type === 'error') {
+          this.posted.set(worker, this.posted.get(worker)! - 1)
+          if (msg.type === 'error') this.failure ??= reviveError(msg.error)
           this.next(worker) // first: the worker goes on while the result is taken in here
-          this.onResult(msg.result as R)
-        } else if (msg.type === 'error') {
-          this.failure ??= reviveError(msg.error)
-          this.next(worker)
+          if (msg.type === 'result') this.onResult(msg.result as R)
         } else if (msg.type === 'finished') {
           this.payloads.push(msg.payload as P)
           void worker.terminate()
@@ -132,8 +171,8 @@ export class WorkerPool<J, R, P> {
 }
 
 /** Runs `jobs` (largest first) on `count` workers; returns each worker's final payload. */
-export async function runOnWorkers<J extends {size: number}, R, P>(url: URL, workerData: unknown, jobs: J[], count: number, onResult: (r: R) => void, toMessage: (j: J) => unknown = (j) => j, resourceLimits = SMALL_HEAP): Promise<P[]> {
-  const pool = new WorkerPool<J, R, P>(url, workerData, count, onResult, toMessage, resourceLimits)
+export async function runOnWorkers<J extends {size: number}, R, P>(url: URL, workerData: unknown, jobs: J[], count: number, onResult: (r: R) => void, options: PoolOptions<J> = {}): Promise<P[]> {
+  const pool = new WorkerPool<J, R, P>(url, workerData, count, onResult, options)
   for (const job of [...jobs].sort((a, b) => b.size - a.size)) pool.submit(job)
   return pool.finish()
 }

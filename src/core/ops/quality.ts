@@ -155,8 +155,7 @@ export async function checkFiles(repo: Repository, files: FileMap, rules: Rules,
         outcomes[r.index] = r.outcome
         tick(selected[r.index].entry.size)
       },
-      (j) => j,
-      QUALITY_HEAP,
+      {resourceLimits: QUALITY_HEAP},
     )
     await pool.submitEach([...todo].sort((a, b) => b.entry.size - a.entry.size), plan)
     await pool.finish()
