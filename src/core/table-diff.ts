@@ -123,14 +123,24 @@ export async function diffManyTables(store: ObjectStore, pairs: Array<{before: T
   const startPool = () =>
     new WorkerPool<ScanJob & {id: number}, {id: number; result: ScanResult}, null>(new URL('./diff-worker.js', import.meta.url), {packDir: store.packDir}, workerCount(pairs.length) - 1,
       ({id, result}) => found(id, pairChanges(reviveScan(result))), {resourceLimits: DIFF_HEAP, ahead: 2})
+  // whether workers are worth it is judged on the reading expected for all tables, from
+  // the tables planned so far: they then start while the second table is planned
+  const tableBytes = (p: (typeof pairs)[number]) => (p.before?.bytes ?? 0) + (p.after?.bytes ?? 0)
+  let unplannedBytes = pairs.reduce((n, p) => n + tableBytes(p), 0)
+  let plannedBytes = 0
   let planned = 0
+  // tables this large: the workers start now and load their code while the first table is planned
+  if (worthWorkers(unplannedBytes / 8, WORKER_THRESHOLD, pairs.length)) pool = startPool()
   try {
     for (const p of pairs) {
       const plan = await planDiff(store, p.before, p.after, p.key, opts)
       plans.push(plan)
+      plannedBytes += tableBytes(p)
+      unplannedBytes -= tableBytes(p)
       if (!plan.job) continue
       planned += plan.job.size
-      if (!pool && worthWorkers(planned, WORKER_THRESHOLD, pairs.length)) {
+      const expected = planned + (plannedBytes > 0 ? (planned / plannedBytes) * unplannedBytes : 0)
+      if (!pool && worthWorkers(expected, WORKER_THRESHOLD, pairs.length)) {
         pool = startPool()
         plans.forEach((q, id) => q.job && pool!.submit({...q.job, id}))
       } else pool?.submit({...plan.job, id: plans.length - 1})
