@@ -71,6 +71,8 @@ export interface ScanResult {
 
 /** Tables scanned on worker threads when their changed regions hold at least this much. */
 const WORKER_THRESHOLD = 32 << 20
+/** Tables this many times WORKER_THRESHOLD in all (both versions) start the workers before any planning. */
+const LARGE_TABLES_FACTOR = 8
 
 const NO_BYTES = Buffer.alloc(0)
 
@@ -115,22 +117,21 @@ export async function diffManyTables(store: ObjectStore, pairs: Array<{before: T
     diffs.set(id, diff)
     opts.onTable?.(id, diff)
   }
-  // Workers start as soon as the tables planned so far hold enough to read, and take each
-  // table as it is planned: planning the rest overlaps their start-up and first scans.
-  // This thread scans too once planning is done, so there is one worker fewer than cores:
-  // a worker per core left this thread's planning and pairing to compete with both.
+  // Workers take each table as it is planned, so planning the rest overlaps their scans.
+  // They start at once when the tables are large (their start-up then overlaps the first
+  // plan), else as soon as the reading expected for all tables (extrapolated from the
+  // tables planned so far) is worth it. This thread scans too once planning is done, so
+  // there is one worker fewer than cores: a worker per core left this thread's planning
+  // and pairing to compete with both.
   let pool: WorkerPool<ScanJob & {id: number}, {id: number; result: ScanResult}, null> | undefined
   const startPool = () =>
     new WorkerPool<ScanJob & {id: number}, {id: number; result: ScanResult}, null>(new URL('./diff-worker.js', import.meta.url), {packDir: store.packDir}, workerCount(pairs.length) - 1,
       ({id, result}) => found(id, pairChanges(reviveScan(result))), {resourceLimits: DIFF_HEAP, ahead: 2})
-  // whether workers are worth it is judged on the reading expected for all tables, from
-  // the tables planned so far: they then start while the second table is planned
   const tableBytes = (p: (typeof pairs)[number]) => (p.before?.bytes ?? 0) + (p.after?.bytes ?? 0)
   let unplannedBytes = pairs.reduce((n, p) => n + tableBytes(p), 0)
   let plannedBytes = 0
   let planned = 0
-  // tables this large: the workers start now and load their code while the first table is planned
-  if (worthWorkers(unplannedBytes / 8, WORKER_THRESHOLD, pairs.length)) pool = startPool()
+  if (worthWorkers(unplannedBytes / LARGE_TABLES_FACTOR, WORKER_THRESHOLD, pairs.length)) pool = startPool()
   try {
     for (const p of pairs) {
       const plan = await planDiff(store, p.before, p.after, p.key, opts)
