@@ -5,7 +5,7 @@
  * when that is smaller). Synchronous and free of LevelDB so that it runs in workers.
  */
 import {closeSync, openSync, readSync} from 'node:fs'
-import {ByteWriter, hashToString} from './bytes.js'
+import {ByteWriter} from './bytes.js'
 import {checkJsonRecord, isBlankRecord, RecordSplitter, splitHeader, stripTerminator, type TableFormat} from './table-format.js'
 import {encodeLeaf, isLeafBoundary, LEAF_MAX_BYTES, leafRecordSpans} from './table-nodes.js'
 import {addLeafRecords, emptyRecords, RegionArena, type Records} from './table-diff.js'
@@ -13,6 +13,7 @@ import {ChangeTally} from './ingest-counts.js'
 import {chooseKey} from './example-key.js'
 import type {ChangeCounts} from './model.js'
 import {objectIdBytes} from './object-kinds.js'
+import {boundaryByte, type ChunkingRule} from './chunking.js'
 import type {Span} from './delta.js'
 import {DsvError} from '../errors/index.js'
 
@@ -56,6 +57,8 @@ export interface IngestTask {
    * while ingesting: `keys` is the repository's key config, `old` the previous table.
    */
   counting?: {keys: Record<string, string>; old: {format: TableFormat; header: string}}
+  /** the previous version's chunking rule, or the newest for a new table (see chunking.ts) */
+  chunking: ChunkingRule
 }
 
 export interface IngestResult {
@@ -69,6 +72,7 @@ export interface IngestResult {
   /** Field names of the first example (JSONL) or the header's columns (CSV/TSV). */
   fields: string[]
   newLeaves: number
+  chunking: ChunkingRule
   /** with `counting`: the example changes against the previous version; null when they could not be counted here */
   changes?: ChangeCounts | null
 }
@@ -135,6 +139,7 @@ export function ingestTable(task: IngestTask, store: LeafStore): IngestResult {
     pendingBytes = 0
   }
 
+  const boundaryOf = boundaryByte(task.chunking)
   const splitter = new RecordSplitter(task.format, task.relPath, {
     header(rec) {
       header = Buffer.from(rec)
@@ -153,7 +158,7 @@ export function ingestTable(task: IngestTask, store: LeafStore): IngestResult {
       pending.push(rec)
       pendingLines.push(line)
       pendingBytes += rec.length
-      if (isLeafBoundary(hashToString('sha256', rec).charCodeAt(31), pending.length, pendingBytes)) closeLeaf()
+      if (isLeafBoundary(boundaryOf(rec), pending.length, pendingBytes)) closeLeaf()
     },
   }, true)
 
@@ -178,7 +183,7 @@ export function ingestTable(task: IngestTask, store: LeafStore): IngestResult {
     closeSync(fd)
   }
   if (pending.length > 0) closeLeaf()
-  const result: IngestResult = {relPath: task.relPath, format: task.format, header: header.toString('utf8'), leaves, records, examples, bytes: bytes + header.length, fields: fields ?? [], newLeaves}
+  const result: IngestResult = {relPath: task.relPath, format: task.format, header: header.toString('utf8'), leaves, records, examples, bytes: bytes + header.length, fields: fields ?? [], newLeaves, chunking: task.chunking}
   if (counter) {
     const key = chooseKey(task.relPath, result.fields, task.counting!.keys)
     result.changes = key ? counter.finish(key, task.counting!.old, {format: task.format, header: result.header}) : null

@@ -9,65 +9,15 @@
  * test/json-syntax.test.ts checks against JSON.parse on mutated real data. Callers that
  * need an error message run JSON.parse when this says no.
  */
-import {readFileSync} from 'node:fs'
-
-// the few WebAssembly APIs used here (TypeScript's lib for Node has no WebAssembly types)
-interface WasmMemory {
-  readonly buffer: ArrayBuffer
-  grow(pages: number): number
-}
-const {WebAssembly: wasmApi} = globalThis as unknown as {WebAssembly: {Module: new (code: Uint8Array) => object; Instance: new (module: object) => {exports: unknown}}}
-
-interface JsonSyntaxExports {
-  memory: WasmMemory
-  scratchStart(): number
-  isJsonObject(start: number, n: number, stack: number): number
-}
+import {recordsWasm} from './records-wasm.js'
 
 /** Bytes the scanner may read past the text (one SIMD block). */
 const READ_AHEAD = 16
-const PAGE = 65_536
-
-// src/core and dist/core both sit two levels below the package root, where the build puts dist/wasm
-const wasmFile = new URL('../../dist/wasm/json-syntax.wasm', import.meta.url)
-
-/** One instance per thread (module state is per isolate): its memory holds one text at a time. */
-class JsonSyntaxScanner {
-  private readonly wasm: JsonSyntaxExports
-  private readonly start: number
-  private bytes: Uint8Array
-
-  constructor() {
-    let code: Buffer
-    try {
-      code = readFileSync(wasmFile)
-    } catch {
-      throw new Error(`dsv is not built: ${wasmFile.pathname} is missing (run npm run build)`)
-    }
-    this.wasm = new wasmApi.Instance(new wasmApi.Module(code)).exports as unknown as JsonSyntaxExports
-    this.start = this.wasm.scratchStart()
-    this.bytes = new Uint8Array(this.wasm.memory.buffer)
-  }
-
-  isJsonObject(text: Uint8Array): boolean {
-    // layout: the text, a 0 byte, read-ahead, then the container stack (one byte per level at most)
-    const n = text.length
-    const stack = this.start + n + READ_AHEAD
-    const needed = stack + n + 1
-    if (needed > this.bytes.length) {
-      this.wasm.memory.grow(Math.ceil((needed - this.bytes.length) / PAGE))
-      this.bytes = new Uint8Array(this.wasm.memory.buffer) // growing detached the old view
-    }
-    this.bytes.set(text, this.start)
-    this.bytes[this.start + n] = 0
-    return this.wasm.isJsonObject(this.start, n, stack) !== 0
-  }
-}
-
-let scanner: JsonSyntaxScanner | undefined
 
 /** True when `text` is one JSON object, optionally surrounded by whitespace. */
 export function isJsonObjectText(text: Uint8Array): boolean {
-  scanner ??= new JsonSyntaxScanner()
-  return scanner.isJsonObject(text)
+  const wasm = recordsWasm()
+  // behind the text: its 0 byte, the read-ahead, then the container stack (a byte per level at most)
+  const at = wasm.place(text, READ_AHEAD + text.length)
+  return wasm.exports.isJsonObject(at, text.length, at + text.length + 1 + READ_AHEAD) !== 0
 }

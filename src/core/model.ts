@@ -33,6 +33,8 @@ export interface Table {
   bytes: number
   /** column names (CSV/TSV) or the first example's fields (JSONL): what key detection looks at */
   fields: string[]
+  /** how its records are grouped into leaves (see chunking.ts); absent: rule 1 */
+  chunking?: number
 }
 
 export interface Person {
@@ -89,7 +91,9 @@ export function encodeTree(tree: Tree): Buffer {
 }
 
 export function encodeTable(t: Table): Buffer {
-  return Buffer.from(JSON.stringify({format: t.format, header: t.header, root: t.root, height: t.height, records: t.records, examples: t.examples, bytes: t.bytes, fields: t.fields}))
+  // rule 1 is left out: tables written before rules existed keep their ids
+  const chunking = t.chunking !== undefined && t.chunking !== 1 ? {chunking: t.chunking} : {}
+  return Buffer.from(JSON.stringify({format: t.format, header: t.header, root: t.root, height: t.height, records: t.records, examples: t.examples, bytes: t.bytes, fields: t.fields, ...chunking}))
 }
 
 export function encodeCommit(c: Commit): Buffer {

@@ -1,7 +1,7 @@
 /**
  * A table is a Merkle sequence: records are grouped into leaves at content-defined
- * boundaries (after a record whose SHA-256 matches a bit pattern), leaves into nodes the
- * same way. Equal content gives the same ids however it was built, and an edit changes
+ * boundaries (after a record whose hash, by the table's chunking rule, matches a bit
+ * pattern: see chunking.ts), leaves into nodes the same way (by their ids). Equal content gives the same ids however it was built, and an edit changes
  * only the leaf around it and the nodes above.
  *
  * leaf: varint count, count × (varint length, the record's bytes): a record and its
@@ -11,7 +11,7 @@
 import {ByteReader, ByteWriter} from './bytes.js'
 import type {Span} from './delta.js'
 
-/** A leaf ends after a record whose hash has its low 4 bits zero: about 16 records. */
+/** A leaf ends after a record whose boundary byte (chunking.ts) has its low 4 bits zero: about 16 records. */
 export const LEAF_MASK = 0x0f
 export const LEAF_MAX_RECORDS = 256
 /** Must stay well under ingest's READ_CHUNK: a pending leaf may span only two read buffers. */
@@ -115,8 +115,8 @@ export function decodeNodeHex(content: Buffer): {height: number; children: Array
 }
 
 /** `hashLastByte`: the last byte of the record's SHA-256. */
-export function isLeafBoundary(hashLastByte: number, records: number, bytes: number): boolean {
-  return (hashLastByte & LEAF_MASK) === 0 || records >= LEAF_MAX_RECORDS || bytes >= LEAF_MAX_BYTES
+export function isLeafBoundary(boundaryByte: number, records: number, bytes: number): boolean {
+  return (boundaryByte & LEAF_MASK) === 0 || records >= LEAF_MAX_RECORDS || bytes >= LEAF_MAX_BYTES
 }
 
 export function isNodeBoundary(childOid: Buffer, children: number): boolean {

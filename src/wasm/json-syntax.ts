@@ -1,6 +1,6 @@
 /**
- * AssemblyScript, compiled to WebAssembly by `npm run build` (dist/wasm/json-syntax.wasm;
- * loaded by src/core/json-syntax.ts). The JSON syntax check that commit runs on every new
+ * AssemblyScript, compiled to WebAssembly with xxh32.ts into one module (records.ts; used
+ * by src/core/json-syntax.ts). The JSON syntax check that commit runs on every new
  * example of a JSONL table: a byte scanner that builds no values, ~4-5x faster here than
  * the same scanner in JavaScript (strings, most of a line, are skipped 16 bytes at a time
  * with SIMD, and wasm has no bounds checks per byte).
@@ -37,11 +37,6 @@ const COMMA_OR_END = 4
 
 const IN_OBJECT: u8 = 1
 const IN_ARRAY: u8 = 2
-
-/** Where the JavaScript side may put its text and stack: past this module's static data. */
-export function scratchStart(): usize {
-  return (__heap_base + 15) & ~(<usize>15)
-}
 
 /** True when [start, start + n) is one JSON object, optionally surrounded by whitespace. */
 export function isJsonObject(start: usize, n: usize, stack: usize): bool {

@@ -9,6 +9,7 @@ import {encodeTable, type ChangeCounts, type TreeEntry} from '../model.js'
 import {listLeaves, nodeParents, readTable} from '../table-read.js'
 import {tableFormatOf, type TableFormat} from '../table-format.js'
 import {storedLeafOf, type StoredLeaf} from '../leaf-store.js'
+import {chunkingOf, NEWEST_CHUNKING} from '../chunking.js'
 import type {PackEntryInfo} from '../pack.js'
 import type {IngestResult, IngestTask, OldLeaf} from '../ingest.js'
 import type {FileMap} from '../tree-ops.js'
@@ -28,8 +29,10 @@ export async function ingestTableJobs(repo: Repository, files: WorkFile[], previ
     const oldLeaves: OldLeaf[] = []
     const locations = new Map<string, StoredLeaf>()
     let counting: IngestTask['counting']
+    let chunking = NEWEST_CHUNKING
     if (prev?.type === 'table') {
       const table = await readTable(repo.store, prev.oid)
+      chunking = chunkingOf(table)
       const spans = await listLeaves(repo.store, table)
       const entries = await repo.db.getObjects(spans.map((s) => s.oid))
       const keyframes: Buffer[] = []
@@ -46,7 +49,7 @@ export async function ingestTableJobs(repo: Repository, files: WorkFile[], previ
       // counted while ingesting only with every old leaf at hand (else the commit's scan counts)
       if (oldLeaves.length === spans.length) counting = {keys: repo.config.keys ?? {}, old: {format: table.format as TableFormat, header: table.header}}
     }
-    return {task: {absPath: f.abs, relPath: f.path, format: tableFormatOf(f.path)!, oldLeaves, counting}, locations, size: Number(f.stat.size)}
+    return {task: {absPath: f.abs, relPath: f.path, format: tableFormatOf(f.path)!, oldLeaves, counting, chunking}, locations, size: Number(f.stat.size)}
   }
   // each table's nodes are built (here, one table at a time) as soon as its leaves are
   // known, while the workers ingest the other files; nodes name leaves by id only
@@ -54,7 +57,7 @@ export async function ingestTableJobs(repo: Repository, files: WorkFile[], previ
     const prev = previous.get(r.relPath)
     const parents = prev?.type === 'table' ? await nodeParents(repo.store, await readTable(repo.store, prev.oid)) : undefined
     const {root, height} = await buildRecordTree(repo.store, r.leaves, parents)
-    const oid = await repo.store.put('table', encodeTable({format: r.format, header: r.header, root, height, records: r.records, examples: r.examples, bytes: r.bytes, fields: r.fields}))
+    const oid = await repo.store.put('table', encodeTable({format: r.format, header: r.header, root, height, records: r.records, examples: r.examples, bytes: r.bytes, fields: r.fields, chunking: r.chunking}))
     return {name: r.relPath, type: 'table', oid, size: r.bytes, examples: r.examples}
   }
   const built: Array<Promise<TreeEntry>> = []
