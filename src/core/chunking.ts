@@ -26,9 +26,7 @@ export function chunkingOf(table: {chunking?: number} | null): ChunkingRule {
 
 /** The record's boundary byte under `rule`. */
 export function boundaryByte(rule: ChunkingRule): (record: Uint8Array) => number {
-  if (rule === 1) return (record) => hashToString('sha256', record).charCodeAt(31)
-  const wasm = recordsWasm()
-  return (record) => wasm.exports.xxh32(wasm.place(record), record.length, 0) & 0xff
+  return rule === 1 ? (record) => hashToString('sha256', record).charCodeAt(31) : (record) => xxh32(record) & 0xff
 }
 
 /** XXH32 (seed 0) of `bytes`, as an unsigned 32-bit number. */
