@@ -58,7 +58,7 @@ describe('WorkerPool', function () {
     const results: number[] = []
     const pool = new WorkerPool<{n: number; wait?: number}, number, number>(url, null, 1, (r) => results.push(r))
     pool.submit({n: -1})
-    await new Promise((resolve) => setTimeout(resolve, 50)) // the error has arrived
+    await new Promise((resolve) => setTimeout(resolve, 1000)) // the error has arrived (a worker starts in ~50 ms, slower on a loaded machine)
     pool.submit({n: 2})
     await assert.rejects(pool.finish(), /negative -1/)
     assert.deepEqual(results, [])
@@ -113,7 +113,8 @@ describe('WorkerPool', function () {
     pool.submit({n: -1, wait: 5})
     pool.submit({n: 2, wait: 5})
     pool.submit({n: 3})
-    await new Promise((resolve) => setTimeout(resolve, 100))
+    // the held job's result comes after the error (a worker answers in order)
+    for (const start = Date.now(); results.length === 0 && Date.now() - start < 20_000; ) await new Promise((resolve) => setTimeout(resolve, 10))
     assert.equal(pool.take(), undefined)
     await assert.rejects(pool.finish(), /negative -1/)
     assert.deepEqual(results, [4], 'the held job ran once; the queued one never')
