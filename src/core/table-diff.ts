@@ -128,19 +128,18 @@ export async function diffManyTables(store: ObjectStore, pairs: Array<{before: T
     new WorkerPool<ScanJob & {id: number}, {id: number; result: ScanResult}, null>(new URL('./diff-worker.js', import.meta.url), {packDir: store.packDir}, workerCount(pairs.length) - 1,
       ({id, result}) => found(id, pairChanges(reviveScan(result))), {resourceLimits: DIFF_HEAP, ahead: 2})
   const tableBytes = (p: (typeof pairs)[number]) => (p.before?.bytes ?? 0) + (p.after?.bytes ?? 0)
-  let unplannedBytes = pairs.reduce((n, p) => n + tableBytes(p), 0)
+  const totalBytes = pairs.reduce((n, p) => n + tableBytes(p), 0)
   let plannedBytes = 0
   let planned = 0
-  if (worthWorkers(unplannedBytes / LARGE_TABLES_FACTOR, WORKER_THRESHOLD, pairs.length)) pool = startPool()
+  if (worthWorkers(totalBytes / LARGE_TABLES_FACTOR, WORKER_THRESHOLD, pairs.length)) pool = startPool()
   try {
     for (const p of pairs) {
       const plan = await planDiff(store, p.before, p.after, p.key, opts)
       plans.push(plan)
       plannedBytes += tableBytes(p)
-      unplannedBytes -= tableBytes(p)
       if (!plan.job) continue
       planned += plan.job.size
-      const expected = planned + (plannedBytes > 0 ? (planned / plannedBytes) * unplannedBytes : 0)
+      const expected = plannedBytes > 0 ? (planned / plannedBytes) * totalBytes : planned
       if (!pool && worthWorkers(expected, WORKER_THRESHOLD, pairs.length)) {
         pool = startPool()
         plans.forEach((q, id) => q.job && pool!.submit({...q.job, id}))

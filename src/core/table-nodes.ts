@@ -1,8 +1,9 @@
 /**
  * A table is a Merkle sequence: records are grouped into leaves at content-defined
  * boundaries (after a record whose hash, by the table's chunking rule, matches a bit
- * pattern: see chunking.ts), leaves into nodes the same way (by their ids). Equal content gives the same ids however it was built, and an edit changes
- * only the leaf around it and the nodes above.
+ * pattern: see chunking.ts), leaves into nodes the same way (by their ids). Equal content
+ * gives the same ids however it was built, and an edit changes only the leaf around it
+ * and the nodes above.
  *
  * leaf: varint count, count × (varint length, the record's bytes): a record and its
  *       length are one unit, so a delta copies a run of unchanged records in one op
@@ -114,7 +115,7 @@ export function decodeNodeHex(content: Buffer): {height: number; children: Array
   return {height, children}
 }
 
-/** `hashLastByte`: the last byte of the record's SHA-256. */
+/** `boundaryByte`: the record's, under the table's chunking rule (chunking.ts). */
 export function isLeafBoundary(boundaryByte: number, records: number, bytes: number): boolean {
   return (boundaryByte & LEAF_MASK) === 0 || records >= LEAF_MAX_RECORDS || bytes >= LEAF_MAX_BYTES
 }
