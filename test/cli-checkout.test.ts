@@ -195,6 +195,40 @@ describe('dsv checkout', () => {
     assert.equal(fs.readFileSync(path.join(d, 'my-notes.txt'), 'utf8'), 'scratch notes\n')
   })
 
+  it('untracked files in the way of a file or a folder the target writes are refused, and deleted only with --force', () => {
+    // v1 has data.jsonl and sub/x.jsonl; v2 has neither
+    const {dir: d, first} = makeRepoFrom(tmp, [PROMPTS])
+    fs.writeFileSync(path.join(d, 'data.jsonl'), '{"id":1}\n')
+    fs.mkdirSync(path.join(d, 'sub'))
+    fs.writeFileSync(path.join(d, 'sub', 'x.jsonl'), '{"id":2}\n')
+    const v1 = dsvJson<{id: string}>(d, 0, 'commit', '-m', 'v1').id
+    fs.rmSync(path.join(d, 'data.jsonl'))
+    fs.rmSync(path.join(d, 'sub'), {recursive: true})
+    assertExit(dsv(d, 'commit', '-m', 'v2', '--quiet'), 0)
+    assert.ok(first)
+    // a folder of untracked notes where v1 has the file data.jsonl; an untracked file where
+    // v1 needs the folder sub/; an untracked symlink where v1 has sub/x.jsonl's folder too
+    fs.mkdirSync(path.join(d, 'data.jsonl'))
+    fs.writeFileSync(path.join(d, 'data.jsonl', 'notes.txt'), 'my notes\n')
+    fs.writeFileSync(path.join(d, 'sub'), 'not a folder\n')
+    const before = treeHashes(d)
+    const err = assertJsonError(dsv(d, 'checkout', v1, '--json'), 6, 'E_DIRTY_WORKTREE')
+    assert.deepEqual(err.paths, ['data.jsonl/notes.txt', 'sub'])
+    assertTreeHashes(d, before)
+    assert.equal(headFile(d), 'ref: refs/heads/main')
+
+    fs.rmSync(path.join(d, 'sub'))
+    fs.symlinkSync(PROMPTS, path.join(d, 'sub'))
+    assert.deepEqual(assertJsonError(dsv(d, 'checkout', v1, '--json'), 6, 'E_DIRTY_WORKTREE').paths, ['data.jsonl/notes.txt', 'sub'])
+    assert.equal(fs.readlinkSync(path.join(d, 'sub')), PROMPTS)
+
+    // --force deletes what is in the way and writes v1 exactly
+    assertExit(dsv(d, 'checkout', v1, '--force', '--quiet'), 0)
+    assert.equal(fs.readFileSync(path.join(d, 'data.jsonl'), 'utf8'), '{"id":1}\n')
+    assert.equal(fs.readFileSync(path.join(d, 'sub', 'x.jsonl'), 'utf8'), '{"id":2}\n')
+    assert.equal(dsvJson<StatusDoc>(d, 0, 'status').clean, true)
+  })
+
   it('--to DIR writes an exact copy of the version and leaves HEAD and the working tree alone', () => {
     const out = path.join(tmp.make('dsv-export-'), 'v1-copy')
     const r = dsvJson(dir, 0, 'checkout', 'v1', '--to', out)

@@ -33,8 +33,7 @@ export interface CheckoutResult {
  * untracked files that `target` would overwrite, unless they already hold the target's
  * content. Other untracked files are left alone.
  */
-async function dirtyPaths(repo: Repository, current: FileMap, target: FileMap): Promise<string[]> {
-  const base = await flattenTree(repo.store, await headTree(repo))
+function dirtyPaths(base: FileMap, current: FileMap, target: FileMap): string[] {
   const paths = new Set([...base.keys(), ...current.keys()])
   return [...paths].filter((p) => {
     const now = current.get(p)?.oid
@@ -46,8 +45,30 @@ async function dirtyPaths(repo: Repository, current: FileMap, target: FileMap): 
 }
 
 /**
- * The working directory's files, refusing (unless forced) when they differ from HEAD.
- * Forced, nothing is read: files the stat cache cannot vouch for are simply rewritten.
+ * Untracked entries that writing `target` would delete although the target has no file
+ * of that name: a folder of untracked files where the target has a file, an untracked
+ * file (or symlink) where the target needs a folder, an untracked symlink where the target
+ * has a file. Git refuses these too; only --force deletes them.
+ */
+function pathsInTheWay(base: FileMap, current: FileMap, skipped: string[], target: FileMap): string[] {
+  const untracked = new Set([...[...current.keys()].filter((p) => !base.has(p)), ...skipped])
+  if (untracked.size === 0) return []
+  const written = [...target.values()].filter((e) => current.get(e.name)?.oid !== e.oid).map((e) => e.name)
+  const folders = new Set<string>() // the folders the files written need
+  for (const p of written) for (let i = p.indexOf('/'); i > 0; i = p.indexOf('/', i + 1)) folders.add(p.slice(0, i))
+  const inTheWay = new Set<string>()
+  for (const p of untracked) {
+    if (target.has(p) && current.has(p)) continue // an untracked file the target overwrites: dirtyPaths' case
+    if (folders.has(p) || target.has(p)) inTheWay.add(p)
+    for (let i = p.indexOf('/'); i > 0; i = p.indexOf('/', i + 1)) if (target.has(p.slice(0, i))) inTheWay.add(p)
+  }
+  return [...inTheWay].sort()
+}
+
+/**
+ * The working directory's files, refusing (unless forced) when they differ from HEAD or
+ * when untracked files are in the way. Forced, nothing is read: files the stat cache
+ * cannot vouch for are simply rewritten, and whatever is in the way is removed.
  */
 async function currentFiles(repo: Repository, target: FileMap, force: boolean | undefined, onProgress?: ProgressFn): Promise<FileMap> {
   if (force) return cachedView(repo)
@@ -59,7 +80,8 @@ async function currentFiles(repo: Repository, target: FileMap, force: boolean | 
     if (error instanceof InvalidDataError) throw dirtyError([String(error.data.file)])
     throw error
   }
-  const dirty = await dirtyPaths(repo, snap.files, target)
+  const base = await flattenTree(repo.store, await headTree(repo))
+  const dirty = [...new Set([...dirtyPaths(base, snap.files, target), ...pathsInTheWay(base, snap.files, snap.skipped, target)])].sort()
   if (dirty.length > 0) throw dirtyError(dirty)
   return snap.files
 }
