@@ -227,3 +227,20 @@ describe('revisions', () => {
     assert.equal(dsvJson(amb, 0, 'show', pair[1].slice(0, n + 1)).id, pair[1])
   })
 })
+
+describe('ref names that are folders of other refs', () => {
+  it('a tag cannot be both a name and a folder of names (exit 4, E_BAD_REF_NAME); the folder is not a revision', async () => {
+    const {dir} = await makeRepoFromAsync(tmp, [GOLDEN], {commit: 'one'})
+    assertExit(dsv(dir, 'tag', 'rel/1.0', '--quiet'), 0)
+    const err = assertJsonError(dsv(dir, 'tag', 'rel', '--json'), 4, 'E_BAD_REF_NAME')
+    assert.equal(err.conflict, 'refs/tags/rel/1.0')
+    assert.equal(assertJsonError(dsv(dir, 'tag', 'rel/1.0/x', '--json'), 4, 'E_BAD_REF_NAME').conflict, 'refs/tags/rel/1.0')
+    assertJsonError(dsv(dir, 'show', 'rel', '--json'), 4, 'E_BAD_REVISION')
+    assertJsonError(dsv(dir, 'diff', 'rel', 'HEAD', '--json'), 4, 'E_BAD_REVISION')
+    assert.deepEqual(dsvJson<Array<{name: string}>>(dir, 0, 'tag', '--json').map((t) => t.name), ['rel/1.0'])
+    // once rel/1.0 is gone, rel is free again
+    assertExit(dsv(dir, 'tag', '-d', 'rel/1.0', '--quiet'), 0)
+    assertExit(dsv(dir, 'tag', 'rel', '--quiet'), 0)
+    assert.deepEqual(dsvJson<Array<{name: string}>>(dir, 0, 'tag', '--json').map((t) => t.name), ['rel'])
+  })
+})

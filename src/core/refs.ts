@@ -5,7 +5,7 @@
  * value is the expected one, write the new value, fsync, rename over the ref.
  * Every move is appended to the reflog under `logs/`.
  */
-import {appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeSync} from 'node:fs'
+import {appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, unlinkSync, writeSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 import {acquireLockFile} from './lock-file.js'
 import {fsyncDir} from './atomic-file.js'
@@ -62,7 +62,8 @@ export class Refs {
     try {
       text = readFileSync(this.path(ref), 'utf8').trim()
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR') return null
+      // EISDIR: a folder of refs (refs/tags/rel when rel/1.0 exists) is not a ref
+      if (['ENOENT', 'ENOTDIR', 'EISDIR'].includes((error as NodeJS.ErrnoException).code ?? '')) return null
       throw error
     }
     if (!OID_HEX.test(text)) throw new DsvError('E_CORRUPT', `ref ${ref} is damaged: '${text.slice(0, 80)}'`, {ref})
@@ -99,6 +100,7 @@ export class Refs {
    */
   update(ref: string, expected: string | null | undefined, next: string | null, reason: string): void {
     const target = this.path(ref)
+    if (next !== null) this.assertNoFolderConflict(ref)
     mkdirSync(dirname(target), {recursive: true})
     const lockPath = `${target}.lock`
     const fd = acquireLockFile(lockPath)
@@ -109,6 +111,10 @@ export class Refs {
         throw new DsvError('E_REF_CONFLICT', `${ref} moved to ${current ?? 'nothing'} while this command ran (expected ${expected ?? 'nothing'})`, {ref, current, expected})
       if (next === null) {
         rmSync(target, {force: true})
+        // as git does, a deleted ref's log goes with it (else its folder would keep a
+        // later ref of the folder's name from having a log)
+        rmSync(this.logPath(ref), {force: true})
+        this.removeEmptyFolders(ref)
       } else {
         // the lock file becomes the new ref: rewrite it with just the oid
         closeSync(fd)
@@ -120,7 +126,7 @@ export class Refs {
         renamed = true
         fsyncDir(dirname(target))
       }
-      this.appendLog(ref, current, next, reason)
+      if (next !== null) this.appendLog(ref, current, next, reason)
     } finally {
       if (!renamed) {
         try {
@@ -130,6 +136,33 @@ export class Refs {
           unlinkSync(lockPath)
         } catch {}
       }
+    }
+  }
+
+  /**
+   * A ref is a file, so `a` and `a/b` cannot both be refs (git's rule): creating one
+   * where the other exists is refused by name, not left to fail in mkdir.
+   */
+  private assertNoFolderConflict(ref: string): void {
+    const parts = ref.split('/')
+    const conflict = (other: string) => {
+      throw new DsvError('E_BAD_REF_NAME', `cannot create ${ref}: ${other} exists`, {ref, conflict: other},
+        'a name cannot be both a ref and a folder of refs (as in git); delete one, or choose another name')
+    }
+    for (let i = 3; i < parts.length; i++) {
+      const prefix = parts.slice(0, i).join('/')
+      if (this.read(prefix) !== null) conflict(prefix)
+    }
+    let below: string[] = []
+    try {
+      below = readdirSync(this.path(ref)).filter((n) => !n.endsWith('.lock')).sort()
+    } catch {}
+    if (below.length > 0) conflict(`${ref}/${below[0]}`)
+    // empty folders left by refs deleted below this name
+    for (const folder of [this.path(ref), this.logPath(ref)]) {
+      try {
+        rmdirSync(folder)
+      } catch {}
     }
   }
 
@@ -165,8 +198,24 @@ export class Refs {
     }
   }
 
+  private logPath(ref: string): string {
+    return join(this.dsvDir, 'logs', ...ref.split('/'))
+  }
+
+  /** Removes the folders of `ref` and of its log that deleting it left empty (up to refs/KIND). */
+  private removeEmptyFolders(ref: string): void {
+    const parts = ref.split('/')
+    for (let i = parts.length - 1; i >= 3; i--) {
+      for (const base of [this.path(''), join(this.dsvDir, 'logs')]) {
+        try {
+          rmdirSync(join(base, ...parts.slice(0, i)))
+        } catch {}
+      }
+    }
+  }
+
   private appendLog(ref: string, before: string | null, after: string | null, reason: string): void {
-    const logPath = join(this.dsvDir, 'logs', ...ref.split('/'))
+    const logPath = this.logPath(ref)
     mkdirSync(dirname(logPath), {recursive: true})
     const when = Math.floor(Date.now() / 1000)
     appendFileSync(logPath, `${before ?? ZERO} ${after ?? ZERO} ${when} ${reason.replace(/\n/g, ' ')}\n`)
