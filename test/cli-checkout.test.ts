@@ -254,6 +254,13 @@ describe('dsv checkout', () => {
     assert.equal(fs.readFileSync(path.join(out, 'keep.txt'), 'utf8'), 'mine\n')
   })
 
+  it('--to a file is a usage error (exit 2), with or without --force, and the file is untouched', () => {
+    const file = path.join(tmp.make('dsv-export-'), 'a-file')
+    fs.writeFileSync(file, 'mine\n')
+    for (const force of [[], ['--force']]) assertJsonError(dsv(dir, 'checkout', 'v1', '--to', file, '--json', ...force), 2, 'E_USAGE')
+    assert.equal(fs.readFileSync(file, 'utf8'), 'mine\n')
+  })
+
   it('a commit made on a detached HEAD can be checked out again', () => {
     assertExit(dsv(dir, 'checkout', 'v1', '--quiet'), 0)
     editJsonl(path.join(dir, GOLDEN), (rec) => (rec.id === 'ex-0060' ? null : undefined))

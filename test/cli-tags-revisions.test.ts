@@ -244,3 +244,17 @@ describe('ref names that are folders of other refs', () => {
     assert.deepEqual(dsvJson<Array<{name: string}>>(dir, 0, 'tag', '--json').map((t) => t.name), ['rel'])
   })
 })
+
+describe('a tag and a branch of the same name', () => {
+  it('`checkout NAME` takes the branch (as git does), other commands the tag', async () => {
+    const {dir, c} = await threeCommits()
+    assertExit(dsv(dir, 'tag', 'main', c[0], '--quiet'), 0)
+    assertExit(dsv(dir, 'checkout', c[1], '--quiet'), 0)
+    const r = dsvJson(dir, 0, 'checkout', 'main')
+    assert.equal(r.head, c[2])
+    assert.equal(r.branch, 'main')
+    assert.equal(r.detached, false)
+    assert.equal(fs.readFileSync(path.join(dir, '.dsv', 'HEAD'), 'utf8').trim(), 'ref: refs/heads/main')
+    assert.equal(dsvJson(dir, 0, 'show', 'main').id, c[0])
+  })
+})

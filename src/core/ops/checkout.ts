@@ -123,7 +123,9 @@ async function syncWorktree(repo: Repository, current: FileMap, tracked: FileMap
 }
 
 export async function checkout(repo: Repository, rev: string, opts: {force?: boolean; to?: string; onProgress?: ProgressFn} = {}): Promise<CheckoutResult> {
-  const target = await resolveRevision(repo, rev)
+  // as in git, `checkout NAME` means the branch NAME even when a tag has that name too
+  const branchName = /^[\w./@+-]+$/.test(rev) && !rev.includes('..') && repo.refs.read(`refs/heads/${rev}`) !== null
+  const target = await resolveRevision(repo, branchName ? `refs/heads/${rev}` : rev)
   const targetFiles = await flattenTree(repo.store, (await readCommit(repo, target.commit)).tree)
   if (opts.to) return checkoutTo(repo, target.commit, targetFiles, resolve(opts.to), opts)
   return repo.locked(async () => {
@@ -145,6 +147,8 @@ export async function checkout(repo: Repository, rev: string, opts: {force?: boo
 }
 
 async function checkoutTo(repo: Repository, commit: Oid, files: FileMap, dir: string, opts: {force?: boolean; onProgress?: ProgressFn}): Promise<CheckoutResult> {
+  if (existsSync(dir) && !statSync(dir).isDirectory())
+    throw new DsvError('E_USAGE', `--to ${dir} is a file, not a folder`, {path: dir}, 'name a new or empty folder')
   if (existsSync(dir) && readdirSync(dir).length > 0 && !opts.force)
     throw new DsvError('E_DIRTY_WORKTREE', `${dir} is not empty`, {path: dir}, 'choose an empty or new directory, or pass --force to write over it')
   await writeEntries(repo.store, [...files.values()].map((e) => ({entry: e, abs: join(dir, e.name)})), opts.onProgress)
