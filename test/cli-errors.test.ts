@@ -225,6 +225,37 @@ describe('invalid data in the working tree: exit 5, nothing committed, store int
   })
 })
 
+describe('file names', () => {
+  it('a file name that is not UTF-8: exit 5, E_UNREADABLE_FILE showing the bad byte; committed once ignored', () => {
+    const {dir} = makeRepoFrom(tmp, [], {commit: false})
+    fs.writeFileSync(path.join(dir, 'good.jsonl'), '{"id":"a"}\n')
+    const bad = Buffer.concat([Buffer.from(dir + '/sub/caf'), Buffer.from([0xe9]), Buffer.from('.bin')]) // Latin-1 "café"
+    fs.mkdirSync(path.join(dir, 'sub'))
+    fs.writeFileSync(bad, 'x')
+    for (const cmd of [['status'], ['commit', '-m', 'x']]) {
+      const err = assertJsonError(dsv(dir, ...cmd, '--json'), 5, 'E_UNREADABLE_FILE')
+      assert.equal(err.file, 'sub/caf\\xe9.bin')
+    }
+    assert.equal(dsv(dir, 'log', '--json').json<LogEntry[]>().length, 0)
+    fs.writeFileSync(path.join(dir, '.dsvignore'), 'sub/caf*.bin\n')
+    const c = dsvJson(dir, 0, 'commit', '-m', 'without it')
+    assert.equal(c.files.added, 2) // good.jsonl and .dsvignore
+  })
+
+  it('a repository nested in the dataset (.dsv or .git at any depth) is not versioned', () => {
+    const {dir} = makeRepoFrom(tmp, [], {commit: false})
+    fs.writeFileSync(path.join(dir, 'good.jsonl'), '{"id":"a"}\n')
+    const inner = path.join(dir, 'vendor', 'other')
+    fs.mkdirSync(inner, {recursive: true})
+    fs.writeFileSync(path.join(inner, 'data.jsonl'), '{"id":"b"}\n')
+    assertExit(dsv(inner, 'init', '--quiet'), 0)
+    fs.mkdirSync(path.join(inner, '.git'))
+    fs.writeFileSync(path.join(inner, '.git', 'HEAD'), 'ref: refs/heads/main\n')
+    const st = dsvJson(dir, 0, 'status')
+    assert.deepEqual(st.files.map((f: {path: string}) => f.path).sort(), ['good.jsonl', 'vendor/other/data.jsonl'])
+  })
+})
+
 describe('--json: exactly one JSON document on stdout, for every command', () => {
   let dir: string
   let outside: string

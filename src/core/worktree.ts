@@ -1,12 +1,15 @@
 /**
- * The working directory: every regular file below the root except `.dsv/`, `.git/`,
- * what `.dsvignore` (gitignore syntax, at the root) names, and dsv's own temp files
- * (`NAME.dsv-XXXXXXXX.tmp`, left by a checkout that was killed). Paths use `/` separators.
+ * The working directory: every regular file below the root except `.dsv` and `.git` (at
+ * any depth), what `.dsvignore` (gitignore syntax, at the root) names, and dsv's own temp
+ * files (`NAME.dsv-XXXXXXXX.tmp`, left by a checkout that was killed). Paths use `/`
+ * separators. A file name that is not UTF-8 is refused (unless ignored): the store keeps
+ * names as text, and such a name would not come back byte for byte.
  */
 import {readdirSync, readFileSync, statSync, type BigIntStats} from 'node:fs'
 import {join} from 'node:path'
 import ignore, {type Ignore} from 'ignore'
 import {DSV_TEMP_FILE} from './atomic-file.js'
+import {DsvError} from '../errors/index.js'
 
 export interface WorkFile {
   path: string
@@ -30,20 +33,43 @@ export function scanWorktree(root: string): {files: WorkFile[]; skipped: string[
   const files: WorkFile[] = []
   const skipped: string[] = []
   const walk = (dir: string, rel: string) => {
-    const dirents = readdirSync(dir, {withFileTypes: true}).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-    for (const d of dirents) {
-      if (rel === '' && ALWAYS_SKIPPED.has(d.name)) continue
-      const path = rel ? `${rel}/${d.name}` : d.name
-      const abs = join(dir, d.name)
+    const dirents = readdirSync(dir, {withFileTypes: true, encoding: 'buffer'})
+      .map((d) => ({d, name: d.name.toString('utf8')}))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    for (const {d, name} of dirents) {
+      if (ALWAYS_SKIPPED.has(name)) continue // at any depth: a repository nested in the dataset keeps its own history
+      const path = rel ? `${rel}/${name}` : name
+      if (!Buffer.from(name).equals(d.name)) {
+        // the store names files in UTF-8: this name would not come back as it is
+        if (ig.ignores(path) || ig.ignores(`${path}/`)) continue
+        const shown = (rel ? `${rel}/` : '') + escapeBytes(d.name)
+        throw new DsvError('E_UNREADABLE_FILE', `${shown}: the file name is not valid UTF-8`, {file: shown}, 'rename it, or add it to .dsvignore (a pattern such as a wildcard in place of the bad byte matches it)')
+      }
+      const abs = join(dir, name)
       if (d.isDirectory()) {
         if (ig.ignores(`${path}/`)) continue
         walk(abs, path)
       } else if (d.isFile()) {
-        if (ig.ignores(path) || DSV_TEMP_FILE.test(d.name)) continue // a half-written file of a killed checkout is not data
+        if (ig.ignores(path) || DSV_TEMP_FILE.test(name)) continue // a half-written file of a killed checkout is not data
         files.push({path, abs, stat: statSync(abs, {bigint: true})})
       } else if (!ig.ignores(path)) skipped.push(path) // symlinks, sockets: not versioned
     }
   }
   walk(root, '')
   return {files, skipped}
+}
+
+/** A file name's bytes as text: valid UTF-8 as it is, other bytes as \xHH. */
+function escapeBytes(name: Buffer): string {
+  let out = ''
+  let i = 0
+  while (i < name.length) {
+    const len = name[i] < 0x80 ? 1 : name[i] >= 0xf0 ? 4 : name[i] >= 0xe0 ? 3 : name[i] >= 0xc0 ? 2 : 0
+    const piece = len > 0 ? name.subarray(i, i + len) : undefined
+    if (piece && piece.length === len && Buffer.from(piece.toString('utf8')).equals(piece)) {
+      out += piece.toString('utf8')
+      i += len
+    } else out += `\\x${name[i++].toString(16).padStart(2, '0')}`
+  }
+  return out
 }
