@@ -15,11 +15,14 @@ import {
   TempDirs,
   assertExit,
   assertJsonError,
+  dsv,
   dsvAsync,
+  dsvJson,
   editJsonl,
   editLines,
   editTsvByKey,
   fixturesDir,
+  makeRepoFrom,
   makeRepoFromAsync,
   prepareAll,
   prepared,
@@ -1039,5 +1042,38 @@ describe('dsv diff on real data: Common Voice (pl) validated.tsv (key `path`)', 
     assert.deepEqual(file(doc, 'cv/train.tsv').changes, [])
     assert.deepEqual(doc.totals.examples, {added: 0, removed: 0, modified: 0, moved: 3})
     for (const m of r.moved) hasLine(lines, `  → ${m.key}  moved from cv/train.tsv:${m.oldLine} to line ${m.newLine}`)
+  })
+})
+
+describe('CSV edge cases: quotes inside unquoted fields, a byte order mark', () => {
+  it('a quote inside an unquoted field is an ordinary character: every row stays an example', () => {
+    const {dir} = makeRepoFrom(tmp, [], {commit: false})
+    const file = path.join(dir, 'screens.csv')
+    fs.writeFileSync(file, 'id,size\n1,5" screen\n2,7" screen\n3,x\n4,"quoted ""inch"" mark"\n')
+    const {added, removed, modified} = dsvJson(dir, 0, 'commit', '-m', 'v1').examples
+    assert.deepEqual({added, removed, modified}, {added: 4, removed: 0, modified: 0})
+    fs.writeFileSync(file, 'id,size\n2,7" screen\n3,x\n4,"quoted ""inch"" mark"\n5,1"\n')
+    const d = dsvJson(dir, 0, 'diff', '--json')
+    const changes = d.files[0].changes.map((ch: {change: string; key: string; value: unknown}) => [ch.change, ch.key, ch.value])
+    assert.deepEqual(changes, [
+      ['removed', '1', {id: '1', size: '5" screen'}],
+      ['added', '5', {id: '5', size: '1"'}],
+    ])
+    assertExit(dsv(dir, 'commit', '-m', 'v2', '--quiet'), 0)
+    assertExit(dsv(dir, 'checkout', 'HEAD~1', '--quiet'), 0)
+    assert.equal(fs.readFileSync(file, 'utf8'), 'id,size\n1,5" screen\n2,7" screen\n3,x\n4,"quoted ""inch"" mark"\n')
+  })
+
+  it('a byte order mark before the header is not part of the first column name: the key is found', () => {
+    const {dir} = makeRepoFrom(tmp, [], {commit: false})
+    const file = path.join(dir, 'excel.csv')
+    fs.writeFileSync(file, '\ufeffid,text\r\n1,a\r\n2,b\r\n')
+    assertExit(dsv(dir, 'commit', '-m', 'v1', '--quiet'), 0)
+    fs.writeFileSync(file, '\ufeffid,text\r\n2,b\r\n1,A\r\n3,c\r\n')
+    const f = dsvJson(dir, 0, 'diff', '--json').files[0]
+    assert.deepEqual(f.key, ['id'])
+    assert.deepEqual(f.examples, {added: 1, removed: 0, modified: 1, moved: 0, movedOut: 0})
+    const modified = f.changes.find((ch: {change: string}) => ch.change === 'modified')
+    assert.deepEqual([modified.key, modified.fields], ['1', [{path: 'text', change: 'changed', old: 'a', new: 'A'}]])
   })
 })

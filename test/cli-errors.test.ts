@@ -155,6 +155,8 @@ describe('invalid data in the working tree: exit 5, nothing committed, store int
     // the quoted newline in the first row pushes the ragged row (the 4th record) to line 5
     'a ragged CSV row': {file: 'data/ragged.csv', content: 'a,b,c\r\nx,"two\nlines",z\r\n1,2,3\r\n4,5\r\n', line: 5, reason: /2 fields but the header has 3/},
     'a TSV row with too few fields': {file: 'data/short.tsv', content: 'path\tsentence\tup_votes\na.mp3\thello\t2\nb.mp3\tworld\n', line: 3, reason: /2 fields but the header has 3/},
+    'a JSONL file starting with a byte order mark': {file: 'data/bom.jsonl', content: '\ufeff{"id":1}\n{"id":2}\n', line: 1, reason: /byte order mark/},
+    'a JSONL file with CR line endings (one long line)': {file: 'data/cr.jsonl', content: '{"id":1}\r{"id":2}\r', line: 1, reason: /carriage return/},
     'invalid UTF-8 bytes in a table': {file: 'data/latin1.tsv', content: Buffer.concat([Buffer.from('path\tsentence\na.mp3\tok\nb.mp3\tCaf'), Buffer.from([0xe9, 0xff]), Buffer.from('\n')]), line: 3, reason: /UTF-8/},
   }
   // one repository for all cases, one after the other: each bad file is removed after its case

@@ -6,7 +6,9 @@
  * - TSV: one record per line, never quoted (IANA TSV, as Common Voice writes it); the
  *   first line is the header and every row must have as many fields.
  * - CSV: RFC 4180; a record ends at a newline outside double quotes, so quoted fields
- *   may hold newlines; the first record is the header.
+ *   may hold newlines; the first record is the header. A quote opens a quoted field only
+ *   at the field's start: inside an unquoted field (`5" screen`) it is an ordinary
+ *   character, as Python's csv module and csv-parse's relax_quotes read it.
  * Blank lines are kept (for byte-exact restore) but are not examples.
  */
 import {isUtf8} from 'node:buffer'
@@ -26,6 +28,7 @@ export function tableFormatOf(path: string): TableFormat | null {
 
 const NL = 0x0a
 const QUOTE = 0x22
+const COMMA = 0x2c
 
 /** True when rec[start, end) holds only whitespace. */
 export function isBlankRecord(rec: Buffer, start = 0, end = rec.length): boolean {
@@ -36,14 +39,40 @@ export function isBlankRecord(rec: Buffer, start = 0, end = rec.length): boolean
   return true
 }
 
-/** Counts delimiter-separated fields of one record (outside quotes when `quoted`). */
+/** Where a CSV scan stands: at a field's start, in an unquoted field, in a quoted one, or just after a quote in a quoted one. */
+const enum Csv {
+  FieldStart,
+  Unquoted,
+  Quoted,
+  QuoteInQuoted,
+}
+
+/** The CSV scan's state after byte `b` (the delimiter is a comma). */
+function csvStep(state: Csv, b: number): Csv {
+  switch (state) {
+    case Csv.Quoted:
+      return b === QUOTE ? Csv.QuoteInQuoted : Csv.Quoted
+    case Csv.QuoteInQuoted: // "" is an escaped quote; anything else closed the quotes
+      return b === QUOTE ? Csv.Quoted : b === COMMA || b === NL ? Csv.FieldStart : Csv.Unquoted
+    case Csv.FieldStart:
+      return b === QUOTE ? Csv.Quoted : b === COMMA || b === NL ? Csv.FieldStart : Csv.Unquoted
+    default:
+      return b === COMMA || b === NL ? Csv.FieldStart : Csv.Unquoted
+  }
+}
+
+/** Counts the fields of one record (CSV: commas outside quoted fields; TSV: tabs). */
 export function countFields(rec: Buffer, delimiter: number, quoted: boolean): number {
   let fields = 1
-  let inQuotes = false
+  if (!quoted) {
+    for (let i = rec.indexOf(delimiter); i >= 0; i = rec.indexOf(delimiter, i + 1)) fields++
+    return fields
+  }
+  let state = Csv.FieldStart
   for (let i = 0; i < rec.length; i++) {
     const b = rec[i]
-    if (quoted && b === QUOTE) inQuotes = !inQuotes
-    else if (b === delimiter && !inQuotes) fields++
+    state = csvStep(state, b)
+    if (b === delimiter && state === Csv.FieldStart) fields++
   }
   return fields
 }
@@ -60,7 +89,8 @@ export interface RecordSink {
  */
 export class RecordSplitter {
   private carry: Buffer | null = null
-  private inQuotes = false
+  /** CSV: where the scan stands, carried from one chunk to the next */
+  private csv = Csv.FieldStart
   private line = 1
   private headerFields = -1
   private sawHeader = false
@@ -103,7 +133,7 @@ export class RecordSplitter {
 
   end(): void {
     if (this.carry && this.carry.length > 0) {
-      if (this.inQuotes) throw new InvalidDataError(this.file, this.line, 'a quoted field is never closed')
+      if (this.csv === Csv.Quoted) throw new InvalidDataError(this.file, this.line, 'a quoted field is never closed')
       this.emit(this.carry)
     }
     this.carry = null
@@ -112,11 +142,16 @@ export class RecordSplitter {
   /** Index of the newline that ends the record starting at the buffer's start, or -1. */
   private findRecordEnd(buf: Buffer, from: number): number {
     if (this.format !== 'csv') return buf.indexOf(NL, from)
+    let state = this.csv
     for (let i = from; i < buf.length; i++) {
       const b = buf[i]
-      if (b === QUOTE) this.inQuotes = !this.inQuotes
-      else if (b === NL && !this.inQuotes) return i
+      state = csvStep(state, b)
+      if (b === NL && state === Csv.FieldStart) {
+        this.csv = Csv.FieldStart
+        return i
+      }
     }
+    this.csv = state
     return -1
   }
 
@@ -169,6 +204,10 @@ export function checkJsonRecord(rec: Buffer, file: string, line: number): void {
   try {
     value = JSON.parse(rec.toString('utf8'))
   } catch (error) {
+    if (rec[0] === 0xef && rec[1] === 0xbb && rec[2] === 0xbf)
+      throw new InvalidDataError(file, line, 'starts with a UTF-8 byte order mark (BOM), which JSON Lines does not allow: save the file without it')
+    if (rec.indexOf(0x0d) >= 0 && rec.indexOf(0x0d) < rec.length - 2)
+      throw new InvalidDataError(file, line, 'not valid JSON; the line holds a carriage return (CR) before its end: old Mac line endings? JSON Lines needs LF or CRLF')
     throw new InvalidDataError(file, line, `not valid JSON (${(error as Error).message.split('\n')[0]})`)
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value))
@@ -186,9 +225,14 @@ export function parseCsvRecord(text: string, relaxQuotes = false): string[] {
   return (csvParse(text, {relax_column_count: true, relax_quotes: relaxQuotes}) as string[][])[0] ?? []
 }
 
-/** Column names from a header line (CSV quoting honoured by csv-parse, TSV never quoted). */
+/**
+ * Column names from a header line (CSV quoting honoured by csv-parse, TSV never quoted).
+ * A UTF-8 byte order mark (Excel writes one) is not part of the first name; the file's
+ * bytes keep it.
+ */
 export function splitHeader(line: string, format: TableFormat): string[] {
+  if (line.startsWith('\ufeff')) line = line.slice(1)
   if (format === 'tsv') return line.split('\t')
   if (format !== 'csv' || line.length === 0) return []
-  return parseCsvRecord(line)
+  return parseCsvRecord(line, true)
 }
