@@ -1077,3 +1077,25 @@ describe('CSV edge cases: quotes inside unquoted fields, a byte order mark', () 
     assert.deepEqual([modified.key, modified.fields], ['1', [{path: 'text', change: 'changed', old: 'a', new: 'A'}]])
   })
 })
+
+describe('the key of a file whose other version has no key field', () => {
+  it('an emptied file keeps its key: examples moved out of it show as moves; a keyless first record does not make the file keyless', () => {
+    const {dir} = makeRepoFrom(tmp, [], {commit: false})
+    fs.writeFileSync(path.join(dir, 'train.jsonl'), '{"id":1,"v":"a"}\n{"id":2,"v":"b"}\n')
+    fs.writeFileSync(path.join(dir, 'test.jsonl'), '{"id":0}\n')
+    assertExit(dsv(dir, 'commit', '-m', 'v1', '--quiet'), 0)
+    fs.writeFileSync(path.join(dir, 'train.jsonl'), '')
+    fs.writeFileSync(path.join(dir, 'test.jsonl'), '{"id":0}\n{"id":1,"v":"a"}\n{"id":2,"v":"b"}\n')
+    const d = dsvJson(dir, 0, 'diff', '--json')
+    assert.deepEqual(d.files.map((f: {path: string; key: string[]}) => [f.path, f.key]), [['test.jsonl', ['id']], ['train.jsonl', ['id']]])
+    assert.deepEqual(d.totals.examples, {added: 0, removed: 0, modified: 0, moved: 2})
+    assertExit(dsv(dir, 'commit', '-m', 'v2', '--quiet'), 0)
+    // a new first record without an id: the other records still pair by key
+    fs.writeFileSync(path.join(dir, 'test.jsonl'), '{"note":"header"}\n{"id":0}\n{"id":1,"v":"A"}\n{"id":2,"v":"b"}\n')
+    const e = dsvJson(dir, 0, 'diff', '--json').files[0]
+    assert.deepEqual(e.key, ['id'])
+    assert.deepEqual(e.changes.map((c: {change: string; key: string | null}) => [c.change, c.key]), [['added', null], ['modified', '1']])
+    const {added, removed, modified} = dsvJson(dir, 0, 'status').examples
+    assert.deepEqual({added, removed, modified}, {added: 1, removed: 0, modified: 1})
+  })
+})

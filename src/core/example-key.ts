@@ -9,6 +9,16 @@ import {parseCsvRecord, splitHeader, stripTerminator, type TableFormat} from './
 
 const AUTO_KEYS = ['id', 'example_id', 'uuid']
 
+/**
+ * The fields a key is chosen from when two versions of a file are compared: the new
+ * version's, then the old one's. A file emptied, or one whose new first record lacks the
+ * key, keeps the key its other version has (else its examples could not be matched, and
+ * examples moved out of an emptied file would not show as moves).
+ */
+export function keyFields(after: string[] | undefined, before: string[] | undefined): string[] {
+  return [...(after ?? []), ...(before ?? [])]
+}
+
 export function chooseKey(path: string, fields: string[], configured: Record<string, string>): string[] | null {
   for (const [pattern, value] of Object.entries(configured)) {
     if (ignore().add(pattern).ignores(path)) {

@@ -10,7 +10,7 @@ import {checkJsonRecord, isBlankRecord, RecordSplitter, splitHeader, stripTermin
 import {encodeLeaf, isLeafBoundary, LEAF_MAX_BYTES, leafRecordSpans} from './table-nodes.js'
 import {addLeafRecords, emptyRecords, RegionArena, type Records} from './table-diff.js'
 import {ChangeTally} from './ingest-counts.js'
-import {chooseKey} from './example-key.js'
+import {chooseKey, keyFields} from './example-key.js'
 import type {ChangeCounts} from './model.js'
 import {objectIdBytes} from './object-kinds.js'
 import {boundaryByte, type ChunkingRule} from './chunking.js'
@@ -56,7 +56,7 @@ export interface IngestTask {
    * Count the example changes against the previous version (whose leaves are `oldLeaves`)
    * while ingesting: `keys` is the repository's key config, `old` the previous table.
    */
-  counting?: {keys: Record<string, string>; old: {format: TableFormat; header: string}}
+  counting?: {keys: Record<string, string>; old: {format: TableFormat; header: string; fields: string[]}}
   /** the previous version's chunking rule, or the newest for a new table (see chunking.ts) */
   chunking: ChunkingRule
 }
@@ -185,7 +185,7 @@ export function ingestTable(task: IngestTask, store: LeafStore): IngestResult {
   if (pending.length > 0) closeLeaf()
   const result: IngestResult = {relPath: task.relPath, format: task.format, header: header.toString('utf8'), leaves, records, examples, bytes: bytes + header.length, fields: fields ?? [], newLeaves, chunking: task.chunking}
   if (counter) {
-    const key = chooseKey(task.relPath, result.fields, task.counting!.keys)
+    const key = chooseKey(task.relPath, keyFields(result.fields, task.counting!.old.fields), task.counting!.keys)
     result.changes = key ? counter.finish(key, task.counting!.old, {format: task.format, header: result.header}) : null
   }
   return result

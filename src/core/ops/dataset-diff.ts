@@ -9,7 +9,7 @@
 import ignore from 'ignore'
 import {diffManyTables, type ExampleChange, type RecordRef, type TableDiff} from '../table-diff.js'
 import {readTable} from '../table-read.js'
-import {chooseKey, getPath, parseRecord} from '../example-key.js'
+import {chooseKey, getPath, keyFields, parseRecord} from '../example-key.js'
 import {fieldChanges, type FieldChange} from '../field-diff.js'
 import {flattenTree, type FileMap} from '../tree-ops.js'
 import {readCommit} from './history.js'
@@ -134,7 +134,7 @@ export async function datasetDiff(repo: Repository, fromSide: DiffSide, toSide: 
     const ta = ea?.type === 'table' ? await readTable(repo.store, ea.oid) : null
     const tb = eb?.type === 'table' ? await readTable(repo.store, eb.oid) : null
     f.kind = 'table'
-    f.key = chooseKey(f.path, (tb ?? ta)!.fields, repo.config.keys ?? {})
+    f.key = chooseKey(f.path, keyFields(tb?.fields, ta?.fields), repo.config.keys ?? {})
     tables.push({file: f, before: ta, after: tb, key: f.key})
   }
   opts.onProgress?.({phase: 'comparing examples', loaded: 0, total: tables.length, unit: 'files'})

@@ -47,7 +47,7 @@ export async function ingestTableJobs(repo: Repository, files: WorkFile[], previ
       const kfEntries = await repo.db.getObjects(keyframes)
       keyframes.forEach((k, i) => kfEntries[i] && locations.set(k.toString('hex'), storedLeafOf(kfEntries[i]!)))
       // counted while ingesting only with every old leaf at hand (else the commit's scan counts)
-      if (oldLeaves.length === spans.length) counting = {keys: repo.config.keys ?? {}, old: {format: table.format as TableFormat, header: table.header}}
+      if (oldLeaves.length === spans.length) counting = {keys: repo.config.keys ?? {}, old: {format: table.format as TableFormat, header: table.header, fields: table.fields}}
     }
     return {task: {absPath: f.abs, relPath: f.path, format: tableFormatOf(f.path)!, oldLeaves, counting, chunking}, locations, size: Number(f.stat.size)}
   }
