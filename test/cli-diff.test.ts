@@ -1099,3 +1099,32 @@ describe('the key of a file whose other version has no key field', () => {
     assert.deepEqual({added, removed, modified}, {added: 1, removed: 0, modified: 1})
   })
 })
+
+describe('CSV/TSV whose columns change', () => {
+  it('renamed or swapped columns change the examples (rows of equal bytes hold other values); reordered columns with their cells do not', () => {
+    const {dir} = makeRepoFrom(tmp, [], {commit: false})
+    const file = path.join(dir, 'pets.csv')
+    const tsv = path.join(dir, 'pets.tsv')
+    fs.writeFileSync(file, 'id,label\n1,cat\n2,dog\n')
+    fs.writeFileSync(tsv, 'id\tlabel\n1\tcat\n2\tdog\n')
+    assertExit(dsv(dir, 'commit', '-m', 'v1', '--quiet'), 0)
+    const diff = () => dsvJson(dir, 0, 'diff', '--json').files
+    // the same columns in another order, each row's cells moved with them: nothing changed but the file
+    fs.writeFileSync(file, 'label,id\ncat,1\ndog,2\n')
+    assert.deepEqual(diff().map((f: {path: string; examples: object}) => [f.path, f.examples]), [['pets.csv', {added: 0, removed: 0, modified: 0, moved: 0, movedOut: 0}]])
+    // a column renamed: every example's fields changed, though no row's bytes did (CSV and TSV)
+    fs.writeFileSync(file, 'id,kind\n1,cat\n2,dog\n')
+    fs.writeFileSync(tsv, 'id\tkind\n1\tcat\n2\tdog\n')
+    for (const f of diff()) {
+      assert.deepEqual(f.examples, {added: 0, removed: 0, modified: 2, moved: 0, movedOut: 0}, f.path)
+      assert.deepEqual(f.changes[0].fields, [{path: 'kind', change: 'added', new: 'cat'}, {path: 'label', change: 'removed', old: 'cat'}], f.path)
+    }
+    // commit, status and log count the same
+    const {added, removed, modified} = dsvJson(dir, 0, 'commit', '-m', 'v2').examples
+    assert.deepEqual({added, removed, modified}, {added: 0, removed: 0, modified: 4})
+    // the header names swapped over unchanged rows: the keys become the old labels
+    fs.writeFileSync(file, 'kind,id\n1,cat\n2,dog\n')
+    const [f] = diff()
+    assert.deepEqual(f.changes.map((c: {change: string; key: string}) => [c.change, c.key]).sort(), [['added', 'cat'], ['added', 'dog'], ['removed', '1'], ['removed', '2']])
+  })
+})

@@ -6,7 +6,7 @@
  */
 import {closeSync, openSync, readSync} from 'node:fs'
 import {ByteWriter} from './bytes.js'
-import {checkJsonRecord, isBlankRecord, RecordSplitter, splitHeader, stripTerminator, type TableFormat} from './table-format.js'
+import {checkJsonRecord, isBlankRecord, RecordSplitter, sameColumns, splitHeader, stripTerminator, type TableFormat} from './table-format.js'
 import {encodeLeaf, isLeafBoundary, LEAF_MAX_BYTES, leafRecordSpans} from './table-nodes.js'
 import {addLeafRecords, emptyRecords, RegionArena, type Records} from './table-diff.js'
 import {ChangeTally} from './ingest-counts.js'
@@ -186,7 +186,9 @@ export function ingestTable(task: IngestTask, store: LeafStore): IngestResult {
   const result: IngestResult = {relPath: task.relPath, format: task.format, header: header.toString('utf8'), leaves, records, examples, bytes: bytes + header.length, fields: fields ?? [], newLeaves, chunking: task.chunking}
   if (counter) {
     const key = chooseKey(task.relPath, keyFields(result.fields, task.counting!.old.fields), task.counting!.keys)
-    result.changes = key ? counter.finish(key, task.counting!.old, {format: task.format, header: result.header}) : null
+    // other columns: rows of equal bytes may hold other values, which the commit's diff compares
+    const comparable = task.format === 'jsonl' || sameColumns(task.counting!.old, result)
+    result.changes = key && comparable ? counter.finish(key, task.counting!.old, {format: task.format, header: result.header}) : null
   }
   return result
 }

@@ -7,10 +7,10 @@
  * newline is not a changed example) are unchanged wherever they moved; the rest are
  * matched by key (keyed tables) or by position inside their changed region (keyless).
  */
-import {recordHash, type LeafSpan} from './table-read.js'
+import {listLeaves, recordHash, type LeafSpan} from './table-read.js'
 import {reusableAllocator} from './bytes.js'
-import {isBlankRecord, textEnd, type TableFormat} from './table-format.js'
-import {keyOf, parseRecord} from './example-key.js'
+import {isBlankRecord, sameColumns, textEnd, type TableFormat} from './table-format.js'
+import {keyOf, parseRecord, recordParser} from './example-key.js'
 import {readLeafAt, type LeafLocation} from './table-write.js'
 import {forEachLeafRecord} from './table-nodes.js'
 import {changedRegions} from './changed-regions.js'
@@ -62,6 +62,11 @@ export interface ScanJob {
   newTable: {format: TableFormat; header: string}
   /** bytes of leaves to read: for scheduling */
   size: number
+  /**
+   * CSV/TSV whose columns differ between the versions (renamed, reordered, added):
+   * records are equal when their values under their own headers are, not their bytes.
+   */
+  byValue?: boolean
 }
 
 export interface ScanResult {
@@ -178,7 +183,9 @@ async function planDiff(store: ObjectStore, before: Table | null, after: Table |
     // a whole table added or removed: its example count is in the table object
     return {job: null, shortcut: {added: after?.examples ?? 0, removed: before?.examples ?? 0, modified: 0, changes: []}}
   }
-  const regions = await changedRegions(store, a, b)
+  // with other columns, a row of equal bytes may hold other values: every row is compared
+  const byValue = !!before && !!after && a.format !== 'jsonl' && !sameColumns(a, b)
+  const regions = byValue ? [{old: await listLeaves(store, a), new: await listLeaves(store, b)}] : await changedRegions(store, a, b)
   const where = await store.locateForReading(regions.flatMap((r) => [...r.old, ...r.new].map((l) => l.oid)))
   const leaves = new LeafListBuilder(regions.reduce((n, r) => n + r.old.length + r.new.length, 0))
   const shape = new Uint32Array(regions.length * 2)
@@ -197,8 +204,18 @@ async function planDiff(store: ObjectStore, before: Table | null, after: Table |
   const job: ScanJob = {
     leaves: leaves.finish(), shape, oldHeaderLines: a.header ? 1 : 0, newHeaderLines: b.header ? 1 : 0, size, key, recordBytes: (opts.details ?? false) && opts.recordBytes !== false,
     oldTable: {format: a.format as TableFormat, header: a.header}, newTable: {format: b.format as TableFormat, header: b.header},
+    ...(byValue ? {byValue} : {}),
   }
   return {job}
+}
+
+/** Each record's values under its table's header, as one comparable string (columns sorted by name). */
+function addValues(recs: Records, t: ScanJob['oldTable']): void {
+  const parse = recordParser(t.format, t.header)
+  recs.value = recs.start.map((start, i) => {
+    const fields = parse(recs.leaf[i].subarray(start, recs.end[i])) ?? {}
+    return JSON.stringify(Object.keys(fields).sort().map((k) => [k, fields[k]]))
+  })
 }
 
 /**
@@ -221,6 +238,10 @@ export function scanRegions(job: ScanJob, reader: PackReader): ScanResult {
     arena.reset()
     const olds = loadRecords(reader, oldLeaves, job.oldHeaderLines, arena, alloc)
     const news = loadRecords(reader, newLeaves, job.newHeaderLines, arena, alloc)
+    if (job.byValue) {
+      addValues(olds, job.oldTable)
+      addValues(news, job.newTable)
+    }
     const {po, pn, gapOld, gapNew} = alignRecords(olds, news)
     // what did not line up may still have moved inside the region; what stays unmatched
     // pairs by position only with records of the same gap between aligned records
@@ -253,6 +274,8 @@ export interface Records {
   terminator: number[]
   index: number[]
   headerLines: number
+  /** with ScanJob.byValue: each record's values (see addValues), compared instead of its bytes */
+  value?: string[]
 }
 
 /** Memory a thread's scans reuse, one table after another (a scan runs start to end, synchronously). */
@@ -317,6 +340,7 @@ export function addLeafRecords(out: Records, content: Buffer, leaf: Buffer, at: 
 
 /** Record i of `a` and record j of `b` have the same bytes (terminators aside). */
 function sameRecord(a: Records, i: number, b: Records, j: number): boolean {
+  if (a.value && b.value) return a.value[i] === b.value[j]
   return a.end[i] - a.start[i] === b.end[j] - b.start[j] && a.leaf[i].compare(b.leaf[j], b.start[j], b.end[j], a.start[i], a.end[i]) === 0
 }
 
@@ -324,7 +348,8 @@ function pending(recs: Records, i: number, region: number): Pending {
   const leaf = recs.leaf[i]
   const bytes = Buffer.from(leaf.subarray(recs.start[i], recs.end[i] + recs.terminator[i])) // a copy: the leaf is let go
   const index = recs.index[i]
-  return {ref: {index, line: index + 1 + recs.headerLines, bytes}, hash: recordHash(leaf.subarray(recs.start[i], recs.end[i])), region, key: null, matched: false}
+  const hash = recs.value ? recs.value[i] : recordHash(leaf.subarray(recs.start[i], recs.end[i]))
+  return {ref: {index, line: index + 1 + recs.headerLines, bytes}, hash, region, key: null, matched: false}
 }
 
 /** How far ahead alignRecords looks for the next pair of equal records. */

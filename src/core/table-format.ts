@@ -236,3 +236,13 @@ export function splitHeader(line: string, format: TableFormat): string[] {
   if (format !== 'csv' || line.length === 0) return []
   return parseCsvRecord(line, true)
 }
+
+/**
+ * Whether two versions of a CSV/TSV table have the same column names in the same order
+ * (a byte order mark, quoting or line ending aside): only then are rows of equal bytes
+ * equal examples.
+ */
+export function sameColumns(a: {format: string; header: string}, b: {format: string; header: string}): boolean {
+  const columns = (t: {format: string; header: string}) => splitHeader(stripTerminator(Buffer.from(t.header)).toString('utf8'), t.format as TableFormat)
+  return a.format === b.format && JSON.stringify(columns(a)) === JSON.stringify(columns(b))
+}
