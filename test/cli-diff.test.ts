@@ -1128,3 +1128,18 @@ describe('CSV/TSV whose columns change', () => {
     assert.deepEqual(f.changes.map((c: {change: string; key: string}) => [c.change, c.key]).sort(), [['added', 'cat'], ['added', 'dog'], ['removed', '1'], ['removed', '2']])
   })
 })
+
+describe('integer ids beyond 2^53 (snowflake ids)', () => {
+  it('keys and values keep every digit: two ids a unit apart are two examples, not one "formatting only" change', () => {
+    const {dir} = makeRepoFrom(tmp, [], {commit: false})
+    const file = path.join(dir, 'tweets.jsonl')
+    fs.writeFileSync(file, '{"id":1234567890123456789,"text":"a"}\n{"id":2,"text":"b","ref":"1234567890123456789"}\n')
+    assertExit(dsv(dir, 'commit', '-m', 'v1', '--quiet'), 0)
+    fs.writeFileSync(file, '{"id":1234567890123456788,"text":"a"}\n{"id":2,"text":"b","ref":"1234567890123456789","big":-98765432109876543210}\n')
+    const f = dsvJson(dir, 0, 'diff', '--json').files[0]
+    assert.deepEqual(f.changes.map((c: {change: string; key: string}) => [c.change, c.key]), [['added', '1234567890123456788'], ['removed', '1234567890123456789'], ['modified', '2']])
+    assert.deepEqual(f.changes[2].fields, [{path: 'big', change: 'added', new: '-98765432109876543210'}])
+    const {added, removed, modified} = dsvJson(dir, 0, 'status').examples
+    assert.deepEqual({added, removed, modified}, {added: 1, removed: 1, modified: 1})
+  })
+})

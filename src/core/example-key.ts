@@ -31,17 +31,22 @@ export function chooseKey(path: string, fields: string[], configured: Record<str
   return null
 }
 
-/** Parses one record into a field map (top-level fields; nested values stay nested). */
-export function parseRecord(rec: Buffer, format: TableFormat, header: string): Record<string, unknown> | null {
-  return recordParser(format, header)(rec)
+/**
+ * Parses one record into a field map (top-level fields; nested values stay nested).
+ * `exactIntegers` (keys and diffs): a JSON integer too large for a double (snowflake ids)
+ * becomes the string of its digits, so distinct ids stay distinct.
+ */
+export function parseRecord(rec: Buffer, format: TableFormat, header: string, exactIntegers = false): Record<string, unknown> | null {
+  return recordParser(format, header, exactIntegers)(rec)
 }
 
 /** `parseRecord` for many records of one table: the header is split once. */
-export function recordParser(format: TableFormat, header: string): (rec: Buffer) => Record<string, unknown> | null {
+export function recordParser(format: TableFormat, header: string, exactIntegers = false): (rec: Buffer) => Record<string, unknown> | null {
   if (format === 'jsonl') {
+    const parse = exactIntegers ? parseJsonExactIntegers : JSON.parse
     return (rec) => {
       const text = stripTerminator(rec).toString('utf8')
-      return text.trim() === '' ? null : (JSON.parse(text) as Record<string, unknown>)
+      return text.trim() === '' ? null : (parse(text) as Record<string, unknown>)
     }
   }
   const columns = splitHeader(stripTerminator(Buffer.from(header)).toString('utf8'), format)
@@ -86,4 +91,31 @@ export function keyOf(example: Record<string, unknown>, key: string[]): string |
     parts.push(v)
   }
   return parts.length === 1 ? (typeof parts[0] === 'string' ? parts[0] : JSON.stringify(parts[0])) : JSON.stringify(parts)
+}
+
+/** At least this many digits in a row: a number that may not fit a double exactly. */
+const LONG_DIGITS = /\d{16}/
+
+/** JSON.parse, except that integers beyond 2^53 come back as strings of their exact digits. */
+export function parseJsonExactIntegers(text: string): unknown {
+  if (!LONG_DIGITS.test(text)) return JSON.parse(text)
+  let out = ''
+  let from = 0
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c === 0x22) {
+      // skip the string, escapes included
+      for (i++; i < text.length && text.charCodeAt(i) !== 0x22; i++) if (text.charCodeAt(i) === 0x5c) i++
+    } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+      let end = i + 1
+      while (end < text.length && /[-+.eE0-9]/.test(text[end])) end++
+      const token = text.slice(i, end)
+      if (/^-?\d{16,}$/.test(token) && !Number.isSafeInteger(Number(token))) {
+        out += `${text.slice(from, i)}"${token}"`
+        from = end
+      }
+      i = end - 1
+    }
+  }
+  return JSON.parse(out + text.slice(from))
 }

@@ -55,7 +55,7 @@ export class ChangeTally {
   counts(key: string[], old: {format: TableFormat; header: string}, now: {format: TableFormat; header: string}): ChangeCounts | null {
     const perKey = new Map<string, {old: number; new: number}>()
     for (const side of ['old', 'new'] as const) {
-      const parse = recordParser(side === 'old' ? old.format : now.format, side === 'old' ? old.header : now.header)
+      const parse = recordParser(side === 'old' ? old.format : now.format, side === 'old' ? old.header : now.header, true)
       for (const list of this.waiting[side].values())
         for (const rec of list) {
           let k: string | null

@@ -254,7 +254,7 @@ export function scanRegions(job: ScanJob, reader: PackReader): ScanResult {
   matchByHash(oldLeft, newLeft) // records that moved between regions
   // keys are parsed here, on the worker, only for the records left unmatched
   const finish = (t: ScanJob['oldTable']) => ({matched: _m, hash: _h, ...rest}: Pending): UnmatchedRecord => {
-    const ex = job.key && parseRecord(rest.ref.bytes, t.format, t.header)
+    const ex = job.key && parseRecord(rest.ref.bytes, t.format, t.header, true)
     if (ex) rest.key = keyOf(ex, job.key!)
     if (!job.recordBytes) rest.ref.bytes = NO_BYTES
     return rest

@@ -144,7 +144,7 @@ export async function datasetDiff(repo: Repository, fromSide: DiffSide, toSide: 
   // A modified example is never part of a move, so its field changes are final too.
   const parsed = new Map<ExampleChange, ParsedChange>()
   const parse = (table: Table | null, ref: RecordRef): Record<string, unknown> | null =>
-    table ? parseRecord(ref.bytes, table.format as TableFormat, table.header) : null
+    table ? parseRecord(ref.bytes, table.format as TableFormat, table.header, true) : null
   const labelsOf = tables.map((t) => labelFieldsFor(repo, t.file.path))
   const onTable = (t: number, d: TableDiff) => {
     const labelled = labelsOf[t].length > 0
