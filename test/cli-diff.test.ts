@@ -1143,3 +1143,30 @@ describe('integer ids beyond 2^53 (snowflake ids)', () => {
     assert.deepEqual({added, removed, modified}, {added: 1, removed: 1, modified: 1})
   })
 })
+
+describe('text from the data in human output', () => {
+  it('control characters in keys, values and file names are shown escaped (no raw newline or ESC reaches the terminal); Markdown keeps its table and code spans', () => {
+    const {dir} = makeRepoFrom(tmp, [], {commit: false})
+    const name = 'we|ird`.jsonl'
+    fs.writeFileSync(path.join(dir, name), '{"id":"a\\nb\\u001b[31m","v":"x`y"}\n')
+    assertExit(dsv(dir, 'commit', '-m', 'v1', '--quiet'), 0)
+    fs.writeFileSync(path.join(dir, name), '{"id":"a\\nb\\u001b[31m","v":"x``y|z\\u009b"}\n{"id":"`tick","v":1}\n')
+    const human = dsv(dir, 'diff', '--color', 'never')
+    assertExit(human, 0)
+    assert.ok(!/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/.test(human.stdout), 'no control character but newlines')
+    const lines = human.stdout.split('\n')
+    assert.ok(lines.includes('  ~ a\\nb\\u001b[31m  (line 1)'), human.stdout)
+    assert.ok(lines.includes('      v: "x`y" → "x``y|z\\u009b"'), human.stdout)
+    const md = dsv(dir, 'diff', '--format', 'markdown')
+    assertExit(md, 0)
+    const mdLines = md.stdout.split('\n')
+    // the file's row has the table's 9 cell borders (its own | escaped), and code spans fenced past the backticks inside
+    const row = mdLines.find((l) => l.startsWith('| ``we'))!
+    assert.equal(row.replace(/\\\|/g, '').split('|').length, 10, row)
+    assert.ok(mdLines.includes('- **added** `` `tick ``'), md.stdout)
+    assert.ok(mdLines.includes('  - `v`: ``"x`y"`` → ```"x``y|z\\u009b"```'), md.stdout)
+    assert.ok(mdLines.includes('<details><summary><code>we|ird`.jsonl</code>: 2 example changes</summary>'), md.stdout)
+    const status = dsv(dir, 'status')
+    assert.ok(status.stdout.includes(`  modified  ${name}  (+1 -0 ~1)`), status.stdout)
+  })
+})

@@ -19,10 +19,10 @@ export default class Checkout extends DsvCommand {
     const progress = this.progress()
     const r = await repo.checkout(args.rev, {force: flags.force, to: flags.to, onProgress: progress.onProgress})
     progress.done()
-    if (r.to) this.say(`Wrote ${args.rev} (${shortId(r.head)}) into ${r.to}: ${r.written} files`)
+    if (r.to) this.say(`Wrote ${args.rev} (${shortId(r.head)}) into ${r.to}: ${r.written} file${r.written === 1 ? '' : 's'}`)
     else {
       this.say(r.detached ? `HEAD is now at ${shortId(r.head)} (detached)` : `Switched to branch '${r.branch}'`)
-      this.say(`${r.written} files written, ${r.removed} removed`)
+      this.say(`${r.written} file${r.written === 1 ? '' : 's'} written, ${r.removed} removed`)
     }
     return r
   }

@@ -1,6 +1,6 @@
 import {Args} from '@oclif/core'
 import {DsvCommand} from '../base-command.js'
-import {formatCounts} from '../ui/format.js'
+import {formatCounts, printable} from '../ui/format.js'
 
 export default class Show extends DsvCommand {
   static override summary = 'Show one version: its commit and the files it holds.'
@@ -18,7 +18,7 @@ export default class Show extends DsvCommand {
     this.say('')
     for (const line of shown.message.split('\n')) this.say(`    ${line}`)
     this.say('')
-    for (const f of shown.contents) this.say(`  ${f.type.padEnd(5)} ${String(f.size).padStart(10)}  ${f.path}${f.examples !== undefined ? `  (${f.examples} examples)` : ''}`)
+    for (const f of shown.contents) this.say(`  ${f.type.padEnd(5)} ${String(f.size).padStart(10)}  ${printable(f.path)}${f.examples !== undefined ? `  (${f.examples} example${f.examples === 1 ? '' : 's'})` : ''}`)
     const {tree: _t, contents, ...rest} = shown
     return {...rest, tree: shown.tree, contents: contents.map(({name: _n, ...c}) => c)}
   }

@@ -5,6 +5,7 @@
 import {styleText} from 'node:util'
 import {showChange, showValue, type FieldChange} from '../core/field-diff.js'
 import type {DatasetDiff, ExampleDiff, FileDiff} from '../core/ops/dataset-diff.js'
+import {formatBytes, printable} from './format.js'
 
 type Style = 'green' | 'red' | 'yellow' | 'cyan' | 'bold' | 'dim'
 export type Paint = (style: Style, text: string) => string
@@ -16,20 +17,14 @@ export function painter(color: boolean): Paint {
 const n = (x: number) => x.toLocaleString('en-US')
 
 export function formatSize(bytes: number | null): string {
-  if (bytes === null) return '-'
-  if (bytes < 1024) return `${bytes} B`
-  const units = ['KiB', 'MiB', 'GiB', 'TiB']
-  let v = bytes / 1024
-  let i = 0
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024
-    i++
-  }
-  return `${v.toFixed(1)} ${units[i]}`
+  return bytes === null ? '-' : formatBytes(bytes)
 }
 
+/** Keys, paths and values come from the data: printed with control characters escaped. */
+const p = printable
+
 function ends(d: DatasetDiff): string {
-  const side = (e: DatasetDiff['from']) => (e.commit ? `${e.label} (${e.commit.slice(0, 12)})` : e.label)
+  const side = (e: DatasetDiff['from']) => (e.commit ? `${p(e.label)} (${e.commit.slice(0, 12)})` : e.label)
   return `${side(d.from)} → ${side(d.to)}`
 }
 
@@ -38,7 +33,7 @@ export function isEmptyDiff(d: DatasetDiff): boolean {
 }
 
 function fileStatusText(f: FileDiff): string {
-  if (f.status === 'renamed') return `renamed from ${f.from}`
+  if (f.status === 'renamed') return `renamed from ${p(f.from!)}`
   if (f.typeChanged) return `${f.status} (${f.typeChanged.from} → ${f.typeChanged.to})`
   return f.status
 }
@@ -59,10 +54,10 @@ function fileCountsText(f: FileDiff): string {
 export function summaryLines(d: DatasetDiff, paint: Paint): string[] {
   const out = [paint('bold', `diff ${ends(d)}`)]
   if (isEmptyDiff(d)) return [...out, 'no differences']
-  const width = Math.min(60, Math.max(...d.files.map((f) => f.path.length)))
+  const width = Math.min(60, Math.max(...d.files.map((f) => p(f.path).length)))
   for (const f of d.files) {
     const status = fileStatusText(f).padEnd(10)
-    out.push(`  ${f.path.padEnd(width)}  ${status}  ${fileCountsText(f)}`)
+    out.push(`  ${p(f.path).padEnd(width)}  ${status}  ${fileCountsText(f)}`)
   }
   const t = d.totals
   const fileParts = Object.entries(t.files).filter(([, v]) => v > 0).map(([k, v]) => `${n(v)} ${k}`)
@@ -85,7 +80,7 @@ export function labelLines(d: DatasetDiff): string[] {
 
 export function nameStatusLines(d: DatasetDiff): string[] {
   const letter = {added: 'A', removed: 'D', modified: 'M', renamed: 'R'} as const
-  return d.files.map((f) => (f.status === 'renamed' ? `R\t${f.from}\t${f.path}` : `${letter[f.status]}\t${f.path}`))
+  return d.files.map((f) => (f.status === 'renamed' ? `R\t${p(f.from!)}\t${p(f.path)}` : `${letter[f.status]}\t${p(f.path)}`))
 }
 
 function exampleTitle(c: ExampleDiff): string {
@@ -95,18 +90,18 @@ function exampleTitle(c: ExampleDiff): string {
     if (c.change === 'modified' && c.old!.line !== c.new!.line) return `line ${c.old!.line} → ${c.new!.line}`
     return `line ${(c.new ?? c.old)!.line}`
   }
-  const who = c.key
-  if (c.change === 'moved') return `${who}  moved from ${c.old!.path}:${c.old!.line} to line ${c.new!.line}`
+  const who = p(c.key)
+  if (c.change === 'moved') return `${who}  moved from ${p(c.old!.path)}:${c.old!.line} to line ${c.new!.line}`
   if (c.change === 'removed') return `${who}  (was line ${c.old!.line})`
   if (c.change === 'modified' && c.old!.line !== c.new!.line) return `${who}  (line ${c.old!.line} → ${c.new!.line})`
   return `${who}  (line ${(c.new ?? c.old)!.line})`
 }
 
 function fieldLine(f: FieldChange, paint: Paint): string {
-  if (f.change === 'added') return `${f.path}: ${paint('green', `+ ${showValue(f.new)}`)}`
-  if (f.change === 'removed') return `${f.path}: ${paint('red', `- ${showValue(f.old)}`)}`
+  if (f.change === 'added') return `${p(f.path)}: ${paint('green', `+ ${p(showValue(f.new))}`)}`
+  if (f.change === 'removed') return `${p(f.path)}: ${paint('red', `- ${p(showValue(f.old))}`)}`
   const [o, n] = showChange(f.old, f.new)
-  return `${f.path}: ${paint('red', o)} → ${paint('green', n)}`
+  return `${p(f.path)}: ${paint('red', p(o))} → ${paint('green', p(n))}`
 }
 
 /** The examples of each changed table, with their changed fields. */
@@ -115,7 +110,7 @@ export function exampleLines(d: DatasetDiff, paint: Paint, limit: number): strin
   const mark = {added: paint('green', '+'), removed: paint('red', '-'), modified: paint('yellow', '~'), moved: paint('cyan', '→')}
   for (const f of d.files) {
     if (!f.changes || (f.changes.length === 0 && !f.omitted)) continue
-    out.push('', paint('bold', `${f.path}`) + (f.key === null ? paint('dim', '  (keyless: edits paired by position)') : paint('dim', `  (key: ${f.key?.join(', ')})`)))
+    out.push('', paint('bold', p(f.path)) + (f.key === null ? paint('dim', '  (keyless: edits paired by position)') : paint('dim', `  (key: ${p(f.key?.join(', ') ?? '')})`)))
     for (const c of f.changes) {
       out.push(`  ${mark[c.change]} ${exampleTitle(c)}`)
       if (c.fields) {
@@ -131,15 +126,31 @@ export function exampleLines(d: DatasetDiff, paint: Paint, limit: number): strin
 // ---- Markdown, for a pull-request comment ----
 
 function mdEscape(s: string): string {
-  return s.replace(/[|\\`*_[\]<>]/g, (c) => `\\${c}`)
+  return printable(s).replace(/[|\\`*_[\]<>]/g, (c) => `\\${c}`)
+}
+
+/**
+ * A code span holding `t` as it is: fenced by more backticks than `t` has in a row (padded
+ * when `t` starts or ends with one); in a table cell, `|` escaped, as GitHub's tables need
+ * even inside code.
+ */
+function code(t: string, inTable = false): string {
+  const text = inTable ? printable(t).replace(/\|/g, '\\|') : printable(t)
+  const fence = '`'.repeat(Math.max(0, ...(text.match(/`+/g) ?? []).map((r) => r.length)) + 1)
+  const pad = text.startsWith('`') || text.endsWith('`') ? ' ' : ''
+  return `${fence}${pad}${text}${pad}${fence}`
 }
 
 function markdownField(f: FieldChange): string {
-  const code = (t: string) => `\`${t.replace(/`/g, "'")}\``
   if (f.change === 'added') return `added ${code(showValue(f.new))}`
   if (f.change === 'removed') return `removed ${code(showValue(f.old))}`
   const [o, n] = showChange(f.old, f.new)
   return `${code(o)} → ${code(n)}`
+}
+
+/** Text inside the HTML of a summary line. */
+function html(t: string): string {
+  return printable(t).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
 }
 
 export function markdown(d: DatasetDiff, limit: number): string {
@@ -151,19 +162,20 @@ export function markdown(d: DatasetDiff, limit: number): string {
   for (const f of d.files) {
     const x = f.examples
     const size = f.status === 'modified' ? `${formatSize(f.oldSize)} → ${formatSize(f.newSize)}` : formatSize(f.newSize ?? f.oldSize)
-    out.push(`| \`${f.path}\` | ${mdEscape(fileStatusText(f))} | ${x ? n(x.added) : ''} | ${x ? n(x.removed) : ''} | ${x ? n(x.modified) : ''} | ${x ? n(x.moved) : ''} | ${x ? n(x.movedOut) : ''} | ${size} |`)
+    out.push(`| ${code(f.path, true)} | ${mdEscape(fileStatusText(f))} | ${x ? n(x.added) : ''} | ${x ? n(x.removed) : ''} | ${x ? n(x.modified) : ''} | ${x ? n(x.moved) : ''} | ${x ? n(x.movedOut) : ''} | ${size} |`)
   }
   for (const l of d.labels) {
-    out.push('', `**Label \`${l.field}\`** (among changed examples; ${n(l.changed)} changed label)`, '', '| value | before | after | Δ |', '|---|---:|---:|---:|')
+    out.push('', `**Label ${code(l.field)}** (among changed examples; ${n(l.changed)} changed label)`, '', '| value | before | after | Δ |', '|---|---:|---:|---:|')
     for (const v of l.values) out.push(`| ${mdEscape(v.value)} | ${n(v.before)} | ${n(v.after)} | ${v.after - v.before > 0 ? '+' : ''}${v.after - v.before} |`)
   }
   for (const f of d.files) {
     if (!f.changes?.length) continue
-    out.push('', `<details><summary><code>${f.path}</code>: ${n(f.changes.length + (f.omitted ?? 0))} example changes</summary>`, '')
+    const count = f.changes.length + (f.omitted ?? 0)
+    out.push('', `<details><summary><code>${html(f.path)}</code>: ${n(count)} example change${count === 1 ? '' : 's'}</summary>`, '')
     for (const c of f.changes) {
-      out.push(`- **${c.change}** \`${c.key ?? `line ${(c.new ?? c.old)!.line}`}\`${c.change === 'moved' ? ` from \`${c.old!.path}\`` : ''}`)
+      out.push(`- **${c.change}** ${code(c.key ?? `line ${(c.new ?? c.old)!.line}`)}${c.change === 'moved' ? ` from ${code(c.old!.path)}` : ''}`)
       for (const field of c.fields ?? []) {
-        out.push(`  - \`${field.path}\`: ${markdownField(field)}`)
+        out.push(`  - ${code(field.path)}: ${markdownField(field)}`)
       }
     }
     if (f.omitted) out.push(`- … ${n(f.omitted)} more not shown (limit ${limit})`)

@@ -29,3 +29,17 @@ export function upstreamLine(u: {upstream: string; ahead: number; behind: number
   if (u.ahead === 0) return `Your branch is behind '${u.upstream}' by ${commits(u.behind)} (dsv pull to update).`
   return `Your branch and '${u.upstream}' have diverged: ${commits(u.ahead)} here, ${commits(u.behind)} there (dsv pull to merge).`
 }
+
+/** C0 and C1 control characters, DEL, and the two Unicode line separators. */
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g
+const SHORT_ESCAPES: Record<string, string> = {'\n': '\\n', '\r': '\\r', '\t': '\\t'}
+
+/**
+ * Text from the data (a key, a file name, a value) made safe to print: control characters
+ * (a newline, an ESC that would start a terminal escape sequence, C1 controls) are shown
+ * escaped, so a line stays one line and nothing in a dataset can drive the terminal.
+ */
+export function printable(s: string): string {
+  return s.replace(CONTROL, (c) => SHORT_ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+}
