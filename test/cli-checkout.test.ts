@@ -395,7 +395,7 @@ describe('checkout between neighbouring versions', function () {
     const v1 = treeHashes(dir)
     const edits = editJsonl(path.join(dir, JSONL), (rec, i) => (i % 600 === 5 ? null : i % 500 === 7 ? {...rec, labels: {tier: 9}} : rec), [{id: 'ex-new-1', text: 'a'}, {id: 'ex-new-2', text: 'b'}])
     assert.ok(edits.modified > 0 && edits.removed > 0 && edits.added === 2)
-    const csv = fs.readFileSync(path.join(dir, CSV), 'utf8').replace('key,note,value\r\n', 'key,comment,value\r\n').replace(csvRow(1234, text(1234)), csvRow(1234, 'edited "quoted" note'))
+    const csv = fs.readFileSync(path.join(dir, CSV), 'utf8').replace('key,note,value\r\n', 'key,comment,value\r\n').replace(csvRow(1234, text(1234)), csvRow(1234, 'edited ""quoted"" note'))
     fs.writeFileSync(path.join(dir, CSV), csv)
     assertExit(dsv(dir, 'commit', '-m', 'v2', '--quiet'), 0)
     return {dir, v1, v2: treeHashes(dir)}

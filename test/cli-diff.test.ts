@@ -1170,3 +1170,14 @@ describe('text from the data in human output', () => {
     assert.ok(status.stdout.includes(`  modified  ${name}  (+1 -0 ~1)`), status.stdout)
   })
 })
+
+describe('dsv diff in a repository without commits', () => {
+  it('compares the working tree with an empty version (as status does); an explicit HEAD is still an unknown revision', () => {
+    const {dir} = makeRepoFrom(tmp, [], {commit: false})
+    fs.writeFileSync(path.join(dir, 'a.jsonl'), '{"id":1}\n{"id":2}\n')
+    const d = dsvJson(dir, 0, 'diff', '--json')
+    assert.deepEqual(d.from, {label: 'HEAD (no commits yet)', commit: null})
+    assert.deepEqual(d.totals.examples, {added: 2, removed: 0, modified: 0, moved: 0})
+    assertJsonError(dsv(dir, 'diff', 'HEAD', '--json'), 4, 'E_BAD_REVISION')
+  })
+})

@@ -154,6 +154,7 @@ describe('invalid data in the working tree: exit 5, nothing committed, store int
     'a JSONL line holding an array': {file: 'data/array.jsonl', content: '{"id":1}\n[1,2,3]\n', line: 2, reason: /object/},
     // the quoted newline in the first row pushes the ragged row (the 4th record) to line 5
     'a ragged CSV row': {file: 'data/ragged.csv', content: 'a,b,c\r\nx,"two\nlines",z\r\n1,2,3\r\n4,5\r\n', line: 5, reason: /2 fields but the header has 3/},
+    'a CSV quoted field with a quote not doubled': {file: 'data/quotes.csv', content: 'id,note,n\n1,"fine ""quoted"" text",2\n2,"bad "quoted" text, really",3\n', line: 3, reason: /4 fields but the header has 3 \(in CSV, a quote inside a quoted field is written twice/},
     'a TSV row with too few fields': {file: 'data/short.tsv', content: 'path\tsentence\tup_votes\na.mp3\thello\t2\nb.mp3\tworld\n', line: 3, reason: /2 fields but the header has 3/},
     'a JSONL file starting with a byte order mark': {file: 'data/bom.jsonl', content: '\ufeff{"id":1}\n{"id":2}\n', line: 1, reason: /byte order mark/},
     'a JSONL file with CR line endings (one long line)': {file: 'data/cr.jsonl', content: '{"id":1}\r{"id":2}\r', line: 1, reason: /carriage return/},

@@ -84,5 +84,5 @@ function sides(revs: string[]): [DiffSide, DiffSide] {
     if (range) return [{rev: range[1] || 'HEAD'}, {rev: range[2] || 'HEAD'}]
     return [{rev: revs[0]}, {worktree: true}]
   }
-  return [{rev: 'HEAD'}, {worktree: true}]
+  return [{rev: 'HEAD', unbornIsEmpty: true}, {worktree: true}]
 }

@@ -179,8 +179,10 @@ export class RecordSplitter {
     const blank = body.length === 0
     if (!blank) {
       const n = countFields(body, this.delimiter, this.format === 'csv')
-      if (n !== this.headerFields)
-        throw new InvalidDataError(this.file, line, `row has ${n} fields but the header has ${this.headerFields}`)
+      if (n !== this.headerFields) {
+        const quotes = this.format === 'csv' && body.includes(QUOTE) ? ' (in CSV, a quote inside a quoted field is written twice: "")' : ''
+        throw new InvalidDataError(this.file, line, `row has ${n} fields but the header has ${this.headerFields}${quotes}`)
+      }
     }
     this.sink.record(rec, line, blank)
   }

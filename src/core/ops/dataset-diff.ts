@@ -21,7 +21,8 @@ import type {ProgressFn, Repository} from '../repository.js'
 import type {Oid} from '../bytes.js'
 
 /** One side of a diff: a revision, or the working directory as it is now. */
-export type DiffSide = {rev: string} | {worktree: true}
+/** A side of a diff: a revision, or the working tree. `unbornIsEmpty`: HEAD with no commits yet is an empty version (`dsv diff` in a new repository). */
+export type DiffSide = {rev: string; unbornIsEmpty?: boolean} | {worktree: true}
 
 export interface DatasetDiffOptions {
   /** only these paths (files, folders, or gitignore-style patterns) */
@@ -249,6 +250,7 @@ export async function openSide(repo: Repository, side: DiffSide, onProgress?: Pr
     const snap = await repo.locked(() => snapshot(repo, onProgress, anyOf(paths)))
     return {end: {label: 'working tree', commit: null}, files: snap.files}
   }
+  if (side.unbornIsEmpty && side.rev === 'HEAD' && repo.headCommit() === null) return {end: {label: 'HEAD (no commits yet)', commit: null}, files: new Map()}
   const {commit} = await repo.resolve(side.rev)
   const tree = (await readCommit(repo, commit)).tree
   return {end: {label: side.rev, commit}, files: await flattenTree(repo.store, tree)}
