@@ -1098,6 +1098,17 @@ describe('the key of a file whose other version has no key field', () => {
     const {added, removed, modified} = dsvJson(dir, 0, 'status').examples
     assert.deepEqual({added, removed, modified}, {added: 1, removed: 0, modified: 1})
   })
+
+  it('the new version\'s key comes first: a file that drops `id` but keeps `uuid` is matched by uuid', () => {
+    const {dir} = makeRepoFrom(tmp, [], {commit: false})
+    const file = path.join(dir, 'items.jsonl')
+    fs.writeFileSync(file, '{"id":1,"uuid":"u-a","text":"a"}\n{"id":2,"uuid":"u-b","text":"b"}\n')
+    assertExit(dsv(dir, 'commit', '-m', 'v1', '--quiet'), 0)
+    fs.writeFileSync(file, '{"uuid":"u-a","text":"a"}\n{"uuid":"u-b","text":"B"}\n')
+    const f = dsvJson(dir, 0, 'diff', '--json').files[0]
+    assert.deepEqual(f.key, ['uuid'])
+    assert.deepEqual(f.changes.map((c: {change: string; key: string}) => [c.change, c.key]), [['modified', 'u-a'], ['modified', 'u-b']])
+  })
 })
 
 describe('CSV/TSV whose columns change', () => {

@@ -238,10 +238,20 @@ describe('ref names that are folders of other refs', () => {
     assertJsonError(dsv(dir, 'show', 'rel', '--json'), 4, 'E_BAD_REVISION')
     assertJsonError(dsv(dir, 'diff', 'rel', 'HEAD', '--json'), 4, 'E_BAD_REVISION')
     assert.deepEqual(dsvJson<Array<{name: string}>>(dir, 0, 'tag', '--json').map((t) => t.name), ['rel/1.0'])
-    // once rel/1.0 is gone, rel is free again
+    // once rel/1.0 is gone, rel is free again; so is a after a/b/c, with the folders pruned
     assertExit(dsv(dir, 'tag', '-d', 'rel/1.0', '--quiet'), 0)
     assertExit(dsv(dir, 'tag', 'rel', '--quiet'), 0)
-    assert.deepEqual(dsvJson<Array<{name: string}>>(dir, 0, 'tag', '--json').map((t) => t.name), ['rel'])
+    assertExit(dsv(dir, 'tag', 'a/b/c', '--quiet'), 0)
+    assertExit(dsv(dir, 'tag', '-d', 'a/b/c', '--quiet'), 0)
+    assert.ok(!fs.existsSync(path.join(dir, '.dsv/refs/tags/a')))
+    assertExit(dsv(dir, 'tag', 'a', '--quiet'), 0)
+    // the log an earlier dsv kept of a deleted ref does not stand in the way
+    fs.mkdirSync(path.join(dir, '.dsv/logs/refs/tags/old'), {recursive: true})
+    fs.writeFileSync(path.join(dir, '.dsv/logs/refs/tags/old/1.0'), `${'0'.repeat(64)} ${'1'.repeat(64)} 1700000000 tag: old/1.0\n`)
+    assertExit(dsv(dir, 'tag', 'old', '--quiet'), 0)
+    assertExit(dsv(dir, 'tag', '-d', 'old', '--quiet'), 0)
+    assert.deepEqual(dsvJson<Array<{name: string}>>(dir, 0, 'tag', '--json').map((t) => t.name), ['a', 'rel'])
+    assertExit(dsv(dir, 'fsck', '--quiet'), 0)
   })
 })
 

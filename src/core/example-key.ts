@@ -10,13 +10,13 @@ import {parseCsvRecord, splitHeader, stripTerminator, type TableFormat} from './
 const AUTO_KEYS = ['id', 'example_id', 'uuid']
 
 /**
- * The fields a key is chosen from when two versions of a file are compared: the new
- * version's, then the old one's. A file emptied, or one whose new first record lacks the
- * key, keeps the key its other version has (else its examples could not be matched, and
- * examples moved out of an emptied file would not show as moves).
+ * The key of a file whose two versions are compared: the new version's, or when it has
+ * none, the old one's. A file emptied, or one whose new first record lacks the key, keeps
+ * the key its other version has (else its examples could not be matched, and examples
+ * moved out of an emptied file would not show as moves).
  */
-export function keyFields(after: string[] | undefined, before: string[] | undefined): string[] {
-  return [...(after ?? []), ...(before ?? [])]
+export function chooseKeyOfVersions(path: string, after: string[] | undefined, before: string[] | undefined, configured: Record<string, string>): string[] | null {
+  return chooseKey(path, after ?? [], configured) ?? chooseKey(path, before ?? [], configured)
 }
 
 export function chooseKey(path: string, fields: string[], configured: Record<string, string>): string[] | null {
@@ -93,8 +93,8 @@ export function keyOf(example: Record<string, unknown>, key: string[]): string |
   return parts.length === 1 ? (typeof parts[0] === 'string' ? parts[0] : JSON.stringify(parts[0])) : JSON.stringify(parts)
 }
 
-/** At least this many digits in a row: a number that may not fit a double exactly. */
-const LONG_DIGITS = /\d{16}/
+/** 16 or more digits in a row, not after a decimal point or digit: an integer that may not fit a double exactly (a float's long fraction, as in embeddings, is not one). */
+const LONG_DIGITS = /(?<![.\d])\d{16}/
 
 /** JSON.parse, except that integers beyond 2^53 come back as strings of their exact digits. */
 export function parseJsonExactIntegers(text: string): unknown {
@@ -108,7 +108,7 @@ export function parseJsonExactIntegers(text: string): unknown {
       for (i++; i < text.length && text.charCodeAt(i) !== 0x22; i++) if (text.charCodeAt(i) === 0x5c) i++
     } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
       let end = i + 1
-      while (end < text.length && /[-+.eE0-9]/.test(text[end])) end++
+      while (end < text.length && isNumberChar(text.charCodeAt(end))) end++
       const token = text.slice(i, end)
       if (/^-?\d{16,}$/.test(token) && !Number.isSafeInteger(Number(token))) {
         out += `${text.slice(from, i)}"${token}"`
@@ -118,4 +118,9 @@ export function parseJsonExactIntegers(text: string): unknown {
     }
   }
   return JSON.parse(out + text.slice(from))
+}
+
+/** A character of a JSON number after its first: a digit, `.`, `e`/`E`, `+` or `-`. */
+function isNumberChar(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || c === 0x2e || c === 0x65 || c === 0x45 || c === 0x2b || c === 0x2d
 }

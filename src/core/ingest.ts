@@ -10,7 +10,7 @@ import {checkJsonRecord, isBlankRecord, RecordSplitter, sameColumns, splitHeader
 import {encodeLeaf, isLeafBoundary, LEAF_MAX_BYTES, leafRecordSpans} from './table-nodes.js'
 import {addLeafRecords, emptyRecords, RegionArena, type Records} from './table-diff.js'
 import {ChangeTally} from './ingest-counts.js'
-import {chooseKey, keyFields} from './example-key.js'
+import {chooseKeyOfVersions} from './example-key.js'
 import type {ChangeCounts} from './model.js'
 import {objectIdBytes} from './object-kinds.js'
 import {boundaryByte, type ChunkingRule} from './chunking.js'
@@ -185,7 +185,7 @@ export function ingestTable(task: IngestTask, store: LeafStore): IngestResult {
   if (pending.length > 0) closeLeaf()
   const result: IngestResult = {relPath: task.relPath, format: task.format, header: header.toString('utf8'), leaves, records, examples, bytes: bytes + header.length, fields: fields ?? [], newLeaves, chunking: task.chunking}
   if (counter) {
-    const key = chooseKey(task.relPath, keyFields(result.fields, task.counting!.old.fields), task.counting!.keys)
+    const key = chooseKeyOfVersions(task.relPath, result.fields, task.counting!.old.fields, task.counting!.keys)
     // other columns: rows of equal bytes may hold other values, which the commit's diff compares
     const comparable = task.format === 'jsonl' || sameColumns(task.counting!.old, result)
     result.changes = key && comparable ? counter.finish(key, task.counting!.old, {format: task.format, header: result.header}) : null

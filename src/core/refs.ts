@@ -5,7 +5,7 @@
  * value is the expected one, write the new value, fsync, rename over the ref.
  * Every move is appended to the reflog under `logs/`.
  */
-import {appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, unlinkSync, writeSync} from 'node:fs'
+import {appendFileSync, closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, unlinkSync, writeSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 import {acquireLockFile} from './lock-file.js'
 import {fsyncDir} from './atomic-file.js'
@@ -113,8 +113,7 @@ export class Refs {
         rmSync(target, {force: true})
         // as git does, a deleted ref's log goes with it (else its folder would keep a
         // later ref of the folder's name from having a log)
-        rmSync(this.logPath(ref), {force: true})
-        this.removeEmptyFolders(ref)
+        rmSync(this.logPath(ref), {force: true, recursive: true})
       } else {
         // the lock file becomes the new ref: rewrite it with just the oid
         closeSync(fd)
@@ -137,6 +136,7 @@ export class Refs {
         } catch {}
       }
     }
+    if (next === null) this.removeEmptyFolders(ref) // once the lock beside it is gone
   }
 
   /**
@@ -153,17 +153,29 @@ export class Refs {
       const prefix = parts.slice(0, i).join('/')
       if (this.read(prefix) !== null) conflict(prefix)
     }
-    let below: string[] = []
+    const below = this.refsBelow(this.path(ref), ref)
+    if (below) conflict(below)
+    // what refs deleted below this name left (folders only: the ref and its log, when it
+    // exists, are files): empty folders, and logs of refs that no longer exist (earlier
+    // versions of dsv kept the log of a deleted ref)
+    for (const folder of [this.path(ref), this.logPath(ref)]) if (isFolder(folder)) rmSync(folder, {recursive: true})
+  }
+
+  /** The first ref (or lock file of a ref being written) in the folder `dir`, whose ref name is `name`, or below it. */
+  private refsBelow(dir: string, name: string): string | null {
+    let entries
     try {
-      below = readdirSync(this.path(ref)).filter((n) => !n.endsWith('.lock')).sort()
-    } catch {}
-    if (below.length > 0) conflict(`${ref}/${below[0]}`)
-    // empty folders left by refs deleted below this name
-    for (const folder of [this.path(ref), this.logPath(ref)]) {
-      try {
-        rmdirSync(folder)
-      } catch {}
+      entries = readdirSync(dir, {withFileTypes: true})
+    } catch {
+      return null
     }
+    for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      if (e.isDirectory()) {
+        const found = this.refsBelow(join(dir, e.name), `${name}/${e.name}`)
+        if (found) return found
+      } else return `${name}/${e.name}`
+    }
+    return null
   }
 
   setHead(head: Head, reason: string): void {
@@ -250,6 +262,14 @@ function readdirSafe(p: string): boolean {
   try {
     readdirSync(p)
     return true
+  } catch {
+    return false
+  }
+}
+
+function isFolder(p: string): boolean {
+  try {
+    return lstatSync(p).isDirectory()
   } catch {
     return false
   }

@@ -7,10 +7,11 @@
  * newline is not a changed example) are unchanged wherever they moved; the rest are
  * matched by key (keyed tables) or by position inside their changed region (keyless).
  */
+import {createHash} from 'node:crypto'
 import {listLeaves, recordHash, type LeafSpan} from './table-read.js'
 import {reusableAllocator} from './bytes.js'
 import {isBlankRecord, sameColumns, textEnd, type TableFormat} from './table-format.js'
-import {keyOf, parseRecord, recordParser} from './example-key.js'
+import {keyOf, recordParser} from './example-key.js'
 import {readLeafAt, type LeafLocation} from './table-write.js'
 import {forEachLeafRecord} from './table-nodes.js'
 import {changedRegions} from './changed-regions.js'
@@ -209,12 +210,12 @@ async function planDiff(store: ObjectStore, before: Table | null, after: Table |
   return {job}
 }
 
-/** Each record's values under its table's header, as one comparable string (columns sorted by name). */
+/** Each record's values under its table's header, hashed (columns sorted by name): equal values, equal hashes. */
 function addValues(recs: Records, t: ScanJob['oldTable']): void {
   const parse = recordParser(t.format, t.header)
   recs.value = recs.start.map((start, i) => {
     const fields = parse(recs.leaf[i].subarray(start, recs.end[i])) ?? {}
-    return JSON.stringify(Object.keys(fields).sort().map((k) => [k, fields[k]]))
+    return createHash('sha256').update(JSON.stringify(Object.keys(fields).sort().map((k) => [k, fields[k]]))).digest('base64')
   })
 }
 
@@ -253,11 +254,14 @@ export function scanRegions(job: ScanJob, reader: PackReader): ScanResult {
   }
   matchByHash(oldLeft, newLeft) // records that moved between regions
   // keys are parsed here, on the worker, only for the records left unmatched
-  const finish = (t: ScanJob['oldTable']) => ({matched: _m, hash: _h, ...rest}: Pending): UnmatchedRecord => {
-    const ex = job.key && parseRecord(rest.ref.bytes, t.format, t.header, true)
-    if (ex) rest.key = keyOf(ex, job.key!)
-    if (!job.recordBytes) rest.ref.bytes = NO_BYTES
-    return rest
+  const finish = (t: ScanJob['oldTable']) => {
+    const parse = job.key ? recordParser(t.format, t.header, true) : null // the header split once
+    return ({matched: _m, hash: _h, ...rest}: Pending): UnmatchedRecord => {
+      const ex = parse?.(rest.ref.bytes)
+      if (ex) rest.key = keyOf(ex, job.key!)
+      if (!job.recordBytes) rest.ref.bytes = NO_BYTES
+      return rest
+    }
   }
   return {old: oldLeft.filter((s) => !s.matched).map(finish(job.oldTable)), new: newLeft.filter((s) => !s.matched).map(finish(job.newTable))}
 }
@@ -274,7 +278,7 @@ export interface Records {
   terminator: number[]
   index: number[]
   headerLines: number
-  /** with ScanJob.byValue: each record's values (see addValues), compared instead of its bytes */
+  /** with ScanJob.byValue: each record's values, hashed (see addValues), compared instead of its bytes */
   value?: string[]
 }
 

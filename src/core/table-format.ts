@@ -77,6 +77,17 @@ export function countFields(rec: Buffer, delimiter: number, quoted: boolean): nu
   return fields
 }
 
+/** Whether a CSV record has a quoted field closed by a quote followed by more text (`"say "hi", ok"`): a quote not doubled. */
+function hasUndoubledQuote(rec: Buffer): boolean {
+  let state = Csv.FieldStart
+  for (let i = 0; i < rec.length; i++) {
+    const next = csvStep(state, rec[i])
+    if (state === Csv.QuoteInQuoted && next === Csv.Unquoted) return true
+    state = next
+  }
+  return false
+}
+
 export interface RecordSink {
   header(bytes: Buffer): void
   /** `line` is the 1-based line where the record starts. */
@@ -172,7 +183,8 @@ export class RecordSplitter {
     const body = stripTerminator(rec)
     if (!this.sawHeader) {
       this.sawHeader = true
-      this.headerFields = countFields(body, this.delimiter, this.format === 'csv')
+      const bom = body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? 3 : 0 // not part of the first name
+      this.headerFields = countFields(body.subarray(bom), this.delimiter, this.format === 'csv')
       this.sink.header(rec)
       return
     }
@@ -180,7 +192,7 @@ export class RecordSplitter {
     if (!blank) {
       const n = countFields(body, this.delimiter, this.format === 'csv')
       if (n !== this.headerFields) {
-        const quotes = this.format === 'csv' && body.includes(QUOTE) ? ' (in CSV, a quote inside a quoted field is written twice: "")' : ''
+        const quotes = this.format === 'csv' && hasUndoubledQuote(body) ? ' (in CSV, a quote inside a quoted field is written twice: "")' : ''
         throw new InvalidDataError(this.file, line, `row has ${n} fields but the header has ${this.headerFields}${quotes}`)
       }
     }

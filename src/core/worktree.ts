@@ -59,6 +59,17 @@ export function scanWorktree(root: string): {files: WorkFile[]; skipped: string[
   return {files, skipped}
 }
 
+/**
+ * A version's files without those inside a `.dsv` or `.git` folder: versions committed
+ * before these were skipped at every depth may hold a nested repository's files, which
+ * checkout and status leave to that repository.
+ */
+export function withoutNestedRepositories<T>(files: Map<string, T>): Map<string, T> {
+  const nested = (path: string) => path.split('/').some((part) => ALWAYS_SKIPPED.has(part))
+  if (![...files.keys()].some(nested)) return files
+  return new Map([...files].filter(([path]) => !nested(path)))
+}
+
 /** A file name's bytes as text: valid UTF-8 as it is, other bytes as \xHH. */
 function escapeBytes(name: Buffer): string {
   let out = ''

@@ -72,7 +72,7 @@ export function labelLines(d: DatasetDiff): string[] {
     out.push(`label ${l.field} (among changed examples; ${n(l.changed)} changed label):`)
     for (const v of l.values) {
       const delta = v.after - v.before
-      out.push(`  ${v.value.padEnd(20)} ${String(v.before).padStart(7)} → ${String(v.after).padEnd(7)} ${delta > 0 ? `+${delta}` : delta < 0 ? String(delta) : '±0'}`)
+      out.push(`  ${p(v.value).padEnd(20)} ${String(v.before).padStart(7)} → ${String(v.after).padEnd(7)} ${delta > 0 ? `+${delta}` : delta < 0 ? String(delta) : '±0'}`)
     }
   }
   return out

@@ -12,6 +12,7 @@ import {recordCommit, type CommitResult} from './commit.js'
 import {resolveAuthor} from './author.js'
 import {removeFileAndEmptyDirs, writeEntries} from './materialize.js'
 import {flattenTree, type FileMap} from '../tree-ops.js'
+import {withoutNestedRepositories} from '../worktree.js'
 import {DsvError, InvalidDataError} from '../../errors/index.js'
 import type {StatEntry} from '../index-db.js'
 import type {ProgressFn, Repository} from '../repository.js'
@@ -26,6 +27,11 @@ export interface CheckoutResult {
   /** bytes of unchanged examples copied from the files being replaced instead of read from the store */
   copiedBytes: number
   to?: string
+}
+
+/** A version's files as checkout writes and compares them (a nested repository's files left alone). */
+async function versionFiles(repo: Repository, tree: Oid | null): Promise<FileMap> {
+  return withoutNestedRepositories(await flattenTree(repo.store, tree))
 }
 
 /**
@@ -80,15 +86,23 @@ async function currentFiles(repo: Repository, target: FileMap, force: boolean | 
     if (error instanceof InvalidDataError) throw dirtyError([String(error.data.file)])
     throw error
   }
-  const base = await flattenTree(repo.store, await headTree(repo))
-  const dirty = [...new Set([...dirtyPaths(base, snap.files, target), ...pathsInTheWay(base, snap.files, snap.skipped, target)])].sort()
-  if (dirty.length > 0) throw dirtyError(dirty)
+  const base = await versionFiles(repo, await headTree(repo))
+  const dirty = dirtyPaths(base, snap.files, target)
+  const inTheWay = pathsInTheWay(base, snap.files, snap.skipped, target)
+  if (dirty.length > 0) throw dirtyError([...new Set([...dirty, ...inTheWay])].sort())
+  if (inTheWay.length > 0) {
+    throw new DsvError('E_DIRTY_WORKTREE', `untracked files are in the way of the checkout: ${listed(inTheWay)}`, {paths: inTheWay},
+      'move them elsewhere, or pass --force to let checkout delete them')
+  }
   return snap.files
 }
 
+function listed(paths: string[]): string {
+  return paths.slice(0, 10).join(', ') + (paths.length > 10 ? `, and ${paths.length - 10} more` : '')
+}
+
 function dirtyError(paths: string[]): DsvError {
-  const shown = paths.slice(0, 10).join(', ') + (paths.length > 10 ? `, and ${paths.length - 10} more` : '')
-  return new DsvError('E_DIRTY_WORKTREE', `uncommitted changes would be lost: ${shown}`, {paths}, 'commit them first, or pass --force to discard them')
+  return new DsvError('E_DIRTY_WORKTREE', `uncommitted changes would be lost: ${listed(paths)}`, {paths}, 'commit them first, or pass --force to discard them')
 }
 
 /** Rewrites the working directory from `current` to `target`; returns counts. */
@@ -126,11 +140,11 @@ export async function checkout(repo: Repository, rev: string, opts: {force?: boo
   // as in git, `checkout NAME` means the branch NAME even when a tag has that name too
   const branchName = /^[\w./@+-]+$/.test(rev) && !rev.includes('..') && repo.refs.read(`refs/heads/${rev}`) !== null
   const target = await resolveRevision(repo, branchName ? `refs/heads/${rev}` : rev)
-  const targetFiles = await flattenTree(repo.store, (await readCommit(repo, target.commit)).tree)
+  const targetFiles = await versionFiles(repo, (await readCommit(repo, target.commit)).tree)
   if (opts.to) return checkoutTo(repo, target.commit, targetFiles, resolve(opts.to), opts)
   return repo.locked(async () => {
     const current = await currentFiles(repo, targetFiles, opts.force, opts.onProgress)
-    const tracked = await flattenTree(repo.store, await headTree(repo))
+    const tracked = await versionFiles(repo, await headTree(repo))
     const head = target.branch
       ? repo.refs.prepareHead({symbolic: true, ref: `refs/heads/${target.branch}`}, `checkout: moving to ${target.branch}`)
       : repo.refs.prepareHead({symbolic: false, oid: target.commit}, `checkout: moving to ${rev}`)
@@ -161,9 +175,9 @@ export async function rollback(repo: Repository, rev: string, opts: {message?: s
     const author = await resolveAuthor(repo, opts.author)
     const tree = (await readCommit(repo, target.commit)).tree
     if (tree === (await headTree(repo))) throw new DsvError('E_NOTHING_TO_COMMIT', `HEAD already has the content of ${rev}`, {rev})
-    const targetFiles = await flattenTree(repo.store, tree)
+    const targetFiles = await versionFiles(repo, tree)
     const current = await currentFiles(repo, targetFiles, opts.force, opts.onProgress)
-    const tracked = await flattenTree(repo.store, await headTree(repo))
+    const tracked = await versionFiles(repo, await headTree(repo))
     await syncWorktree(repo, current, tracked, targetFiles, opts.onProgress)
     const message = opts.message ?? `Rollback to ${rev} (${target.commit.slice(0, 12)})`
     return {...(await recordCommit(repo, tree, message, author, false, opts.onProgress)), target: target.commit}
@@ -176,9 +190,9 @@ export async function rollback(repo: Repository, rev: string, opts: {message?: s
  */
 export async function fastForward(repo: Repository, branch: string, from: Oid | null, to: Oid, opts: {force?: boolean; onProgress?: ProgressFn; reason?: string} = {}): Promise<{written: number; removed: number}> {
   return repo.locked(async () => {
-    const targetFiles = await flattenTree(repo.store, (await readCommit(repo, to)).tree)
+    const targetFiles = await versionFiles(repo, (await readCommit(repo, to)).tree)
     const current = await currentFiles(repo, targetFiles, opts.force, opts.onProgress)
-    const tracked = await flattenTree(repo.store, await headTree(repo))
+    const tracked = await versionFiles(repo, await headTree(repo))
     const counts = await syncWorktree(repo, current, tracked, targetFiles, opts.onProgress)
     repo.refs.update(`refs/heads/${branch}`, from, to, opts.reason ?? `pull: fast-forward to ${to.slice(0, 12)}`)
     return counts

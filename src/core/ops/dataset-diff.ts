@@ -9,7 +9,7 @@
 import ignore from 'ignore'
 import {diffManyTables, type ExampleChange, type RecordRef, type TableDiff} from '../table-diff.js'
 import {readTable} from '../table-read.js'
-import {chooseKey, getPath, keyFields, parseRecord} from '../example-key.js'
+import {chooseKeyOfVersions, getPath, parseRecord} from '../example-key.js'
 import {fieldChanges, type FieldChange} from '../field-diff.js'
 import {flattenTree, type FileMap} from '../tree-ops.js'
 import {readCommit} from './history.js'
@@ -20,8 +20,10 @@ import type {Table, TreeEntry} from '../model.js'
 import type {ProgressFn, Repository} from '../repository.js'
 import type {Oid} from '../bytes.js'
 
-/** One side of a diff: a revision, or the working directory as it is now. */
-/** A side of a diff: a revision, or the working tree. `unbornIsEmpty`: HEAD with no commits yet is an empty version (`dsv diff` in a new repository). */
+/**
+ * One side of a diff: a revision, or the working directory as it is now. `unbornIsEmpty`:
+ * HEAD with no commits yet is an empty version (`dsv diff` in a new repository).
+ */
 export type DiffSide = {rev: string; unbornIsEmpty?: boolean} | {worktree: true}
 
 export interface DatasetDiffOptions {
@@ -135,7 +137,7 @@ export async function datasetDiff(repo: Repository, fromSide: DiffSide, toSide: 
     const ta = ea?.type === 'table' ? await readTable(repo.store, ea.oid) : null
     const tb = eb?.type === 'table' ? await readTable(repo.store, eb.oid) : null
     f.kind = 'table'
-    f.key = chooseKey(f.path, keyFields(tb?.fields, ta?.fields), repo.config.keys ?? {})
+    f.key = chooseKeyOfVersions(f.path, tb?.fields, ta?.fields, repo.config.keys ?? {})
     tables.push({file: f, before: ta, after: tb, key: f.key})
   }
   opts.onProgress?.({phase: 'comparing examples', loaded: 0, total: tables.length, unit: 'files'})

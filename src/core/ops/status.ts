@@ -3,6 +3,7 @@ import {snapshot} from './snapshot.js'
 import {diffFileMaps, type FileChange} from './tree-diff.js'
 import {headTree} from './history.js'
 import {flattenTree} from '../tree-ops.js'
+import {withoutNestedRepositories} from '../worktree.js'
 import type {ChangeCounts} from '../model.js'
 import type {ProgressFn, Repository} from '../repository.js'
 import type {Oid} from '../bytes.js'
@@ -21,7 +22,7 @@ export async function status(repo: Repository, onProgress?: ProgressFn): Promise
   return repo.locked(async () => {
     const snap = await snapshot(repo, onProgress)
     const base = await headTree(repo)
-    const changes = snap.tree === base ? {files: [], examples: {added: 0, removed: 0, modified: 0}} : await diffFileMaps(repo, await flattenTree(repo.store, base), snap.files, false, snap.changes)
+    const changes = snap.tree === base ? {files: [], examples: {added: 0, removed: 0, modified: 0}} : await diffFileMaps(repo, withoutNestedRepositories(await flattenTree(repo.store, base)), snap.files, false, snap.changes)
     return {
       branch: repo.currentBranch(),
       head: repo.headCommit(),

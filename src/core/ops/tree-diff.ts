@@ -1,7 +1,7 @@
 /** File-level changes between two snapshots, with example counts for tables. */
 import {diffManyTables, type TableDiff} from '../table-diff.js'
 import {readTable} from '../table-read.js'
-import {chooseKey, keyFields} from '../example-key.js'
+import {chooseKeyOfVersions} from '../example-key.js'
 import type {ChangeCounts, Table, TreeEntry} from '../model.js'
 import type {Oid} from '../bytes.js'
 import type {FileMap} from '../tree-ops.js'
@@ -52,7 +52,7 @@ export async function diffFileMaps(repo: Repository, before: FileMap, after: Fil
       const ta = a?.type === 'table' ? await readTable(repo.store, a.oid) : null
       const tb = b?.type === 'table' ? await readTable(repo.store, b.oid) : null
       change.kind = 'table'
-      tablePairs.push({change, before: ta, after: tb, key: chooseKey(path, keyFields(tb?.fields, ta?.fields), repo.config.keys ?? {})})
+      tablePairs.push({change, before: ta, after: tb, key: chooseKeyOfVersions(path, tb?.fields, ta?.fields, repo.config.keys ?? {})})
     }
   }
   const diffs = await diffManyTables(repo.store, tablePairs, {details: keepDetails})
