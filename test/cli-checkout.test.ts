@@ -441,3 +441,32 @@ describe('checkout between neighbouring versions', function () {
     assertTreeHashes(to, v1, [])
   })
 })
+
+describe('a version committed with a nested repository\'s files (before .git/.dsv were skipped at every depth)', () => {
+  it('status is clean, and checkout neither overwrites nor removes the nested repository\'s files', async () => {
+    const {Repository} = await import('../src/index.js')
+    const {flattenTree, buildTree} = await import('../src/core/tree-ops.js')
+    const {recordCommit} = await import('../src/core/ops/commit.js')
+    const {headTree} = await import('../src/core/ops/history.js')
+    const d = tmp.make()
+    assertExit(dsv(d, 'init', '--quiet'), 0)
+    fs.writeFileSync(path.join(d, 'good.jsonl'), '{"id":1}\n')
+    fs.writeFileSync(path.join(d, 'notes.txt'), 'committed notes\n')
+    const v1 = dsvJson<{id: string}>(d, 0, 'commit', '-m', 'v1').id
+    // v2 as an earlier dsv would have committed it: with vendor/.git/HEAD in the tree
+    const repo = await Repository.open(d)
+    const files = await flattenTree(repo.store, await headTree(repo))
+    files.set('vendor/.git/HEAD', {...files.get('notes.txt')!, name: 'vendor/.git/HEAD'})
+    const v2 = (await recordCommit(repo, await buildTree(repo.store, files), 'v2 with a nested .git', {name: 'T', email: 't@x'}, false)).id
+    await repo.close()
+    const nested = path.join(d, 'vendor', '.git', 'HEAD')
+    fs.mkdirSync(path.dirname(nested), {recursive: true})
+    fs.writeFileSync(nested, 'ref: refs/heads/their-branch\n')
+    assert.equal(dsvJson<StatusDoc>(d, 0, 'status').clean, true)
+    assertExit(dsv(d, 'checkout', v1, '--quiet'), 0)
+    assertExit(dsv(d, 'checkout', 'main', '--quiet'), 0)
+    assert.equal(dsvJson(d, 0, 'show').id, v2)
+    assert.equal(fs.readFileSync(nested, 'utf8'), 'ref: refs/heads/their-branch\n')
+    assert.equal(dsvJson<StatusDoc>(d, 0, 'status').clean, true)
+  })
+})
