@@ -5,11 +5,11 @@ import {shortId} from '../ui/format.js'
 
 export default class Checkout extends DsvCommand {
   static override summary = 'Make the working directory exactly a version.'
-  static override description = 'Writes, restores and removes files so the working directory is byte-for-byte REV, then moves HEAD: attached when REV is a branch name, detached for a tag or commit (`dsv checkout main` goes back). Refuses when uncommitted changes would be lost unless --force. With --to DIR, writes REV into DIR and leaves HEAD and the working directory alone.'
+  static override description = 'Writes, restores and removes files so the working directory is byte-for-byte REV, then moves HEAD: attached when REV is a branch name (a branch wins over a tag of the same name, as in git), detached for a tag or commit (`dsv checkout main` goes back). Refuses when uncommitted changes would be lost, or when untracked files are in the way (a folder where REV has a file, a file or symlink where REV needs a folder), unless --force; ignored files are expendable. With --to DIR, writes REV into DIR and leaves HEAD and the working directory alone.'
   static override examples = ['<%= config.bin %> checkout v1', '<%= config.bin %> checkout main', '<%= config.bin %> checkout HEAD~2 --force', '<%= config.bin %> checkout v1 --to /tmp/dataset-v1']
   static override args = {rev: Args.string({description: 'branch, tag or commit', required: true})}
   static override flags = {
-    force: Flags.boolean({char: 'f', summary: 'Discard uncommitted changes (or write into a non-empty --to DIR).'}),
+    force: Flags.boolean({char: 'f', summary: 'Discard uncommitted changes and delete untracked files in the way (or write into a non-empty --to DIR).'}),
     to: Flags.string({summary: 'Write the version into this directory instead.'}),
   }
 
