@@ -956,6 +956,12 @@ describe('dsv diff: empty diff and errors', function () {
     assert.match(e.message, /revisions/)
   })
 
+  it('a range and another revision (A..B C): exit 2, E_USAGE', async () => {
+    const {dir} = await repos.errors.get()
+    const e = await diffError(dir, ['HEAD..HEAD', 'HEAD'], 2, 'E_USAGE')
+    assert.match(e.message, /HEAD\.\.HEAD/)
+  })
+
   it('a .jsonl in the working tree that is not JSON: exit 5, E_INVALID_DATA with file and line', async () => {
     const {dir} = await repos.errors.get()
     const f = path.join(dir, STT)

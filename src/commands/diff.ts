@@ -78,7 +78,11 @@ The --json document is described in docs/diff-json.md (schema: docs/diff.schema.
 
 function sides(revs: string[]): [DiffSide, DiffSide] {
   if (revs.length > 2) throw new DsvError('E_USAGE', `too many revisions: ${revs.join(' ')}`, {}, 'give at most two revisions; put paths after --')
-  if (revs.length === 2) return [{rev: revs[0]}, {rev: revs[1]}]
+  if (revs.length === 2) {
+    const range = revs.find((r) => /\.\.(?!\.)/.test(r))
+    if (range) throw new DsvError('E_USAGE', `a range (${range}) is both ends of the diff: give either A..B or A B, not both`, {}, 'put paths after --')
+    return [{rev: revs[0]}, {rev: revs[1]}]
+  }
   if (revs.length === 1) {
     const range = /^(.*?)\.\.(?!\.)(.*)$/.exec(revs[0])
     if (range) return [{rev: range[1] || 'HEAD'}, {rev: range[2] || 'HEAD'}]
