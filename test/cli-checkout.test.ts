@@ -272,7 +272,11 @@ describe('dsv checkout', () => {
     assert.equal(headFile(dir), c.id)
     const detached = treeHashes(dir)
 
-    assertExit(dsv(dir, 'checkout', 'main', '--quiet'), 0)
+    // leaving it: a warning on stderr (even with --quiet) names the commit no branch or tag holds
+    const leave = dsv(dir, 'checkout', 'main', '--quiet')
+    assertExit(leave, 0)
+    assert.equal(leave.stdout, '')
+    assert.equal(leave.stderr, `warning: leaving 1 commit behind, on no branch or tag:\n  ${c.id.slice(0, 12)} on detached HEAD\nhint: to keep them, tag the newest: dsv tag NAME ${c.id.slice(0, 12)}\n`)
     assertTreeHashes(dir, v2)
     assert.equal(dsvJson<LogEntry[]>(dir, 0, 'log', 'main', '-n', '1')[0].id, c2, 'main did not move')
 
@@ -281,6 +285,14 @@ describe('dsv checkout', () => {
     assert.equal(r.detached, true)
     assertTreeHashes(dir, detached)
     assert.deepEqual(dsvJson<LogEntry[]>(dir, 0, 'log').map((e) => e.id), [c.id, c1])
+    // --json lists what is left behind; once tagged, nothing is
+    assert.deepEqual(dsvJson(dir, 0, 'checkout', 'main').leftBehind, [{id: c.id, message: 'on detached HEAD'}])
+    assertExit(dsv(dir, 'tag', 'kept', c.id, '--quiet'), 0)
+    assertExit(dsv(dir, 'checkout', 'kept', '--quiet'), 0)
+    const back = dsv(dir, 'checkout', 'main', '--json')
+    assertExit(back, 0)
+    assert.equal(back.json<{leftBehind?: unknown}>().leftBehind, undefined)
+    assertExit(dsv(dir, 'tag', '-d', 'kept', '--quiet'), 0)
   })
 })
 

@@ -6,7 +6,7 @@
 import {existsSync, readdirSync, statSync} from 'node:fs'
 import {join, resolve} from 'node:path'
 import {cachedView, RACY_NS, snapshot} from './snapshot.js'
-import {headTree, readCommit} from './history.js'
+import {headTree, readCommit, unreferencedCommits} from './history.js'
 import {resolveRevision} from './revision.js'
 import {recordCommit, type CommitResult} from './commit.js'
 import {resolveAuthor} from './author.js'
@@ -26,6 +26,8 @@ export interface CheckoutResult {
   removed: number
   /** bytes of unchanged examples copied from the files being replaced instead of read from the store */
   copiedBytes: number
+  /** commits a detached HEAD left behind: on no branch or tag any more (newest first) */
+  leftBehind?: Array<{id: Oid; message: string}>
   to?: string
 }
 
@@ -155,8 +157,10 @@ export async function checkout(repo: Repository, rev: string, opts: {force?: boo
       head.abort()
       throw error
     }
+    const was = repo.refs.readHead()
     head.commit()
-    return {head: target.commit, branch: target.branch ?? null, detached: !target.branch, ...counts}
+    const leftBehind = was.symbolic || was.oid === target.commit ? [] : await unreferencedCommits(repo, was.oid, [target.commit])
+    return {head: target.commit, branch: target.branch ?? null, detached: !target.branch, ...counts, ...(leftBehind.length ? {leftBehind} : {})}
   })
 }
 

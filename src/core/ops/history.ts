@@ -87,6 +87,27 @@ export async function ancestors(repo: Repository, start: Oid, stopAt?: Oid): Pro
   return seen
 }
 
+/**
+ * Commits reachable from `start` but from no branch, tag, remote branch or `also`: what a
+ * detached HEAD at `start` leaves behind when it moves (git warns about them too).
+ */
+export async function unreferencedCommits(repo: Repository, start: Oid, also: Oid[] = []): Promise<Array<{id: Oid; message: string}>> {
+  const roots = [...also]
+  for (const kind of ['refs/heads', 'refs/tags', 'refs/remotes'] as const) for (const r of repo.refs.list(kind)) roots.push(await peel(repo, r.oid))
+  const referenced = new Set<Oid>()
+  for (const root of roots) if (!referenced.has(root)) for (const id of await ancestors(repo, root)) referenced.add(id)
+  const out: Array<{id: Oid; message: string}> = []
+  const stack = referenced.has(start) ? [] : [start]
+  const seen = new Set(stack)
+  while (stack.length > 0) {
+    const id = stack.pop()!
+    const c = await readCommit(repo, id)
+    out.push({id, message: c.message.split('\n')[0]})
+    for (const p of c.parents) if (!referenced.has(p) && !seen.has(p)) seen.add(p) && stack.push(p)
+  }
+  return out
+}
+
 /** Whether `ancestor` is `descendant` or one of its ancestors (a fast-forward from one to the other). */
 export async function isAncestor(repo: Repository, ancestor: Oid, descendant: Oid): Promise<boolean> {
   if (ancestor === descendant) return true
