@@ -31,16 +31,16 @@ export function chooseKey(path: string, fields: string[], configured: Record<str
   return null
 }
 
-/**
- * Parses one record into a field map (top-level fields; nested values stay nested).
- * `exactIntegers` (keys and diffs): a JSON integer too large for a double (snowflake ids)
- * becomes the string of its digits, so distinct ids stay distinct.
- */
-export function parseRecord(rec: Buffer, format: TableFormat, header: string, exactIntegers = false): Record<string, unknown> | null {
-  return recordParser(format, header, exactIntegers)(rec)
+/** Parses one record into a field map (top-level fields; nested values stay nested). */
+export function parseRecord(rec: Buffer, format: TableFormat, header: string): Record<string, unknown> | null {
+  return recordParser(format, header)(rec)
 }
 
-/** `parseRecord` for many records of one table: the header is split once. */
+/**
+ * `parseRecord` for many records of one table: the header is split once. `exactIntegers`
+ * (keys and diffs): a JSON integer too large for a double (snowflake ids) becomes the
+ * string of its digits, so distinct ids stay distinct.
+ */
 export function recordParser(format: TableFormat, header: string, exactIntegers = false): (rec: Buffer) => Record<string, unknown> | null {
   if (format === 'jsonl') {
     const parse = exactIntegers ? parseJsonExactIntegers : JSON.parse

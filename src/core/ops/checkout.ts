@@ -78,7 +78,7 @@ function pathsInTheWay(base: FileMap, current: FileMap, skipped: string[], targe
  * when untracked files are in the way. Forced, nothing is read: files the stat cache
  * cannot vouch for are simply rewritten, and whatever is in the way is removed.
  */
-async function currentFiles(repo: Repository, target: FileMap, force: boolean | undefined, onProgress?: ProgressFn): Promise<FileMap> {
+async function currentFiles(repo: Repository, base: FileMap, target: FileMap, force: boolean | undefined, onProgress?: ProgressFn): Promise<FileMap> {
   if (force) return cachedView(repo)
   let snap
   try {
@@ -88,7 +88,6 @@ async function currentFiles(repo: Repository, target: FileMap, force: boolean | 
     if (error instanceof InvalidDataError) throw dirtyError([String(error.data.file)])
     throw error
   }
-  const base = await versionFiles(repo, await headTree(repo))
   const dirty = dirtyPaths(base, snap.files, target)
   const inTheWay = pathsInTheWay(base, snap.files, snap.skipped, target)
   if (dirty.length > 0) throw dirtyError([...new Set([...dirty, ...inTheWay])].sort())
@@ -145,8 +144,8 @@ export async function checkout(repo: Repository, rev: string, opts: {force?: boo
   const targetFiles = await versionFiles(repo, (await readCommit(repo, target.commit)).tree)
   if (opts.to) return checkoutTo(repo, target.commit, targetFiles, resolve(opts.to), opts)
   return repo.locked(async () => {
-    const current = await currentFiles(repo, targetFiles, opts.force, opts.onProgress)
     const tracked = await versionFiles(repo, await headTree(repo))
+    const current = await currentFiles(repo, tracked, targetFiles, opts.force, opts.onProgress)
     const head = target.branch
       ? repo.refs.prepareHead({symbolic: true, ref: `refs/heads/${target.branch}`}, `checkout: moving to ${target.branch}`)
       : repo.refs.prepareHead({symbolic: false, oid: target.commit}, `checkout: moving to ${rev}`)
@@ -180,8 +179,8 @@ export async function rollback(repo: Repository, rev: string, opts: {message?: s
     const tree = (await readCommit(repo, target.commit)).tree
     if (tree === (await headTree(repo))) throw new DsvError('E_NOTHING_TO_COMMIT', `HEAD already has the content of ${rev}`, {rev})
     const targetFiles = await versionFiles(repo, tree)
-    const current = await currentFiles(repo, targetFiles, opts.force, opts.onProgress)
     const tracked = await versionFiles(repo, await headTree(repo))
+    const current = await currentFiles(repo, tracked, targetFiles, opts.force, opts.onProgress)
     await syncWorktree(repo, current, tracked, targetFiles, opts.onProgress)
     const message = opts.message ?? `Rollback to ${rev} (${target.commit.slice(0, 12)})`
     return {...(await recordCommit(repo, tree, message, author, false, opts.onProgress)), target: target.commit}
@@ -195,8 +194,8 @@ export async function rollback(repo: Repository, rev: string, opts: {message?: s
 export async function fastForward(repo: Repository, branch: string, from: Oid | null, to: Oid, opts: {force?: boolean; onProgress?: ProgressFn; reason?: string} = {}): Promise<{written: number; removed: number}> {
   return repo.locked(async () => {
     const targetFiles = await versionFiles(repo, (await readCommit(repo, to)).tree)
-    const current = await currentFiles(repo, targetFiles, opts.force, opts.onProgress)
     const tracked = await versionFiles(repo, await headTree(repo))
+    const current = await currentFiles(repo, tracked, targetFiles, opts.force, opts.onProgress)
     const counts = await syncWorktree(repo, current, tracked, targetFiles, opts.onProgress)
     repo.refs.update(`refs/heads/${branch}`, from, to, opts.reason ?? `pull: fast-forward to ${to.slice(0, 12)}`)
     return counts

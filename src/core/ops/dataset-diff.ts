@@ -9,7 +9,7 @@
 import ignore from 'ignore'
 import {diffManyTables, type ExampleChange, type RecordRef, type TableDiff} from '../table-diff.js'
 import {readTable} from '../table-read.js'
-import {chooseKeyOfVersions, getPath, parseRecord} from '../example-key.js'
+import {chooseKeyOfVersions, getPath, recordParser} from '../example-key.js'
 import {fieldChanges, type FieldChange} from '../field-diff.js'
 import {flattenTree, type FileMap} from '../tree-ops.js'
 import {readCommit} from './history.js'
@@ -146,8 +146,14 @@ export async function datasetDiff(repo: Repository, fromSide: DiffSide, toSide: 
   // other tables; the final pass (after moves are known) takes the values from here.
   // A modified example is never part of a move, so its field changes are final too.
   const parsed = new Map<ExampleChange, ParsedChange>()
-  const parse = (table: Table | null, ref: RecordRef): Record<string, unknown> | null =>
-    table ? parseRecord(ref.bytes, table.format as TableFormat, table.header, true) : null
+  // one parser per table: a CSV/TSV header is split once, not once per record
+  const parsers = new Map<Table, (rec: Buffer) => Record<string, unknown> | null>()
+  const parse = (table: Table | null, ref: RecordRef): Record<string, unknown> | null => {
+    if (!table) return null
+    let parser = parsers.get(table)
+    if (!parser) parsers.set(table, (parser = recordParser(table.format as TableFormat, table.header, true)))
+    return parser(ref.bytes)
+  }
   const labelsOf = tables.map((t) => labelFieldsFor(repo, t.file.path))
   const onTable = (t: number, d: TableDiff) => {
     const labelled = labelsOf[t].length > 0
