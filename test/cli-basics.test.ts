@@ -540,7 +540,7 @@ describe('dsv log', () => {
     assert.deepEqual(log.map((e) => e.examples), [counts(0, 0, 2), counts(0, 0, 1), counts(readJsonl(path.join(fixturesDir, GOLDEN)).length, 0, 0)])
     assert.deepEqual(log.map((e) => e.files), [counts(0, 0, 1), counts(0, 0, 1), counts(1, 0, 0)])
     for (const e of log) {
-      assert.deepEqual(Object.keys(e).sort(), ['author', 'code', 'date', 'examples', 'files', 'id', 'message', 'parents', 'quality', 'refs', 'tags', 'timestamp'])
+      assert.deepEqual(Object.keys(e).sort(), ['author', 'code', 'date', 'examples', 'files', 'head', 'id', 'message', 'parents', 'quality', 'refs', 'tags', 'timestamp'])
       assert.equal(e.quality, null)
       assert.deepEqual(e.author, AUTHOR)
       assert.match(e.date, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d$/)
@@ -550,6 +550,7 @@ describe('dsv log', () => {
     for (let i = 1; i < log.length; i++) assert.ok(log[i - 1].timestamp >= log[i].timestamp)
     assert.deepEqual(log.map((e) => e.tags), [[], [], ['v1']])
     assert.deepEqual(log.map((e) => e.refs), [['main'], [], []])
+    assert.deepEqual(log.map((e) => e.head), [true, false, false])
   })
 
   it('-n limits the count', async () => {
@@ -558,7 +559,7 @@ describe('dsv log', () => {
     assert.deepEqual(j.json<LogEntry[]>().map((e) => e.id), [ids[2], ids[1]])
     assertExit(h, 0)
     assert.equal(h.stdout.match(/^commit /gm)?.length, 1)
-    assert.match(h.stdout, new RegExp(`^commit ${ids[2]} \\(main\\)$`, 'm'))
+    assert.match(h.stdout, new RegExp(`^commit ${ids[2]} \\(HEAD -> main\\)$`, 'm'))
     assert.match(h.stdout, new RegExp(`^Author: ${AUTHOR.name} <${AUTHOR.email}>$`, 'm'))
   })
 
@@ -567,9 +568,22 @@ describe('dsv log', () => {
     assertExit(h, 0)
     const lines = h.stdout.trimEnd().split('\n')
     assert.equal(lines.length, 3)
-    assert.ok(lines[0].startsWith(`${ids[2].slice(0, 12)} (main) third`), lines[0])
+    assert.ok(lines[0].startsWith(`${ids[2].slice(0, 12)} (HEAD -> main) third`), lines[0])
     assert.ok(lines[1].startsWith(`${ids[1].slice(0, 12)} second`), lines[1])
     assert.ok(lines[2].startsWith(`${ids[0].slice(0, 12)} (tag: v1) first`), lines[2])
+  })
+
+  it('marks HEAD as git does: detached at a tag, then back on the branch', () => {
+    const other = tmp.make()
+    fs.cpSync(dir, other, {recursive: true})
+    assertExit(dsv(other, 'checkout', 'v1', '--quiet'), 0)
+    const detached = dsv(other, 'log', '--oneline', 'main')
+    assertExit(detached, 0)
+    const lines = detached.stdout.trimEnd().split('\n')
+    assert.ok(lines[0].startsWith(`${ids[2].slice(0, 12)} (main) third`), lines[0])
+    assert.ok(lines[2].startsWith(`${ids[0].slice(0, 12)} (HEAD, tag: v1) first`), lines[2])
+    assert.deepEqual(dsvJson<LogEntry[]>(other, 0, 'log', 'main').map((e) => e.head), [false, false, true])
+    assert.match(dsv(other, 'show').stdout, new RegExp(`^commit ${ids[0]} \\(HEAD, tag: v1\\)$`, 'm'))
   })
 
   it('`log v1` starts at v1', async () => {

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {DsvCommand} from '../base-command.js'
 import type {LogEntry} from '../core/ops/history.js'
-import {formatCounts, shortId, upstreamLine} from '../ui/format.js'
+import {decorationText, formatCounts, shortId, upstreamLine} from '../ui/format.js'
 
 export default class Log extends DsvCommand {
   static override summary = 'Show the history of versions.'
@@ -22,9 +22,9 @@ export default class Log extends DsvCommand {
     if (entries.length === 0) this.say('No commits yet.')
     const upstream = args.rev ? null : await repo.upstreamStatus()
     if (upstream && entries.length > 0) this.say(flags.oneline ? `# ${upstreamLine(upstream)}` : `${upstreamLine(upstream)}\n`)
+    const branch = repo.currentBranch()
     for (const e of entries) {
-      const deco = [...e.refs, ...e.tags.map((t) => `tag: ${t}`)]
-      const decoText = deco.length > 0 ? ` (${deco.join(', ')})` : ''
+      const decoText = decorationText(e, branch)
       if (flags.oneline) {
         this.say(`${shortId(e.id)}${decoText} ${e.message.split('\n')[0]}  [${formatCounts(e.examples)}]${e.quality ? ` q${e.quality.overall}` : ''}`)
         continue

@@ -1,6 +1,6 @@
 import {Args} from '@oclif/core'
 import {DsvCommand} from '../base-command.js'
-import {formatCounts, printable} from '../ui/format.js'
+import {decorationText, formatCounts, printable} from '../ui/format.js'
 
 export default class Show extends DsvCommand {
   static override summary = 'Show one version: its commit and the files it holds.'
@@ -11,7 +11,7 @@ export default class Show extends DsvCommand {
     const {args} = await this.parse(Show)
     const repo = await this.openRepo()
     const shown = await repo.show(args.rev)
-    this.say(`commit ${shown.id}${shown.tags.length ? ` (tag: ${shown.tags.join(', ')})` : ''}`)
+    this.say(`commit ${shown.id}${decorationText(shown, repo.currentBranch())}`)
     this.say(`Author: ${shown.author.name} <${shown.author.email}>`)
     this.say(`Date:   ${shown.date}`)
     this.say(`Examples: ${formatCounts(shown.examples)}   Files: ${formatCounts(shown.files)}`)

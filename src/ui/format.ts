@@ -43,3 +43,11 @@ const SHORT_ESCAPES: Record<string, string> = {'\n': '\\n', '\r': '\\r', '\t': '
 export function printable(s: string): string {
   return s.replace(CONTROL, (c) => SHORT_ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
 }
+
+/** git's decoration: ` (HEAD -> main, other, tag: v1)` on a branch, ` (HEAD, tag: v1)` when detached. */
+export function decorationText(e: {head: boolean; refs: string[]; tags: string[]}, branch: string | null): string {
+  let refs = e.refs
+  if (e.head) refs = branch && refs.includes(branch) ? [`HEAD -> ${branch}`, ...refs.filter((r) => r !== branch)] : ['HEAD', ...refs]
+  const deco = [...refs, ...e.tags.map((t) => `tag: ${t}`)]
+  return deco.length > 0 ? ` (${deco.join(', ')})` : ''
+}

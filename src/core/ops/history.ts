@@ -31,6 +31,8 @@ export interface LogEntry {
   message: string
   tags: string[]
   refs: string[]
+  /** whether HEAD points at this commit (on a branch or detached) */
+  head: boolean
   files: Commit['files']
   examples: Commit['examples']
   code: Commit['code']
@@ -39,7 +41,13 @@ export interface LogEntry {
   tree: Oid
 }
 
-export async function decorations(repo: Repository): Promise<{tags: Map<Oid, string[]>; branches: Map<Oid, string[]>}> {
+export interface Decorations {
+  tags: Map<Oid, string[]>
+  branches: Map<Oid, string[]>
+  head: Oid | null
+}
+
+export async function decorations(repo: Repository): Promise<Decorations> {
   const tags = new Map<Oid, string[]>()
   for (const t of repo.refs.list('refs/tags')) {
     const target = await peel(repo, t.oid).catch(() => t.oid)
@@ -48,12 +56,12 @@ export async function decorations(repo: Repository): Promise<{tags: Map<Oid, str
   const branches = new Map<Oid, string[]>()
   for (const b of [...repo.refs.list('refs/heads'), ...repo.refs.list('refs/remotes').map((r) => ({...r, name: `remotes/${r.name}`}))])
     branches.set(b.oid, [...(branches.get(b.oid) ?? []), b.name])
-  return {tags, branches}
+  return {tags, branches, head: repo.headCommit()}
 }
 
-export function toLogEntry(id: Oid, c: Commit, deco: {tags: Map<Oid, string[]>; branches: Map<Oid, string[]>}): LogEntry {
+export function toLogEntry(id: Oid, c: Commit, deco: Decorations): LogEntry {
   return {id, parents: c.parents, author: c.author, date: formatDate(c.timestamp, c.tzOffset), timestamp: c.timestamp, message: c.message,
-    tags: deco.tags.get(id) ?? [], refs: deco.branches.get(id) ?? [], files: c.files, examples: c.examples, code: c.code, quality: c.quality ?? null, tree: c.tree}
+    tags: deco.tags.get(id) ?? [], refs: deco.branches.get(id) ?? [], head: id === deco.head, files: c.files, examples: c.examples, code: c.code, quality: c.quality ?? null, tree: c.tree}
 }
 
 /** Commits reachable from `start`, newest first (by commit time, then discovery order). */
