@@ -482,3 +482,68 @@ describe('a version committed with a nested repository\'s files (before .git/.ds
     assert.equal(dsvJson<StatusDoc>(d, 0, 'status').clean, true)
   })
 })
+
+describe('checkout --force and files the stat cache cannot vouch for', () => {
+  const tmp3 = new TempDirs()
+  after(() => tmp3.cleanup())
+
+  const twoCommits = () => {
+    const {dir} = makeRepoFrom(tmp3, [], {commit: false})
+    fs.writeFileSync(path.join(dir, 'a.txt'), 'a\n')
+    assertExit(dsv(dir, 'commit', '-m', 'one', '--quiet'), 0)
+    fs.mkdirSync(path.join(dir, 'sub'))
+    fs.writeFileSync(path.join(dir, 'sub', 'b.jsonl'), '{"id":1}\n')
+    assertExit(dsv(dir, 'commit', '-m', 'two', '--quiet'), 0)
+    return dir
+  }
+
+  it('removes a tracked file the target lacks although it was touched, edited, or the repository copied', () => {
+    const touched = twoCommits()
+    const future = new Date(Date.now() + 5000)
+    fs.utimesSync(path.join(touched, 'sub', 'b.jsonl'), future, future)
+    const edited = twoCommits()
+    fs.appendFileSync(path.join(edited, 'sub', 'b.jsonl'), '{"id":2}\n')
+    const copied = path.join(tmp3.make(), 'copy')
+    fs.cpSync(twoCommits(), copied, {recursive: true})
+    for (const dir of [touched, edited, copied]) {
+      const r = dsvJson<{removed: number}>(dir, 0, 'checkout', 'HEAD~1', '--force')
+      assert.equal(r.removed, 1, dir)
+      assert.deepEqual(listFiles(dir), ['a.txt'], dir)
+      assert.equal(dsvJson<StatusDoc>(dir, 0, 'status').clean, true, dir)
+    }
+  })
+
+  it('rollback --force leaves exactly the target version too', () => {
+    const dir = twoCommits()
+    fs.appendFileSync(path.join(dir, 'sub', 'b.jsonl'), '{"id":2}\n')
+    assertExit(dsv(dir, 'rollback', 'HEAD~1', '--force', '--quiet'), 0)
+    assert.deepEqual(listFiles(dir), ['a.txt'])
+    assert.equal(dsvJson<StatusDoc>(dir, 0, 'status').clean, true)
+  })
+
+  it('`checkout HEAD --force` discards changes and stays on the branch, as git does; HEAD~0 detaches', () => {
+    const dir = twoCommits()
+    fs.appendFileSync(path.join(dir, 'sub', 'b.jsonl'), '{"id":2}\n')
+    for (const rev of ['HEAD', '@']) {
+      const r = dsvJson<{branch: string | null; detached: boolean}>(dir, 0, 'checkout', rev, '--force')
+      assert.deepEqual([r.branch, r.detached], ['main', false], rev)
+      assert.equal(dsvJson<StatusDoc>(dir, 0, 'status').branch, 'main')
+    }
+    assert.equal(fs.readFileSync(path.join(dir, 'sub', 'b.jsonl'), 'utf8'), '{"id":1}\n')
+    assert.equal(dsvJson<{detached: boolean}>(dir, 0, 'checkout', 'HEAD~0').detached, true)
+  })
+
+  it('--to refuses the store, the working directory and folders in it that would be versioned', () => {
+    const dir = twoCommits()
+    for (const to of ['.dsv', path.join('.dsv', 'out'), '.', 'inner']) {
+      assertJsonError(dsv(dir, 'checkout', 'HEAD', '--to', to, '--force', '--json'), 2, 'E_USAGE')
+    }
+    assert.ok(!fs.existsSync(path.join(dir, 'inner')))
+    assert.equal(dsvJson<StatusDoc>(dir, 0, 'status').clean, true)
+    fs.writeFileSync(path.join(dir, '.dsvignore'), 'exports/\n')
+    assertExit(dsv(dir, 'commit', '-m', 'ignore exports', '--quiet'), 0)
+    assertExit(dsv(dir, 'checkout', 'HEAD~1', '--to', path.join('exports', 'v1'), '--quiet'), 0)
+    assert.deepEqual(listFiles(path.join(dir, 'exports', 'v1')), ['a.txt', 'sub/b.jsonl'])
+    assert.equal(dsvJson<StatusDoc>(dir, 0, 'status').clean, true)
+  })
+})

@@ -907,6 +907,26 @@ describe('dsv diff: label summary (dsv config labels.<pattern> field,field)', fu
 
 // ---------------------------------------------------------------- empty diff and errors
 
+describe('label summary of examples moved between files with different label settings', () => {
+  it('a move counts before under the old file\'s label fields and after under the new file\'s', async () => {
+    const {dir} = makeRepoFrom(tmp, [], {commit: false})
+    const row = (id: string, label: string) => JSON.stringify({id, label}) + '\n'
+    fs.writeFileSync(path.join(dir, 'train.jsonl'), ['t0', 't1', 't2'].map((id) => row(id, 'A')).join(''))
+    fs.writeFileSync(path.join(dir, 'test.jsonl'), ['s0', 's1'].map((id) => row(id, 'B')).join(''))
+    assertExit(dsv(dir, 'commit', '-m', 'v1', '--quiet'), 0)
+    fs.writeFileSync(path.join(dir, 'train.jsonl'), ['t1', 't2'].map((id) => row(id, 'A')).join(''))
+    fs.writeFileSync(path.join(dir, 'test.jsonl'), ['s0', 's1', 't0'].map((id) => row(id, id === 't0' ? 'A' : 'B')).join(''))
+    assertExit(dsv(dir, 'config', 'labels.test.jsonl', 'label', '--quiet'), 0)
+    const intoLabelled = await runDiffJson(dir, [], 0)
+    assert.equal(intoLabelled.totals.examples.moved, 1)
+    assert.deepEqual(intoLabelled.labels, [{field: 'label', values: [{value: 'A', before: 0, after: 1}], changed: 0, scope: 'changed-examples'}])
+    assertExit(dsv(dir, 'config', '--unset', 'labels.test.jsonl', '--quiet'), 0)
+    assertExit(dsv(dir, 'config', 'labels.train.jsonl', 'label', '--quiet'), 0)
+    const outOfLabelled = await runDiffJson(dir, ['HEAD'], 0)
+    assert.deepEqual(outOfLabelled.labels, [{field: 'label', values: [{value: 'A', before: 1, after: 0}], changed: 0, scope: 'changed-examples'}])
+  })
+})
+
 describe('dsv diff: empty diff and errors', function () {
   this.timeout(120_000)
 
@@ -982,6 +1002,82 @@ describe('dsv diff: empty diff and errors', function () {
     } finally {
       fs.writeFileSync(f, original)
     }
+  })
+})
+
+describe('keyless files: pairing after long insertions and deletions', () => {
+  type Change = {change: string; old?: {line: number}; new?: {line: number}}
+  const lines = (n: number, tag = 'q') => Array.from({length: n}, (_, i) => JSON.stringify({question: `${tag} ${i}`, answer: `a${i}`}) + '\n')
+  const at = (c: Change) => [c.change, c.old?.line ?? null, c.new?.line ?? null]
+  const keylessRepo = (content: string[]) => {
+    const {dir} = makeRepoFrom(tmp, [], {commit: false})
+    fs.writeFileSync(path.join(dir, 't.jsonl'), content.join(''))
+    assertExit(dsv(dir, 'commit', '-m', 'v1', '--quiet'), 0)
+    return dir
+  }
+  const diffAndStatus = async (dir: string, content: string[]) => {
+    fs.writeFileSync(path.join(dir, 't.jsonl'), content.join(''))
+    const doc = await runDiffJson(dir, [], 0)
+    const status = dsvJson<{examples: {added: number; removed: number; modified: number}}>(dir, 0, 'status')
+    assert.deepEqual(status.examples, {added: doc.totals.examples.added, removed: doc.totals.examples.removed, modified: doc.totals.examples.modified}, 'status counts as diff does')
+    return doc.files[0] as Omit<FileDiff, 'changes'> & {changes: Change[]}
+  }
+
+  it('10 lines inserted, one deleted 30 lines later, one edited: +10 -1 ~1, each at its line', async () => {
+    const v1 = lines(300)
+    const dir = keylessRepo(v1)
+    const v2 = [...v1]
+    v2[200] = JSON.stringify({question: 'q 200', answer: 'EDITED'}) + '\n'
+    v2.splice(130, 1)
+    v2.splice(100, 0, ...lines(10, 'ins'))
+    const f = await diffAndStatus(dir, v2)
+    assert.deepEqual(f.examples, counts(10, 1, 1))
+    assert.deepEqual(f.changes.map(at), [
+      ...Array.from({length: 10}, (_, k) => ['added', null, 101 + k]),
+      ['removed', 131, null],
+      ['modified', 201, 210],
+    ])
+  })
+
+  it('10 lines deleted, one edited 20 lines later: -10 ~1, the edit paired with itself', async () => {
+    const v1 = lines(300)
+    const dir = keylessRepo(v1)
+    const v2 = [...v1]
+    v2[130] = JSON.stringify({question: 'q 130', answer: 'EDITED'}) + '\n'
+    v2.splice(100, 10)
+    const f = await diffAndStatus(dir, v2)
+    assert.deepEqual(f.examples, counts(0, 10, 1))
+    assert.deepEqual(f.changes.filter((c) => c.change === 'modified').map(at), [['modified', 131, 121]])
+    assert.deepEqual(f.changes.filter((c) => c.change === 'removed').map((c) => c.old!.line), Array.from({length: 10}, (_, k) => 101 + k))
+  })
+
+  it('a block of 2,000 lines inserted at the top: +2000, nothing modified', async () => {
+    const v1 = lines(3000)
+    const dir = keylessRepo(v1)
+    const f = await diffAndStatus(dir, [...lines(2000, 'new'), ...v1])
+    assert.deepEqual(f.examples, counts(2000, 0, 0))
+  })
+})
+
+describe('a key added to (or dropped from) every example of a keyless file', () => {
+  it('shows modified examples with the key field added, not all removed and all added; status agrees', async () => {
+    const {dir} = makeRepoFrom(tmp, [], {commit: false})
+    const file = path.join(dir, 't.jsonl')
+    const rows = Array.from({length: 20}, (_, i) => ({question: `q${i}`, answer: `a${i}`}))
+    fs.writeFileSync(file, rows.map((r) => JSON.stringify(r) + '\n').join(''))
+    assertExit(dsv(dir, 'commit', '-m', 'keyless', '--quiet'), 0)
+    fs.writeFileSync(file, rows.map((r, i) => JSON.stringify({id: `g${i}`, ...r}) + '\n').join(''))
+    const added = (await runDiffJson(dir, [], 0)).files[0]
+    assert.deepEqual(added.key, ['id'])
+    assert.deepEqual(added.examples, counts(0, 0, 20))
+    assert.deepEqual(added.changes![3], {...added.changes![3], change: 'modified', key: 'g3', fields: [{path: 'id', change: 'added', new: 'g3'}]})
+    const {examples} = dsvJson<{examples: Record<string, number>}>(dir, 0, 'status')
+    assert.deepEqual([examples.added, examples.removed, examples.modified], [0, 0, 20])
+    assert.deepEqual(dsvJson<{examples: unknown}>(dir, 0, 'commit', '-m', 'ids').examples, {added: 0, removed: 0, modified: 20})
+    fs.writeFileSync(file, rows.map((r) => JSON.stringify(r) + '\n').join(''))
+    const dropped = (await runDiffJson(dir, [], 0)).files[0]
+    assert.deepEqual(dropped.examples, counts(0, 0, 20))
+    assert.deepEqual(dropped.changes![0].fields, [{path: 'id', change: 'removed', old: 'g0'}])
   })
 })
 
@@ -1114,6 +1210,21 @@ describe('the key of a file whose other version has no key field', () => {
     const f = dsvJson(dir, 0, 'diff', '--json').files[0]
     assert.deepEqual(f.key, ['uuid'])
     assert.deepEqual(f.changes.map((c: {change: string; key: string}) => [c.change, c.key]), [['modified', 'u-a'], ['modified', 'u-b']])
+  })
+})
+
+describe('a CSV header that names a column twice', () => {
+  it('keeps both cells as fields (a, a#2): an edit to either shows its value change', async () => {
+    const {dir} = makeRepoFrom(tmp, [], {commit: false})
+    const file = path.join(dir, 't.csv')
+    fs.writeFileSync(file, 'id,a,a\n1,x,y\n2,p,q\n')
+    assertExit(dsv(dir, 'commit', '-m', 'v1', '--quiet'), 0)
+    fs.writeFileSync(file, 'id,a,a\n1,CHANGED,y\n2,p,Q\n')
+    const f = (await runDiffJson(dir, [], 0)).files[0]
+    assert.deepEqual(f.changes!.map((c) => [c.key, c.fields]), [
+      ['1', [{path: 'a', change: 'changed', old: 'x', new: 'CHANGED'}]],
+      ['2', [{path: '"a#2"', change: 'changed', old: 'q', new: 'Q'}]],
+    ])
   })
 })
 

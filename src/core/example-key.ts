@@ -49,7 +49,7 @@ export function recordParser(format: TableFormat, header: string, exactIntegers 
       return text.trim() === '' ? null : (parse(text) as Record<string, unknown>)
     }
   }
-  const columns = splitHeader(stripTerminator(Buffer.from(header)).toString('utf8'), format)
+  const columns = distinctNames(splitHeader(stripTerminator(Buffer.from(header)).toString('utf8'), format))
   return (rec) => {
     const text = stripTerminator(rec).toString('utf8')
     if (text.trim() === '') return null
@@ -62,6 +62,21 @@ export function recordParser(format: TableFormat, header: string, exactIntegers 
     })
     return out
   }
+}
+
+/**
+ * Column names made distinct: a repeated name gets `#2`, `#3`, ... (`a`, `a#2`), so a
+ * header that names a column twice keeps both cells as fields (one overwrote the other,
+ * and a change to it was "formatting only").
+ */
+export function distinctNames(columns: string[]): string[] {
+  const taken = new Set<string>()
+  return columns.map((c) => {
+    let name = c
+    for (let n = 2; taken.has(name); n++) name = `${c}#${n}`
+    taken.add(name)
+    return name
+  })
 }
 
 const splitPaths = new Map<string, string[]>()

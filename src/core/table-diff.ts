@@ -243,11 +243,11 @@ export function scanRegions(job: ScanJob, reader: PackReader): ScanResult {
       addValues(olds, job.oldTable)
       addValues(news, job.newTable)
     }
-    const {po, pn, gapOld, gapNew} = alignRecords(olds, news)
+    const {po, pn, gapOld, gapNew, hashOld, hashNew} = alignRecords(olds, news)
     // what did not line up may still have moved inside the region; what stays unmatched
     // pairs by position only with records of the same gap between aligned records
-    const o = po.map((i, k) => pending(olds, i, region * GAPS_PER_REGION + gapOld[k]))
-    const n = pn.map((i, k) => pending(news, i, region * GAPS_PER_REGION + gapNew[k]))
+    const o = po.map((i, k) => pending(olds, i, region * GAPS_PER_REGION + gapOld[k], hashOld))
+    const n = pn.map((i, k) => pending(news, i, region * GAPS_PER_REGION + gapNew[k], hashNew))
     matchByHash(o, n)
     for (const x of o) if (!x.matched) oldLeft.push(x)
     for (const x of n) if (!x.matched) newLeft.push(x)
@@ -348,33 +348,74 @@ function sameRecord(a: Records, i: number, b: Records, j: number): boolean {
   return a.end[i] - a.start[i] === b.end[j] - b.start[j] && a.leaf[i].compare(b.leaf[j], b.start[j], b.end[j], a.start[i], a.end[i]) === 0
 }
 
-function pending(recs: Records, i: number, region: number): Pending {
+function pending(recs: Records, i: number, region: number, hashes?: string[]): Pending {
   const leaf = recs.leaf[i]
   const bytes = Buffer.from(leaf.subarray(recs.start[i], recs.end[i] + recs.terminator[i])) // a copy: the leaf is let go
   const index = recs.index[i]
-  const hash = recs.value ? recs.value[i] : recordHash(leaf.subarray(recs.start[i], recs.end[i]))
+  const hash = hashes?.[i] ?? fingerprint(recs, i)
   return {ref: {index, line: index + 1 + recs.headerLines, bytes}, hash, region, key: null, matched: false}
 }
 
-/** How far ahead alignRecords looks for the next pair of equal records. */
+/** How far ahead alignRecords looks for the next pair of equal records, record by record. */
 const RESYNC_WINDOW = 8
 
 /** Gap numbers are made unique across regions as region * GAPS_PER_REGION + gap. */
 const GAPS_PER_REGION = 1 << 24
 
+/** A record's identity for matching: its value hash (byValue scans) or its bytes' hash. */
+function fingerprint(recs: Records, i: number): string {
+  return recs.value ? recs.value[i] : recordHash(recs.leaf[i].subarray(recs.start[i], recs.end[i]))
+}
+
+/**
+ * Where each record of one side of a region occurs, by fingerprint, built when first
+ * needed: finds the next copy of a record however far ahead it is.
+ */
+class Occurrences {
+  private readonly at = new Map<string, number[]>()
+  readonly hashes: string[] = []
+
+  constructor(private readonly recs: Records) {
+    for (let i = 0; i < recs.start.length; i++) {
+      const h = (this.hashes[i] = fingerprint(recs, i))
+      const list = this.at.get(h)
+      if (list) list.push(i)
+      else this.at.set(h, [i])
+    }
+  }
+
+  /** The first index >= from holding a record with fingerprint h, or -1. */
+  next(h: string, from: number): number {
+    const list = this.at.get(h)
+    if (!list) return -1
+    let lo = 0
+    let hi = list.length
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if (list[mid] < from) lo = mid + 1
+      else hi = mid
+    }
+    return lo < list.length ? list[lo] : -1
+  }
+}
+
 /**
  * Walks both sides in order, pairing equal records (a byte comparison: most of a region
  * is unchanged and in place), and skipping past inserted, deleted or edited records by
- * looking a few records ahead. Returns the indices of the records left unpaired, each
- * with the number of the gap (the stretch between two aligned records) it sits in.
+ * looking a few records ahead, then, when that finds nothing, for the nearest record that
+ * occurs again on the other side however far (a block of inserted lines). Returns the
+ * indices of the records left unpaired, each with the number of the gap (the stretch
+ * between two aligned records) it sits in, and the fingerprints computed on the way.
  */
-export function alignRecords(olds: Records, news: Records): {po: number[]; pn: number[]; gapOld: number[]; gapNew: number[]} {
+export function alignRecords(olds: Records, news: Records): {po: number[]; pn: number[]; gapOld: number[]; gapNew: number[]; hashOld?: string[]; hashNew?: string[]} {
   const aLength = olds.start.length
   const bLength = news.start.length
   const po: number[] = []
   const pn: number[] = []
   const gapOld: number[] = []
   const gapNew: number[] = []
+  let inOld: Occurrences | undefined
+  let inNew: Occurrences | undefined
   let gap = 0
   let i = 0
   let j = 0
@@ -385,24 +426,18 @@ export function alignRecords(olds: Records, news: Records): {po: number[]; pn: n
       if (gapOld.length + gapNew.length > 0 && (gapOld.at(-1) === gap || gapNew.at(-1) === gap)) gap++ // a gap closes
       continue
     }
-    let found = false
-    for (let d = 1; d <= RESYNC_WINDOW && !found; d++) {
-      for (let x = 0; x <= d; x++) {
-        const y = d - x
-        if (i + x < aLength && j + y < bLength && sameRecord(olds, i + x, news, j + y)) {
-          for (let k = 0; k < x; k++) po.push(i + k)
-          for (let k = 0; k < y; k++) pn.push(j + k)
-          i += x
-          j += y
-          found = true
-          break
-        }
-      }
+    let skip = nearResync(olds, i, news, j)
+    // the window did not cover every pair left: look further, by fingerprint
+    if (!skip && aLength - i + (bLength - j) > RESYNC_WINDOW + 2) {
+      inOld ??= new Occurrences(olds)
+      inNew ??= new Occurrences(news)
+      skip = farResync(inOld, i, inNew, j)
     }
-    if (!found) {
-      po.push(i++)
-      pn.push(j++)
-    }
+    const [x, y] = skip ?? [1, 1]
+    for (let k = 0; k < x; k++) po.push(i + k)
+    for (let k = 0; k < y; k++) pn.push(j + k)
+    i += x
+    j += y
     while (gapOld.length < po.length) gapOld.push(gap)
     while (gapNew.length < pn.length) gapNew.push(gap)
   }
@@ -410,7 +445,38 @@ export function alignRecords(olds: Records, news: Records): {po: number[]; pn: n
   while (j < bLength) pn.push(j++)
   while (gapOld.length < po.length) gapOld.push(gap)
   while (gapNew.length < pn.length) gapNew.push(gap)
-  return {po, pn, gapOld, gapNew}
+  return {po, pn, gapOld, gapNew, hashOld: inOld?.hashes, hashNew: inNew?.hashes}
+}
+
+/** The fewest records (x old, y new) to skip, x + y <= RESYNC_WINDOW, so that the next two are equal; undefined if none. */
+function nearResync(olds: Records, i: number, news: Records, j: number): [number, number] | undefined {
+  for (let d = 1; d <= RESYNC_WINDOW; d++) {
+    for (let x = 0; x <= d; x++) {
+      const y = d - x
+      if (i + x < olds.start.length && j + y < news.start.length && sameRecord(olds, i + x, news, j + y)) return [x, y]
+    }
+  }
+  return undefined
+}
+
+/**
+ * The records to skip so that the next two are equal, trying each of the next few
+ * records of either side against its next copy on the other: the cheapest skip wins.
+ */
+function farResync(inOld: Occurrences, i: number, inNew: Occurrences, j: number): [number, number] | undefined {
+  let best: [number, number] | undefined
+  const consider = (x: number, y: number) => {
+    if (!best || x + y < best[0] + best[1]) best = [x, y]
+  }
+  for (let x = 0; x <= RESYNC_WINDOW && i + x < inOld.hashes.length; x++) {
+    const at = inNew.next(inOld.hashes[i + x], j)
+    if (at >= 0) consider(x, at - j)
+  }
+  for (let y = 0; y <= RESYNC_WINDOW && j + y < inNew.hashes.length; y++) {
+    const at = inOld.next(inNew.hashes[j + y], i)
+    if (at >= 0) consider(at - i, y)
+  }
+  return best
 }
 
 /** A worker's records arrive as Uint8Arrays: Buffer views over the same memory (no copy). */
@@ -423,12 +489,18 @@ function reviveScan(r: ScanResult): ScanResult {
   return {old: r.old.map(revive), new: r.new.map(revive)}
 }
 
-/** Pairs unmatched records into changes: by key, or by position inside their region. */
+/**
+ * Pairs unmatched records into changes: by key, or by position inside their gap. A
+ * record without a key pairs by position with a keyless one first, then with a keyed
+ * record that found no partner (a key added to or dropped from every example of a file
+ * shows as modified examples, not as all removed and all added).
+ */
 function pairChanges(scan: ScanResult): TableDiff {
   const changes: ExampleChange[] = []
   const keyedOld = new Map<string, UnmatchedRecord[]>()
   const positionalOld: UnmatchedRecord[] = []
   const positionalNew: UnmatchedRecord[] = []
+  const unpairedNew: UnmatchedRecord[] = []
   for (const o of scan.old) {
     const k = o.key
     if (k === null) positionalOld.push(o)
@@ -446,29 +518,37 @@ function pairChanges(scan: ScanResult): TableDiff {
     }
     const o = keyedOld.get(k)?.shift()
     if (o) changes.push({change: 'modified', key: k, old: o.ref, new: n.ref})
-    else changes.push({change: 'added', key: k, new: n.ref})
+    else unpairedNew.push(n)
   }
-  for (const [k, list] of keyedOld) for (const o of list) changes.push({change: 'removed', key: k, old: o.ref})
+  const unpairedOld = [...keyedOld.values()].flat()
 
-  // keyless: pair what is left by position inside each changed region
-  const byRegion = (list: UnmatchedRecord[]) => {
+  const byGap = (list: UnmatchedRecord[]) => {
     const m = new Map<number, UnmatchedRecord[]>()
     for (const s of list) {
       const l = m.get(s.region)
       if (l) l.push(s)
       else m.set(s.region, [s])
     }
+    for (const l of m.values()) l.sort((x, y) => x.ref.index - y.ref.index)
     return m
   }
-  const po = byRegion(positionalOld)
-  const pn = byRegion(positionalNew)
-  for (const r of new Set([...po.keys(), ...pn.keys()])) {
+  const [po, pn, uo, un] = [byGap(positionalOld), byGap(positionalNew), byGap(unpairedOld), byGap(unpairedNew)]
+  const pair = (o: UnmatchedRecord, n: UnmatchedRecord) => changes.push({change: 'modified', key: n.key ?? o.key, old: o.ref, new: n.ref})
+  for (const r of new Set([...po.keys(), ...pn.keys(), ...uo.keys(), ...un.keys()])) {
     const os = po.get(r) ?? []
     const ns = pn.get(r) ?? []
-    const n = Math.min(os.length, ns.length)
-    for (let i = 0; i < n; i++) changes.push({change: 'modified', key: null, old: os[i].ref, new: ns[i].ref})
-    for (const o of os.slice(n)) changes.push({change: 'removed', key: null, old: o.ref})
-    for (const s of ns.slice(n)) changes.push({change: 'added', key: null, new: s.ref})
+    const keyedOs = uo.get(r) ?? []
+    const keyedNs = un.get(r) ?? []
+    const both = Math.min(os.length, ns.length)
+    for (let i = 0; i < both; i++) pair(os[i], ns[i])
+    const oldLeft = os.slice(both)
+    const newLeft = ns.slice(both)
+    const withNew = Math.min(oldLeft.length, keyedNs.length)
+    for (let i = 0; i < withNew; i++) pair(oldLeft[i], keyedNs[i])
+    const withOld = Math.min(newLeft.length, keyedOs.length)
+    for (let i = 0; i < withOld; i++) pair(keyedOs[i], newLeft[i])
+    for (const n of [...keyedNs.slice(withNew), ...newLeft.slice(withOld)]) changes.push({change: 'added', key: n.key, new: n.ref})
+    for (const o of [...keyedOs.slice(withOld), ...oldLeft.slice(withNew)]) changes.push({change: 'removed', key: o.key, old: o.ref})
   }
   changes.sort((x, y) => (x.new?.index ?? x.old!.index) - (y.new?.index ?? y.old!.index))
   let added = 0

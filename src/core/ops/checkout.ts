@@ -3,8 +3,8 @@
  * restored and removed), then move HEAD. `--to DIR` writes a version elsewhere and
  * leaves the repository alone. Rollback commits a past version on top of HEAD.
  */
-import {existsSync, readdirSync, statSync} from 'node:fs'
-import {join, resolve} from 'node:path'
+import {existsSync, lstatSync, readdirSync, realpathSync, statSync} from 'node:fs'
+import {basename, dirname, isAbsolute, join, relative, resolve, sep} from 'node:path'
 import {cachedView, RACY_NS, snapshot} from './snapshot.js'
 import {headTree, readCommit, unreferencedCommits} from './history.js'
 import {resolveRevision} from './revision.js'
@@ -12,10 +12,10 @@ import {recordCommit, type CommitResult} from './commit.js'
 import {resolveAuthor} from './author.js'
 import {removeFileAndEmptyDirs, writeEntries} from './materialize.js'
 import {flattenTree, type FileMap} from '../tree-ops.js'
-import {withoutNestedRepositories} from '../worktree.js'
+import {loadIgnore, withoutNestedRepositories} from '../worktree.js'
 import {DsvError, InvalidDataError} from '../../errors/index.js'
 import type {StatEntry} from '../index-db.js'
-import type {ProgressFn, Repository} from '../repository.js'
+import {DSV_DIR, type ProgressFn, type Repository} from '../repository.js'
 import type {Oid} from '../bytes.js'
 
 export interface CheckoutResult {
@@ -106,10 +106,15 @@ function dirtyError(paths: string[]): DsvError {
   return new DsvError('E_DIRTY_WORKTREE', `uncommitted changes would be lost: ${listed(paths)}`, {paths}, 'commit them first, or pass --force to discard them')
 }
 
-/** Rewrites the working directory from `current` to `target`; returns counts. */
-async function syncWorktree(repo: Repository, current: FileMap, tracked: FileMap, target: FileMap, onProgress?: ProgressFn): Promise<{written: number; removed: number; copiedBytes: number}> {
+/**
+ * Rewrites the working directory from `current` to `target`; returns counts. Forced,
+ * `current` holds only the files the stat cache vouches for, so a tracked file the target
+ * lacks is removed whenever it is on disk (touched, edited or copied files included).
+ */
+async function syncWorktree(repo: Repository, current: FileMap, tracked: FileMap, target: FileMap, force: boolean, onProgress?: ProgressFn): Promise<{written: number; removed: number; copiedBytes: number}> {
   const toWrite = [...target.values()].filter((e) => current.get(e.name)?.oid !== e.oid)
-  const toRemove = [...tracked.keys()].filter((p) => !target.has(p) && current.has(p))
+  const onDisk = (p: string) => current.has(p) || (force && lstatSync(join(repo.root, p), {throwIfNoEntry: false}) !== undefined)
+  const toRemove = [...tracked.keys()].filter((p) => !target.has(p) && onDisk(p))
   let done = 0
   const total = toWrite.length + toRemove.length
   for (const p of toRemove) {
@@ -140,7 +145,9 @@ async function syncWorktree(repo: Repository, current: FileMap, tracked: FileMap
 export async function checkout(repo: Repository, rev: string, opts: {force?: boolean; to?: string; onProgress?: ProgressFn} = {}): Promise<CheckoutResult> {
   // as in git, `checkout NAME` means the branch NAME even when a tag has that name too
   const branchName = /^[\w./@+-]+$/.test(rev) && !rev.includes('..') && repo.refs.read(`refs/heads/${rev}`) !== null
-  const target = await resolveRevision(repo, branchName ? `refs/heads/${rev}` : rev)
+  // `checkout HEAD` (or `@`) stays on the current branch, as in git (HEAD~0 detaches)
+  const onBranch = (rev === 'HEAD' || rev === '@') && repo.currentBranch() !== null
+  const target = await resolveRevision(repo, branchName ? `refs/heads/${rev}` : onBranch ? `refs/heads/${repo.currentBranch()}` : rev)
   const targetFiles = await versionFiles(repo, (await readCommit(repo, target.commit)).tree)
   if (opts.to) return checkoutTo(repo, target.commit, targetFiles, resolve(opts.to), opts)
   return repo.locked(async () => {
@@ -151,7 +158,7 @@ export async function checkout(repo: Repository, rev: string, opts: {force?: boo
       : repo.refs.prepareHead({symbolic: false, oid: target.commit}, `checkout: moving to ${rev}`)
     let counts
     try {
-      counts = await syncWorktree(repo, current, tracked, targetFiles, opts.onProgress)
+      counts = await syncWorktree(repo, current, tracked, targetFiles, opts.force === true, opts.onProgress)
     } catch (error) {
       head.abort()
       throw error
@@ -164,12 +171,38 @@ export async function checkout(repo: Repository, rev: string, opts: {force?: boo
 }
 
 async function checkoutTo(repo: Repository, commit: Oid, files: FileMap, dir: string, opts: {force?: boolean; onProgress?: ProgressFn}): Promise<CheckoutResult> {
+  assertOutsideDataset(repo, dir)
   if (existsSync(dir) && !statSync(dir).isDirectory())
     throw new DsvError('E_USAGE', `--to ${dir} is a file, not a folder`, {path: dir}, 'name a new or empty folder')
   if (existsSync(dir) && readdirSync(dir).length > 0 && !opts.force)
     throw new DsvError('E_DIRTY_WORKTREE', `${dir} is not empty`, {path: dir}, 'choose an empty or new directory, or pass --force to write over it')
   await writeEntries(repo.store, [...files.values()].map((e) => ({entry: e, abs: join(dir, e.name)})), opts.onProgress)
   return {head: commit, branch: repo.currentBranch(), detached: repo.head().symbolic === false, written: files.size, removed: 0, copiedBytes: 0, to: dir}
+}
+
+/**
+ * `--to` must not write into the store, nor into the working tree where the copy would be
+ * versioned with the next commit (a folder .dsvignore ignores is fine).
+ */
+function assertOutsideDataset(repo: Repository, dir: string): void {
+  const inside = relative(realPath(repo.root), realPath(dir))
+  if (inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside)) return
+  const parts = inside.split(sep)
+  if (inside === '' || parts[0] === DSV_DIR)
+    throw new DsvError('E_USAGE', `--to ${dir} is ${inside === '' ? 'the working directory itself' : 'inside the store (.dsv)'}`, {path: dir}, 'name a folder outside the dataset')
+  if (!loadIgnore(repo.root).ignores(`${parts.join('/')}/`))
+    throw new DsvError('E_USAGE', `--to ${dir} is inside the working directory: the next commit would version the copy`, {path: dir}, 'name a folder outside the dataset, or one that .dsvignore ignores')
+}
+
+/** A path with its deepest existing folder resolved through symlinks (the rest may not exist yet). */
+function realPath(p: string): string {
+  const rest: string[] = []
+  let head = resolve(p)
+  while (!existsSync(head) && dirname(head) !== head) {
+    rest.unshift(basename(head))
+    head = dirname(head)
+  }
+  return join(realpathSync(head), ...rest)
 }
 
 export async function rollback(repo: Repository, rev: string, opts: {message?: string; author?: string; force?: boolean; onProgress?: ProgressFn} = {}): Promise<CommitResult & {target: Oid}> {
@@ -181,7 +214,7 @@ export async function rollback(repo: Repository, rev: string, opts: {message?: s
     const targetFiles = await versionFiles(repo, tree)
     const tracked = await versionFiles(repo, await headTree(repo))
     const current = await currentFiles(repo, tracked, targetFiles, opts.force, opts.onProgress)
-    await syncWorktree(repo, current, tracked, targetFiles, opts.onProgress)
+    await syncWorktree(repo, current, tracked, targetFiles, opts.force === true, opts.onProgress)
     const message = opts.message ?? `Rollback to ${rev} (${target.commit.slice(0, 12)})`
     return {...(await recordCommit(repo, tree, message, author, false, opts.onProgress)), target: target.commit}
   })
@@ -196,7 +229,7 @@ export async function fastForward(repo: Repository, branch: string, from: Oid | 
     const targetFiles = await versionFiles(repo, (await readCommit(repo, to)).tree)
     const tracked = await versionFiles(repo, await headTree(repo))
     const current = await currentFiles(repo, tracked, targetFiles, opts.force, opts.onProgress)
-    const counts = await syncWorktree(repo, current, tracked, targetFiles, opts.onProgress)
+    const counts = await syncWorktree(repo, current, tracked, targetFiles, opts.force === true, opts.onProgress)
     repo.refs.update(`refs/heads/${branch}`, from, to, opts.reason ?? `pull: fast-forward to ${to.slice(0, 12)}`)
     return counts
   })

@@ -212,17 +212,19 @@ export async function datasetDiff(repo: Repository, fromSide: DiffSide, toSide: 
       const change: ExampleDiff['change'] = src ? 'moved' : c.change
       counts[change]++
       const show = listed.length < limit
-      if (!show && labels.length === 0) continue
+      // a moved example counts before under its old file's label fields, after under its new file's
+      const oldLabels = src ? labelsOf[src.t] : labels
+      if (!show && labels.length === 0 && oldLabels.length === 0) continue
       const oldTable = src ? tables[src.t].before : ta
       const oldRef = src ? src.c.old : c.old
       const oldPath = src ? tables[src.t].file.path : file.path
       const known = parsed.get(c)
       const fromOld = src ? parsed.get(src.c) : known
       const fields = change === 'modified' ? known?.fields : undefined
-      const needValues = labels.length > 0 || !fields
+      const needValues = labels.length > 0 || oldLabels.length > 0 || !fields
       const oldValue = !needValues || !oldRef ? null : fromOld?.old !== undefined ? fromOld.old : parse(oldTable, oldRef)
       const newValue = !needValues || !c.new ? null : known?.new !== undefined ? known.new : parse(tb, c.new)
-      for (const field of labels) tally(labelFields, field, change, oldValue, newValue)
+      for (const field of new Set([...oldLabels, ...labels])) tally(labelFields, field, change, oldValue, newValue, oldLabels.includes(field), labels.includes(field))
       if (!show) continue
       const entry: ExampleDiff = {change, key: c.key}
       if (oldRef) entry.old = at(oldPath, oldRef)
@@ -354,11 +356,12 @@ function labelValue(example: Record<string, unknown> | null, field: string): str
   return typeof v === 'string' ? v : JSON.stringify(v)
 }
 
-function tally(all: Map<string, LabelTally>, field: string, change: ExampleDiff['change'], oldEx: Record<string, unknown> | null, newEx: Record<string, unknown> | null): void {
+/** Counts an example's label before and after; `hadField`/`hasField`: whether its old and new files have this label field. */
+function tally(all: Map<string, LabelTally>, field: string, change: ExampleDiff['change'], oldEx: Record<string, unknown> | null, newEx: Record<string, unknown> | null, hadField = true, hasField = true): void {
   let t = all.get(field)
   if (!t) all.set(field, (t = {field, before: new Map(), after: new Map(), changed: 0}))
-  const o = change === 'added' ? null : labelValue(oldEx, field)
-  const n = change === 'removed' ? null : labelValue(newEx, field)
+  const o = change === 'added' || !hadField ? null : labelValue(oldEx, field)
+  const n = change === 'removed' || !hasField ? null : labelValue(newEx, field)
   if (o !== null) t.before.set(o, (t.before.get(o) ?? 0) + 1)
   if (n !== null) t.after.set(n, (t.after.get(n) ?? 0) + 1)
   if (o !== null && n !== null && o !== n) t.changed++

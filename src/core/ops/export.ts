@@ -10,7 +10,7 @@
 import {existsSync, mkdirSync, readdirSync, rmSync, statSync} from 'node:fs'
 import {basename, dirname, join} from 'node:path'
 import {compileExpression} from 'filtrex'
-import {chooseKey, getPath, keyOf} from '../example-key.js'
+import {chooseKey, distinctNames, getPath, keyOf} from '../example-key.js'
 import {locateTableLeaves, readTable} from '../table-read.js'
 import {tableExamples, type TableExample, type TableSource} from '../table-examples.js'
 import {flattenTree, type FileMap} from '../tree-ops.js'
@@ -280,7 +280,7 @@ export async function loadSources(repo: Repository, rev: string, files?: string[
     const leaves = await locateTableLeaves(repo.store, table)
     const format = table.format as TableFormat
     const headerText = stripTerminator(Buffer.from(table.header)).toString('utf8')
-    const columns = format === 'jsonl' ? [] : splitHeader(headerText, format)
+    const columns = format === 'jsonl' ? [] : distinctNames(splitHeader(headerText, format))
     sources.push({path: entry.name, format, header: table.header, headerText, columns, leaves, key: chooseKey(entry.name, table.fields, repo.config.keys ?? {}), examples: table.examples, bytes: table.bytes})
   }
   if (sources.length === 0) {
