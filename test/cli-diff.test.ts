@@ -520,7 +520,7 @@ describe('dsv diff: forms and example changes (golden fixtures)', function () {
       {change: 'removed', key: r.v1Recs[r.removedIndex].id, old: {path: GOLDEN, line: r.removedIndex + 1}, value: r.v1Recs[r.removedIndex]},
       {change: 'added', key: r.appended.id, new: {path: GOLDEN, line: r.v2Recs.length}, value: r.appended},
     ])
-    assert.equal(f.omitted ?? 0, 0)
+    assert.equal(f.omitted, 0)
     assert.deepEqual(doc.totals, {files: {added: 0, removed: 0, modified: 1, renamed: 0}, examples: {added: 1, removed: 1, modified: 1, moved: 0}})
     assert.deepEqual(doc.labels, [])
   })
@@ -924,6 +924,48 @@ describe('label summary of examples moved between files with different label set
     assertExit(dsv(dir, 'config', 'labels.train.jsonl', 'label', '--quiet'), 0)
     const outOfLabelled = await runDiffJson(dir, ['HEAD'], 0)
     assert.deepEqual(outOfLabelled.labels, [{field: 'label', values: [{value: 'A', before: 1, after: 0}], changed: 0, scope: 'changed-examples'}])
+  })
+})
+
+describe('moves across the edge of a path filter', () => {
+  it('`-- test.jsonl` reports examples moved in from train as moves (with where from); `-- train.jsonl` as moved out, not removed', async () => {
+    const {dir} = makeRepoFrom(tmp, [], {commit: false})
+    const row = (id: string) => JSON.stringify({id, text: `t-${id}`}) + '\n'
+    fs.writeFileSync(path.join(dir, 'train.jsonl'), ['t0', 't1', 't2', 't3'].map(row).join(''))
+    fs.writeFileSync(path.join(dir, 'test.jsonl'), ['s0'].map(row).join(''))
+    fs.writeFileSync(path.join(dir, 'other.jsonl'), ['o0'].map(row).join(''))
+    assertExit(dsv(dir, 'commit', '-m', 'v1', '--quiet'), 0)
+    fs.writeFileSync(path.join(dir, 'train.jsonl'), ['t0', 't1'].map(row).join(''))
+    fs.writeFileSync(path.join(dir, 'test.jsonl'), ['s0', 't2', 't3', 'n0'].map(row).join(''))
+    fs.writeFileSync(path.join(dir, 'other.jsonl'), ['o0', 'o1'].map(row).join(''))
+    // the working tree, then the same change committed
+    for (const args of [[], ['HEAD~1', 'HEAD']]) {
+      if (args.length) assertExit(dsv(dir, 'commit', '-m', 'v2', '--quiet'), 0)
+      const test = await runDiffJson(dir, [...args, '--', 'test.jsonl'], 0)
+      assert.deepEqual(test.files.map((f) => f.path), ['test.jsonl'])
+      assert.deepEqual(test.files[0].examples, counts(1, 0, 0, 2))
+      assert.deepEqual(test.files[0].changes!.map((c) => [c.change, c.key, c.old?.path ?? null]), [['moved', 't2', 'train.jsonl'], ['moved', 't3', 'train.jsonl'], ['added', 'n0', null]])
+      assert.deepEqual(test.totals.examples, {added: 1, removed: 0, modified: 0, moved: 2})
+      const train = await runDiffJson(dir, [...args, '--', 'train.jsonl'], 0)
+      assert.deepEqual(train.files.map((f) => [f.path, f.examples]), [['train.jsonl', counts(0, 0, 0, 0, 2)]])
+      assert.deepEqual(train.files[0].changes, [])
+    }
+  })
+})
+
+describe('a file whose bytes changed but no example did', () => {
+  it('says so: CRLF line endings are "formatting only", in the summary and in Markdown', () => {
+    const {dir} = makeRepoFrom(tmp, [], {commit: false})
+    const file = path.join(dir, 't.jsonl')
+    fs.writeFileSync(file, '{"id":1,"a":1}\n{"id":2,"a":2}\n')
+    assertExit(dsv(dir, 'commit', '-m', 'v1', '--quiet'), 0)
+    fs.writeFileSync(file, '{"id":1,"a":1}\r\n{"id":2,"a":2}\r\n')
+    const crlf = dsv(dir, 'diff')
+    assertExit(crlf, 0)
+    assert.match(crlf.stdout, /^ +t\.jsonl +modified +\+0 -0 ~0 \(no example changed: formatting only\)$/m)
+    fs.writeFileSync(file, '{"id":1,"a":1}\n{"a":2,"id":2}\n')
+    const md = dsv(dir, 'diff', '--format', 'markdown')
+    assert.match(md.stdout, /^- \*\*modified\*\* `2` \(formatting only: same fields and values\)$/m)
   })
 })
 

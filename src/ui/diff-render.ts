@@ -47,6 +47,8 @@ function fileCountsText(f: FileDiff): string {
   const parts = [`+${n(e.added)}`, `-${n(e.removed)}`, `~${n(e.modified)}`]
   if (e.moved) parts.push(`${n(e.moved)} moved in`)
   if (e.movedOut) parts.push(`${n(e.movedOut)} moved out`)
+  // the bytes changed but no example did: line endings, key order, spacing, blank lines
+  if (f.status === 'modified' && e.added + e.removed + e.modified + e.moved + e.movedOut === 0) parts.push('(no example changed: formatting only)')
   return parts.join(' ')
 }
 
@@ -173,7 +175,8 @@ export function markdown(d: DatasetDiff, limit: number): string {
     const count = f.changes.length + (f.omitted ?? 0)
     out.push('', `<details><summary><code>${html(f.path)}</code>: ${n(count)} example change${count === 1 ? '' : 's'}</summary>`, '')
     for (const c of f.changes) {
-      out.push(`- **${c.change}** ${code(c.key ?? `line ${(c.new ?? c.old)!.line}`)}${c.change === 'moved' ? ` from ${code(c.old!.path)}` : ''}`)
+      const unchanged = c.fields?.length === 0 ? (c.change === 'moved' ? ' (content unchanged)' : ' (formatting only: same fields and values)') : ''
+      out.push(`- **${c.change}** ${code(c.key ?? `line ${(c.new ?? c.old)!.line}`)}${c.change === 'moved' ? ` from ${code(c.old!.path)}` : ''}${unchanged}`)
       for (const field of c.fields ?? []) {
         out.push(`  - ${code(field.path)}: ${markdownField(field)}`)
       }

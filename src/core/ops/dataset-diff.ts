@@ -16,7 +16,7 @@ import {readCommit} from './history.js'
 import {snapshot} from './snapshot.js'
 import {DsvError} from '../../errors/index.js'
 import type {TableFormat} from '../table-format.js'
-import type {Table, TreeEntry} from '../model.js'
+import type {Table} from '../model.js'
 import type {ProgressFn, Repository} from '../repository.js'
 import type {Oid} from '../bytes.js'
 
@@ -128,18 +128,7 @@ export async function datasetDiff(repo: Repository, fromSide: DiffSide, toSide: 
     }
   }
   const files = pairFiles(before, after)
-  const tables: Array<{file: FileDiff; before: Table | null; after: Table | null; key: string[] | null; beforeEntry?: TreeEntry; afterEntry?: TreeEntry}> = []
-  for (const f of files) {
-    if (f.status === 'renamed') continue
-    const ea = before.get(f.path)
-    const eb = after.get(f.path)
-    if (ea?.type !== 'table' && eb?.type !== 'table') continue
-    const ta = ea?.type === 'table' ? await readTable(repo.store, ea.oid) : null
-    const tb = eb?.type === 'table' ? await readTable(repo.store, eb.oid) : null
-    f.kind = 'table'
-    f.key = chooseKeyOfVersions(f.path, tb?.fields, ta?.fields, repo.config.keys ?? {})
-    tables.push({file: f, before: ta, after: tb, key: f.key})
-  }
+  const tables = await tablesOf(repo, files, before, after)
   opts.onProgress?.({phase: 'comparing examples', loaded: 0, total: tables.length, unit: 'files'})
   const limit = opts.countsOnly ? 0 : opts.limit ?? Infinity
   // Each table's changes are parsed as soon as its diff arrives, while workers scan the
@@ -176,6 +165,22 @@ export async function datasetDiff(repo: Repository, fromSide: DiffSide, toSide: 
   // counts and moves need keys only; listed changes and label summaries need the records
   const recordBytes = limit > 0 || labelsOf.some((l) => l.length > 0)
   const diffs = await diffManyTables(repo.store, tables, {details: true, recordBytes, onTable})
+  // tables past this index lie outside the paths asked for: only where examples moved from or to
+  const firstOutside = tables.length
+  if (opts.paths?.length) {
+    const loose = new Set<string>()
+    diffs.forEach((d, t) => {
+      const key = tables[t].key
+      if (key && d.changes.some((c) => c.change !== 'modified' && c.key !== null)) loose.add(key.join(','))
+    })
+    const outside = loose.size > 0 ? await tablesOutside(repo, [fromSide, toSide], [a, b], opts.paths, loose, opts.onProgress) : []
+    const outsideDiffs = outside.length > 0 ? await diffManyTables(repo.store, outside, {details: true, recordBytes}) : []
+    outside.forEach((t, i) => {
+      tables.push(t)
+      diffs.push(outsideDiffs[i])
+      labelsOf.push(labelFieldsFor(repo, t.file.path))
+    })
+  }
 
   // Pair removals in one file with additions of the same key in another: moves.
   const removedByKey = new Map<string, Array<{t: number; c: ExampleChange}>>()
@@ -202,6 +207,7 @@ export async function datasetDiff(repo: Repository, fromSide: DiffSide, toSide: 
   const movedOut = new Map<number, number>()
   for (const src of moves.values()) movedOut.set(src.t, (movedOut.get(src.t) ?? 0) + 1)
   tables.forEach(({file, before: ta, after: tb}, t) => {
+    if (t >= firstOutside) return
     const counts: ExampleCounts = {added: 0, removed: 0, modified: 0, moved: 0, movedOut: movedOut.get(t) ?? 0}
     const listed: ExampleDiff[] = []
     const labels = labelsOf[t]
@@ -237,8 +243,7 @@ export async function datasetDiff(repo: Repository, fromSide: DiffSide, toSide: 
     file.examples = counts
     if (!opts.countsOnly) {
       file.changes = listed
-      const total = counts.added + counts.removed + counts.modified + counts.moved
-      if (total > listed.length) file.omitted = total - listed.length
+      file.omitted = counts.added + counts.removed + counts.modified + counts.moved - listed.length
     }
   })
 
@@ -252,6 +257,38 @@ export async function datasetDiff(repo: Repository, fromSide: DiffSide, toSide: 
     totals.examples.moved += f.examples.moved
   }
   return {from: a.end, to: b.end, files, totals, labels: [...labelFields.values()].map(finishTally)}
+}
+
+type TablePair = {file: FileDiff; before: Table | null; after: Table | null; key: string[] | null}
+
+/** The tables among changed files (marked as tables, with the key each is compared by). */
+async function tablesOf(repo: Repository, files: FileDiff[], before: FileMap, after: FileMap): Promise<TablePair[]> {
+  const out: TablePair[] = []
+  for (const f of files) {
+    if (f.status === 'renamed') continue
+    const ea = before.get(f.path)
+    const eb = after.get(f.path)
+    if (ea?.type !== 'table' && eb?.type !== 'table') continue
+    const ta = ea?.type === 'table' ? await readTable(repo.store, ea.oid) : null
+    const tb = eb?.type === 'table' ? await readTable(repo.store, eb.oid) : null
+    f.kind = 'table'
+    f.key = chooseKeyOfVersions(f.path, tb?.fields, ta?.fields, repo.config.keys ?? {})
+    out.push({file: f, before: ta, after: tb, key: f.key})
+  }
+  return out
+}
+
+/**
+ * With paths given: the changed tables outside them keyed like a table inside that gained
+ * or lost examples, where those examples may have moved from or to (an example moved from
+ * train to test is a move in `dsv diff -- test.jsonl` too, not an addition).
+ */
+async function tablesOutside(repo: Repository, sides: [DiffSide, DiffSide], opened: Array<{files: FileMap}>, paths: string[], keys: Set<string>, onProgress?: ProgressFn): Promise<TablePair[]> {
+  const inside = anyOf(paths)!
+  // a working tree was snapshotted for the paths only
+  const all = await Promise.all(sides.map(async (side, i) => ('worktree' in side ? (await openSide(repo, side, onProgress)).files : opened[i].files)))
+  const [before, after] = all.map((files) => new Map([...files].filter(([path]) => !inside(path))))
+  return (await tablesOf(repo, pairFiles(before, after), before, after)).filter((t) => t.key && keys.has(t.key.join(',')))
 }
 
 /** The files of a side: a commit's tree, or the working tree snapshotted (only `paths` when given). */
