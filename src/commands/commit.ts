@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 import {DsvCommand} from '../base-command.js'
 import {QualityGateError, type CommitResult} from '../core/ops/commit.js'
 import {painter} from '../ui/diff-render.js'
-import {formatCounts, shortId} from '../ui/format.js'
+import {formatCounts, shortId, summaryLine} from '../ui/format.js'
 
 export default class Commit extends DsvCommand {
   static override summary = 'Record the working directory as a new version.'
@@ -41,7 +41,7 @@ The author comes from --author, then DSV_AUTHOR_NAME/DSV_AUTHOR_EMAIL, then \`ds
       throw error
     }
     progress.done()
-    this.say(`[${result.branch ?? 'detached HEAD'} ${shortId(result.id)}] ${flags.message.split('\n')[0]}`)
+    this.say(`[${result.branch ?? 'detached HEAD'} ${shortId(result.id)}] ${summaryLine(flags.message.trim())}`)
     this.say(` files ${formatCounts(result.files)}, examples ${formatCounts(result.examples)}`)
     if (result.quality) this.say(` quality ${result.quality.overall}% (${result.quality.passed ? 'passed' : 'below thresholds'}), silver or better ${result.quality.silverOrBetter}%`)
     const {changes: _changes, ...json} = result

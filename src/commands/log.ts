@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {DsvCommand} from '../base-command.js'
 import type {LogEntry} from '../core/ops/history.js'
-import {decorationText, formatCounts, shortId, upstreamLine} from '../ui/format.js'
+import {commitLines, decorationText, formatCounts, shortId, summaryLine, upstreamLine} from '../ui/format.js'
 
 export default class Log extends DsvCommand {
   static override summary = 'Show the history of versions.'
@@ -24,19 +24,8 @@ export default class Log extends DsvCommand {
     if (upstream && entries.length > 0) this.say(flags.oneline ? `# ${upstreamLine(upstream)}` : `${upstreamLine(upstream)}\n`)
     const branch = repo.currentBranch()
     for (const e of entries) {
-      const decoText = decorationText(e, branch)
-      if (flags.oneline) {
-        this.say(`${shortId(e.id)}${decoText} ${e.message.split('\n')[0]}  [${formatCounts(e.examples)}]${e.quality ? ` q${e.quality.overall}` : ''}`)
-        continue
-      }
-      this.say(`commit ${e.id}${decoText}`)
-      this.say(`Author: ${e.author.name} <${e.author.email}>`)
-      this.say(`Date:   ${e.date}`)
-      this.say(`Examples: ${formatCounts(e.examples)}   Files: ${formatCounts(e.files)}${e.code ? `   Code: ${e.code.gitCommit.slice(0, 12)}` : ''}`)
-      if (e.quality) this.say(`Quality:  ${e.quality.overall}% ${e.quality.passed ? 'passed' : 'below thresholds'}; gold ${e.quality.tiers.gold}, silver ${e.quality.tiers.silver}, bronze ${e.quality.tiers.bronze}, rejected ${e.quality.tiers.rejected}`)
-      this.say('')
-      for (const line of e.message.split('\n')) this.say(`    ${line}`)
-      this.say('')
+      if (flags.oneline) this.say(`${shortId(e.id)}${decorationText(e, branch)} ${summaryLine(e.message)}  [${formatCounts(e.examples)}]${e.quality ? ` q${e.quality.overall}` : ''}`)
+      else for (const line of commitLines(e, branch)) this.say(line)
     }
     return entries.map(({tree: _t, ...rest}) => rest)
   }

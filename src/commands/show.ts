@@ -1,6 +1,6 @@
 import {Args} from '@oclif/core'
 import {DsvCommand} from '../base-command.js'
-import {decorationText, formatCounts, printable} from '../ui/format.js'
+import {commitLines, printable} from '../ui/format.js'
 
 export default class Show extends DsvCommand {
   static override summary = 'Show one version: its commit and the files it holds.'
@@ -11,13 +11,7 @@ export default class Show extends DsvCommand {
     const {args} = await this.parse(Show)
     const repo = await this.openRepo()
     const shown = await repo.show(args.rev)
-    this.say(`commit ${shown.id}${decorationText(shown, repo.currentBranch())}`)
-    this.say(`Author: ${shown.author.name} <${shown.author.email}>`)
-    this.say(`Date:   ${shown.date}`)
-    this.say(`Examples: ${formatCounts(shown.examples)}   Files: ${formatCounts(shown.files)}`)
-    this.say('')
-    for (const line of shown.message.split('\n')) this.say(`    ${line}`)
-    this.say('')
+    for (const line of commitLines(shown, repo.currentBranch())) this.say(line)
     for (const f of shown.contents) this.say(`  ${f.type.padEnd(5)} ${String(f.size).padStart(10)}  ${printable(f.path)}${f.examples !== undefined ? `  (${f.examples} example${f.examples === 1 ? '' : 's'})` : ''}`)
     const {tree: _t, contents, ...rest} = shown
     return {...rest, tree: shown.tree, contents: contents.map(({name: _n, ...c}) => c)}

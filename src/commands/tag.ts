@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {DsvCommand} from '../base-command.js'
-import {shortId} from '../ui/format.js'
+import {printable, shortId, summaryLine} from '../ui/format.js'
 
 export default class Tag extends DsvCommand {
   static override summary = 'List, create or delete tags (names for versions).'
@@ -28,7 +28,7 @@ export default class Tag extends DsvCommand {
     }
     if (!args.name) {
       const tags = await repo.tags()
-      for (const t of tags) this.say(`${t.name.padEnd(20)} ${shortId(t.target)}${t.message ? `  ${t.message.split('\n')[0]}` : ''}`)
+      for (const t of tags) this.say(`${printable(t.name).padEnd(20)} ${shortId(t.target)}${t.message ? `  ${summaryLine(t.message)}` : ''}`)
       return tags
     }
     const t = await repo.tag(args.name, args.rev, {message: flags.message, force: flags.force, author: flags.author})

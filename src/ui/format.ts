@@ -1,5 +1,6 @@
 /** Plain-text formatting shared by commands. */
-import type {ChangeCounts} from '../core/model.js'
+import type {ChangeCounts, Person} from '../core/model.js'
+import type {LogEntry} from '../core/ops/history.js'
 
 export function formatCounts(c: ChangeCounts): string {
   return `+${c.added} -${c.removed} ~${c.modified}`
@@ -44,10 +45,37 @@ export function printable(s: string): string {
   return s.replace(CONTROL, (c) => SHORT_ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
 }
 
+/**
+ * A commit or tag message for the terminal, line by line: messages come from teammates
+ * (pull) as much as data does, so each line is made printable; the line breaks stay.
+ */
+export function messageLines(message: string): string[] {
+  return message.split('\n').map(printable)
+}
+
+/** The first line of a message (its summary), printable. */
+export function summaryLine(message: string): string {
+  return printable(message.split('\n')[0])
+}
+
+/** "Name <email>", printable. */
+export function personText(p: Person): string {
+  return `${printable(p.name)} <${printable(p.email)}>`
+}
+
+/** A commit as `log` and `show` print it: header, counts, code, quality, then the message indented. */
+export function commitLines(e: Omit<LogEntry, 'tree'>, branch: string | null): string[] {
+  const lines = [`commit ${e.id}${decorationText(e, branch)}`, `Author: ${personText(e.author)}`, `Date:   ${e.date}`,
+    `Examples: ${formatCounts(e.examples)}   Files: ${formatCounts(e.files)}${e.code ? `   Code: ${e.code.gitCommit.slice(0, 12)}` : ''}`]
+  if (e.quality) lines.push(`Quality:  ${e.quality.overall}% ${e.quality.passed ? 'passed' : 'below thresholds'}; gold ${e.quality.tiers.gold}, silver ${e.quality.tiers.silver}, bronze ${e.quality.tiers.bronze}, rejected ${e.quality.tiers.rejected}`)
+  return [...lines, '', ...messageLines(e.message).map((l) => `    ${l}`), '']
+}
+
 /** git's decoration: ` (HEAD -> main, other, tag: v1)` on a branch, ` (HEAD, tag: v1)` when detached. */
 export function decorationText(e: {head: boolean; refs: string[]; tags: string[]}, branch: string | null): string {
   let refs = e.refs
   if (e.head) refs = branch && refs.includes(branch) ? [`HEAD -> ${branch}`, ...refs.filter((r) => r !== branch)] : ['HEAD', ...refs]
   const deco = [...refs, ...e.tags.map((t) => `tag: ${t}`)]
-  return deco.length > 0 ? ` (${deco.join(', ')})` : ''
+  // ref names are checked when made, but a ref file can be written by hand
+  return deco.length > 0 ? ` (${printable(deco.join(', '))})` : ''
 }
