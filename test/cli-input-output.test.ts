@@ -6,6 +6,9 @@
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import path from 'node:path'
+import {Repository} from '../src/core/repository.js'
+import {readCommit} from '../src/core/ops/history.js'
+import {encodeCommit, type Person} from '../src/core/model.js'
 import {TempDirs, assertExit, assertJsonError, cleanEnv, dsv, dsvEnv, dsvJson, git, makeRepoFromAsync, type LogEntry} from './helpers.js'
 
 const tmp = new TempDirs()
@@ -16,6 +19,25 @@ async function smallRepo(files: Record<string, string> = {'a.jsonl': '{"id":"a"}
   return (await makeRepoFromAsync(tmp, [], {files})).dir
 }
 
+/**
+ * A commit by `author` on top of HEAD, written with the store's API: dsv refuses such an
+ * author now, but a commit made elsewhere (an older dsv, a teammate's pull) may hold one.
+ */
+async function forgeCommit(dir: string, author: Person, message: string): Promise<void> {
+  const repo = await Repository.open(dir)
+  try {
+    await repo.locked(async () => {
+      const parent = repo.headCommit()!
+      const c = await readCommit(repo, parent)
+      const id = await repo.store.put('commit', encodeCommit({...c, parents: [parent], author, message, timestamp: c.timestamp + 1}))
+      await repo.store.flush()
+      repo.refs.update('refs/heads/main', parent, id, 'test: forged commit')
+    })
+  } finally {
+    await repo.close()
+  }
+}
+
 // ESC, BEL and CR: what a hostile message uses to drive a terminal or overwrite a line
 // eslint-disable-next-line no-control-regex
 const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/
@@ -23,18 +45,18 @@ const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/
 describe('metadata on the terminal: control characters are escaped', () => {
   let dir: string
   const message = 'msg \u001b[31mred\rOVER\nsecond \u001b]0;pwned\u0007 line'
-  const env = cleanEnv({DSV_AUTHOR_NAME: 'Eve \u001b[2J', DSV_AUTHOR_EMAIL: 'eve@example.com'})
 
   before(async () => {
     dir = await smallRepo()
   })
 
-  it('commit, log, log --oneline, show and tag print messages, authors and tag messages escaped; --json keeps them exact', () => {
-    const c = dsvEnv(dir, env, 'commit', '--allow-empty', '-m', message)
+  it('commit, log, log --oneline, show and tag print messages, authors and tag messages escaped; --json keeps them exact', async () => {
+    const c = dsv(dir, 'commit', '--allow-empty', '-m', message)
     assertExit(c, 0)
     assert.doesNotMatch(c.stdout, RAW_CONTROL)
     assert.match(c.stdout, /\] msg \\u001b\[31mred\\rOVER\n/)
-    assertExit(dsvEnv(dir, env, 'tag', 'esc', '-m', 'rel \u001b]0;pwned\u0007\u001b[2Jx'), 0)
+    await forgeCommit(dir, {name: 'Eve \u001b[2J', email: 'eve@example.com'}, message)
+    assertExit(dsv(dir, 'tag', 'esc', '-m', 'rel \u001b]0;pwned\u0007\u001b[2Jx'), 0)
 
     const log = dsv(dir, 'log')
     const oneline = dsv(dir, 'log', '--oneline')
@@ -57,5 +79,66 @@ describe('metadata on the terminal: control characters are escaped', () => {
     assert.equal(entry.author.name, 'Eve \u001b[2J')
     const tagDoc = dsvJson<Array<{name: string; message: string}>>(dir, 0, 'tag')
     assert.equal(tagDoc.find((t) => t.name === 'esc')!.message, 'rel \u001b]0;pwned\u0007\u001b[2Jx')
+  })
+})
+
+describe('authors: --author, environment, dsv config and git config', () => {
+  let dir: string
+  const lastAuthor = (d: string) => dsvJson<LogEntry[]>(d, 0, 'log', '-n', '1')[0].author
+
+  before(async () => {
+    dir = await smallRepo()
+  })
+
+  it('--author refuses control characters and an empty email, and trims name and email', () => {
+    const forged = dsv(dir, 'commit', '--allow-empty', '-m', 'x', '--author', 'Mallory\nAuthor: Trusted <t@corp>', '--json')
+    assert.match(assertJsonError(forged, 2, 'E_USAGE').message, /--author: the name holds a control character \(U\+000A\)/)
+    assert.match(assertJsonError(dsv(dir, 'commit', '--allow-empty', '-m', 'x', '--author', 'A <>', '--json'), 2, 'E_USAGE').message, /needs an email/)
+    assert.match(assertJsonError(dsv(dir, 'tag', 't1', '-m', 'x', '--author', 'A <a\u001b@b>', '--json'), 2, 'E_USAGE').message, /the email holds a control character/)
+    assertExit(dsv(dir, 'commit', '--allow-empty', '-m', 'spaced', '--author', '  Spaced   Name   <  a@b  >', '--quiet'), 0)
+    assert.deepEqual(lastAuthor(dir), {name: 'Spaced   Name', email: 'a@b'})
+  })
+
+  it('control characters from the environment or dsv config are refused (E_CONFIG) and values are trimmed', () => {
+    const home = tmp.make()
+    const bad = dsvEnv(dir, cleanEnv({DSV_AUTHOR_NAME: 'Eve\nAuthor: Trusted', DSV_AUTHOR_EMAIL: 'e@x'}, home), 'commit', '--allow-empty', '-m', 'x', '--json')
+    assert.match(assertJsonError(bad, 2, 'E_CONFIG').message, /DSV_AUTHOR_NAME\/DSV_AUTHOR_EMAIL holds a control character/)
+    assert.match(assertJsonError(dsv(dir, 'config', 'user.name', 'a\rb', '--json'), 2, 'E_CONFIG').message, /user\.name holds a control character/)
+    assertJsonError(dsv(dir, 'config', 'user.email', '  ', '--json'), 2, 'E_CONFIG')
+    assertExit(dsv(dir, 'config', 'user.name', '  Conf Name '), 0)
+    assertExit(dsv(dir, 'config', 'user.email', ' conf@example.com'), 0)
+    assertExit(dsvEnv(dir, cleanEnv({DSV_AUTHOR_NAME: ' Env Name '}, home), 'commit', '--allow-empty', '-m', 'x', '--quiet'), 0)
+    assert.deepEqual(lastAuthor(dir), {name: 'Env Name', email: 'conf@example.com'})
+    assertExit(dsv(dir, 'config', '--unset', 'user.name'), 0)
+    assertExit(dsv(dir, 'config', '--unset', 'user.email'), 0)
+  })
+
+  it("falls back to git's global config (~/.gitconfig over $XDG_CONFIG_HOME/git/config; the repository's own config wins)", async () => {
+    const home = tmp.make()
+    const env = cleanEnv({}, home)
+    const outside = await smallRepo()
+    // XDG alone
+    fs.mkdirSync(path.join(home, '.config', 'git'), {recursive: true})
+    fs.writeFileSync(path.join(home, '.config', 'git', 'config'), '[user]\n\tname = Xdg Person\n\temail = xdg@example.com\n')
+    assertExit(dsvEnv(outside, env, 'commit', '--allow-empty', '-m', 'xdg', '--quiet'), 0)
+    assert.deepEqual(lastAuthor(outside), {name: 'Xdg Person', email: 'xdg@example.com'})
+    // ~/.gitconfig wins; quoted values keep # and ;, comments are dropped, other sections ignored
+    fs.writeFileSync(path.join(home, '.gitconfig'), [
+      '# global settings', '[core]', '\tname = Not Me', '[user "work"]', '\tname = Not Me Either',
+      '[User]', '\tname = "Global # Gitter" ; the name', '\tEMAIL = global@example.com # mail', '',
+    ].join('\n'))
+    assertExit(dsvEnv(outside, env, 'commit', '--allow-empty', '-m', 'global', '--quiet'), 0)
+    assert.deepEqual(lastAuthor(outside), {name: 'Global # Gitter', email: 'global@example.com'})
+
+    // inside a git repository: its user.name wins, the global email fills in
+    const gitRoot = tmp.make()
+    git(gitRoot, 'init', '-q')
+    git(gitRoot, 'config', 'user.name', 'Repo Person')
+    const inside = path.join(gitRoot, 'data')
+    fs.mkdirSync(inside)
+    fs.writeFileSync(path.join(inside, 'a.jsonl'), '{"id":"a"}\n')
+    assertExit(dsvEnv(inside, env, 'init', '--quiet'), 0)
+    assertExit(dsvEnv(inside, env, 'commit', '-m', 'in git', '--quiet'), 0)
+    assert.deepEqual(lastAuthor(inside), {name: 'Repo Person', email: 'global@example.com'})
   })
 })

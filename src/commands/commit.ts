@@ -10,7 +10,7 @@ export default class Commit extends DsvCommand {
 
 When the dataset has a rules file (dsv.yaml), its quality checks run on what is being committed and the summary is recorded in the commit (see dsv log). With \`gate: true\` a failing check stops the commit (exit 9) and prints the report; --no-verify skips the check.
 
-The author comes from --author, then DSV_AUTHOR_NAME/DSV_AUTHOR_EMAIL, then \`dsv config user.name/user.email\`, then the enclosing git repository's config. Inside a git repository the commit also records that repository's HEAD (code provenance).`
+The author comes from --author, then DSV_AUTHOR_NAME/DSV_AUTHOR_EMAIL, then \`dsv config user.name/user.email\`, then git's config (the enclosing repository's, then ~/.gitconfig, then $XDG_CONFIG_HOME/git/config). Name and email are both needed, are trimmed, and may not hold control characters. Inside a git repository the commit also records that repository's HEAD (code provenance).`
   static override examples = [
     '<%= config.bin %> commit -m "add 500 validated examples"',
     '<%= config.bin %> commit -m "fix labels" --author "Ada Lovelace <ada@example.com>"',

@@ -13,6 +13,7 @@ import {Refs, checkRefName, type Head} from './refs.js'
 import {RepoLock} from './lock-file.js'
 import {writeFileAtomic} from './atomic-file.js'
 import {DsvError} from '../errors/index.js'
+import {personProblem} from './ops/author.js'
 import type {Oid} from './bytes.js'
 import {commit, type CommitOptions, type CommitResult} from './ops/commit.js'
 import {status, type StatusResult} from './ops/status.js'
@@ -164,8 +165,8 @@ export class Repository {
     const [section, ...rest] = key.split('.')
     const name = rest.join('.')
     const known: Record<string, (v: string) => unknown> = {
-      'user.name': (v) => v,
-      'user.email': (v) => v,
+      'user.name': (v) => personValue(key, v),
+      'user.email': (v) => personValue(key, v),
       'core.compression': (v) => {
         const n = Number(v)
         if (!Number.isInteger(n) || n < 0 || n > MAX_COMPRESSION) throw new DsvError('E_CONFIG', `core.compression must be a whole number from 0 (none) to ${MAX_COMPRESSION}, not '${v}'`)
@@ -321,6 +322,14 @@ export class Repository {
   fsck(onProgress?: ProgressFn): Promise<FsckResult> {
     return fsck(this, onProgress)
   }
+}
+
+/** An author name or email as commits record it: trimmed, not empty, no control character. */
+function personValue(key: string, v: string): string {
+  const problem = personProblem(v)
+  if (problem) throw new DsvError('E_CONFIG', `${key} ${problem}: ${JSON.stringify(v)}`, {key})
+  if (!v.trim()) throw new DsvError('E_CONFIG', `${key} cannot be empty`, {key}, `to remove it: dsv config --unset ${key}`)
+  return v.trim()
 }
 
 function readConfig(dsvDir: string): RepoConfig {
