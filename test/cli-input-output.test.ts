@@ -142,3 +142,40 @@ describe('authors: --author, environment, dsv config and git config', () => {
     assert.deepEqual(lastAuthor(inside), {name: 'Repo Person', email: 'global@example.com'})
   })
 })
+
+describe('dsv config: bad values are refused', () => {
+  let dir: string
+
+  before(async () => {
+    dir = await smallRepo()
+  })
+
+  it("core.compression must be a whole number in range: '' and ' ' are not 0", () => {
+    for (const bad of ['', ' ', '1e1', '0x3', '+3']) {
+      const err = assertJsonError(dsv(dir, 'config', 'core.compression', bad, '--json'), 2, 'E_CONFIG')
+      assert.match(err.message, /core\.compression must be a whole number from 0 \(none\) to 19/)
+    }
+    assertExit(dsv(dir, 'config', 'core.compression', '0'), 0)
+    assert.equal(dsvJson(dir, 0, 'config', 'core.compression').value, 0)
+  })
+
+  it('--unset of a key that is not set exits 2 (E_CONFIG) and says so', () => {
+    const err = assertJsonError(dsv(dir, 'config', '--unset', 'keys.nothere', '--json'), 2, 'E_CONFIG')
+    assert.match(err.message, /keys\.nothere is not set: nothing to unset/)
+    const text = dsv(dir, 'config', '--unset', 'user.name')
+    assertExit(text, 2)
+    assert.match(text.stderr, /user\.name is not set/)
+    assertExit(dsv(dir, 'config', 'keys.x/*.jsonl', 'id'), 0)
+    assertExit(dsv(dir, 'config', '--unset', 'keys.x/*.jsonl'), 0)
+  })
+
+  it('keys.<pattern> and labels.<pattern> refuse patterns that match no file', () => {
+    for (const [pattern, why] of [['[', /\[ at character 1 is never closed/], ['data/[ab.tsv', /never closed/], ['#x', /comment/], ['!x', /negated/], ['a\\', /lone backslash/], [' ', /empty/]] as const) {
+      const err = assertJsonError(dsv(dir, 'config', `keys.${pattern}`, 'id', '--json'), 2, 'E_CONFIG')
+      assert.match(err.message, why)
+    }
+    assertJsonError(dsv(dir, 'config', 'labels.[', 'tier', '--json'), 2, 'E_CONFIG')
+    for (const good of ['data/[ab].tsv', '[]]x', 'a\\[b', '**/*.jsonl']) assertExit(dsv(dir, 'config', `keys.${good}`, 'id'), 0, good)
+    assert.equal(fs.readFileSync(path.join(dir, '.dsv', 'config.json'), 'utf8').includes('"["'), false)
+  })
+})

@@ -168,13 +168,20 @@ export class Repository {
       'user.name': (v) => personValue(key, v),
       'user.email': (v) => personValue(key, v),
       'core.compression': (v) => {
-        const n = Number(v)
+        // digits only: Number('') and Number(' ') are 0, which would turn compression off
+        const n = /^[0-9]+$/.test(v) ? Number(v) : NaN
         if (!Number.isInteger(n) || n < 0 || n > MAX_COMPRESSION) throw new DsvError('E_CONFIG', `core.compression must be a whole number from 0 (none) to ${MAX_COMPRESSION}, not '${v}'`)
         return n
       },
     }
     if (!name || (!PATTERN_SECTIONS.includes(section) && !known[key]))
       throw new DsvError('E_CONFIG', `unknown config key '${key}'`, {key}, 'known keys: user.name, user.email, core.compression, keys.<file pattern>, labels.<file pattern>')
+    if (value === null && cfg[section]?.[name] === undefined)
+      throw new DsvError('E_CONFIG', `${key} is not set: nothing to unset`, {key}, 'see the settings in .dsv/config.json')
+    if (value !== null && PATTERN_SECTIONS.includes(section)) {
+      const problem = patternProblem(name)
+      if (problem) throw new DsvError('E_CONFIG', `'${name}' is not a usable file pattern: ${problem}`, {key}, 'patterns use gitignore syntax: golden/*.jsonl, **/train.csv, data/[ab].tsv')
+    }
     cfg[section] ??= {}
     if (value === null) delete cfg[section][name]
     else cfg[section][name] = PATTERN_SECTIONS.includes(section) ? value : known[key](value)
@@ -322,6 +329,30 @@ export class Repository {
   fsck(onProgress?: ProgressFn): Promise<FsckResult> {
     return fsck(this, onProgress)
   }
+}
+
+/**
+ * Why a gitignore pattern of a `keys.`/`labels.` setting would match no file, or null. The
+ * \`ignore\` package drops such patterns without a word, so they are refused here.
+ */
+function patternProblem(p: string): string | null {
+  if (!p.trim()) return 'it is empty'
+  if (p.startsWith('#')) return 'a pattern starting with # is a comment (write \\# for a file name starting with #)'
+  if (p.startsWith('!')) return 'a negated pattern (!) cannot name files here'
+  if (/(^|[^\\])(\\\\)*\\$/.test(p)) return 'it ends with a lone backslash'
+  // a [ with no closing ] (git matches nothing); []] and [!]] hold a literal ]
+  for (let i = 0; i < p.length; i++) {
+    if (p[i] === '\\') i++
+    else if (p[i] === '[') {
+      let j = i + 1
+      if (p[j] === '!' || p[j] === '^') j++
+      if (p[j] === ']') j++
+      while (j < p.length && p[j] !== ']') j++
+      if (j >= p.length) return `the [ at character ${i + 1} is never closed (write \\[ for a literal bracket)`
+      i = j
+    }
+  }
+  return null
 }
 
 /** An author name or email as commits record it: trimmed, not empty, no control character. */
