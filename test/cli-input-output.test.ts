@@ -179,3 +179,45 @@ describe('dsv config: bad values are refused', () => {
     assert.equal(fs.readFileSync(path.join(dir, '.dsv', 'config.json'), 'utf8').includes('"["'), false)
   })
 })
+
+describe('rollback and log: messages, counts and filters', () => {
+  let dir: string
+  let first: string
+
+  before(async () => {
+    // a rules file, so that the commit records a quality score (with one decimal: 91.7)
+    ;({dir, first} = (await makeRepoFromAsync(tmp, [], {files: {
+      'a.jsonl': '{"id":"a","t":1}\n{"id":"b"}\n{"id":"c","t":2}\n',
+      'dsv.yaml': 'files:\n- pattern: "*.jsonl"\n  required: [id, t]\n',
+    }})) as {dir: string; first: string})
+  })
+
+  it('rollback -m "" is refused like commit -m "" (E_USAGE), before anything changes', () => {
+    fs.appendFileSync(path.join(dir, 'a.jsonl'), '{"id":"d","t":3}\n')
+    assertExit(dsv(dir, 'commit', '-m', 'add d', '--quiet'), 0)
+    for (const empty of ['', '  ']) {
+      const err = assertJsonError(dsv(dir, 'rollback', first, '-m', empty, '--json'), 2, 'E_USAGE')
+      assert.match(err.message, /empty commit message/)
+    }
+    assert.match(fs.readFileSync(path.join(dir, 'a.jsonl'), 'utf8'), /"d"/)
+    assert.equal(dsvJson<LogEntry[]>(dir, 0, 'log').length, 2)
+  })
+
+  it('log -n 0 prints nothing and exits 0, as git', () => {
+    assert.deepEqual(dsvJson(dir, 0, 'log', '-n', '0'), [])
+    const r = dsv(dir, 'log', '-n', '0')
+    assertExit(r, 0)
+    assert.equal(r.stdout, '')
+  })
+
+  it('--min-quality takes decimals (scores have one); no match says so, not "No commits yet."', () => {
+    const score = dsvJson(dir, 0, 'log', first)[0].quality.overall
+    assert.equal(score, 91.7)
+    assert.deepEqual(dsvJson<LogEntry[]>(dir, 0, 'log', '--min-quality', '91.7').map((e) => e.id).includes(first), true)
+    assert.deepEqual(dsvJson(dir, 0, 'log', '--min-quality', '99.5'), [])
+    const none = dsv(dir, 'log', '--min-quality', '99.5')
+    assertExit(none, 0)
+    assert.equal(none.stdout, 'No commit has a recorded quality of 99.5 or more.\n')
+    for (const bad of ['100.5', '-1', 'x', '9e1']) assertJsonError(dsv(dir, 'log', '--min-quality', bad, '--json'), 2, 'E_USAGE')
+  })
+})

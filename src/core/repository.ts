@@ -15,7 +15,7 @@ import {writeFileAtomic} from './atomic-file.js'
 import {DsvError} from '../errors/index.js'
 import {personProblem} from './ops/author.js'
 import type {Oid} from './bytes.js'
-import {commit, type CommitOptions, type CommitResult} from './ops/commit.js'
+import {checkMessage, commit, type CommitOptions, type CommitResult} from './ops/commit.js'
 import {status, type StatusResult} from './ops/status.js'
 import {checkout, rollback, type CheckoutResult} from './ops/checkout.js'
 import {walkLog, readCommit, decorations, toLogEntry, type LogEntry} from './ops/history.js'
@@ -249,7 +249,9 @@ export class Repository {
     return checkout(this, rev, opts)
   }
 
-  rollback(rev: string, opts?: {message?: string; author?: string; force?: boolean; onProgress?: ProgressFn}): Promise<CommitResult & {target: Oid}> {
+  async rollback(rev: string, opts?: {message?: string; author?: string; force?: boolean; onProgress?: ProgressFn}): Promise<CommitResult & {target: Oid}> {
+    // checked here, before the working directory is touched (-m "" is not "no -m")
+    if (opts?.message !== undefined) checkMessage(opts.message)
     return rollback(this, rev, opts)
   }
 

@@ -32,8 +32,13 @@ export interface CommitResult {
   quality?: QualitySummary
 }
 
+/** A commit records a message: refused before anything is done when it is empty or blank. */
+export function checkMessage(message: string): void {
+  if (!message.trim()) throw new DsvError('E_USAGE', 'empty commit message', {}, 'pass -m "what changed and why"')
+}
+
 export async function commit(repo: Repository, opts: CommitOptions): Promise<CommitResult> {
-  if (!opts.message.trim()) throw new DsvError('E_USAGE', 'empty commit message', {}, 'pass -m "what changed and why"')
+  checkMessage(opts.message)
   return repo.locked(async () => {
     const author = await resolveAuthor(repo, opts.author)
     const snap = await snapshot(repo, opts.onProgress)
