@@ -221,3 +221,52 @@ describe('rollback and log: messages, counts and filters', () => {
     for (const bad of ['100.5', '-1', 'x', '9e1']) assertJsonError(dsv(dir, 'log', '--min-quality', bad, '--json'), 2, 'E_USAGE')
   })
 })
+
+describe('show: an annotated tag first, and the Code and Quality lines log prints', () => {
+  let dir: string
+  let gitHead: string
+
+  before(async () => {
+    const gitRoot = tmp.make()
+    git(gitRoot, 'init', '-q')
+    fs.writeFileSync(path.join(gitRoot, 'train.py'), 'print(1)\n')
+    git(gitRoot, 'add', 'train.py')
+    git(gitRoot, '-c', 'user.name=G', '-c', 'user.email=g@x', 'commit', '-q', '-m', 'code')
+    gitHead = git(gitRoot, 'rev-parse', 'HEAD')
+    dir = path.join(gitRoot, 'data')
+    fs.mkdirSync(dir)
+    fs.writeFileSync(path.join(dir, 'a.jsonl'), '{"id":"a","t":1}\n{"id":"b"}\n{"id":"c","t":2}\n')
+    fs.writeFileSync(path.join(dir, 'dsv.yaml'), 'files:\n- pattern: "*.jsonl"\n  required: [id, t]\n')
+    assertExit(dsv(dir, 'init', '--quiet'), 0)
+    assertExit(dsv(dir, 'commit', '-m', 'data', '--quiet'), 0)
+    assertExit(dsv(dir, 'tag', 'v1', '-m', 'release for run 42\n\nsecond paragraph', '--author', 'Tag Ger <tagger@example.com>'), 0)
+    assertExit(dsv(dir, 'tag', 'light'), 0)
+  })
+
+  it('show v1 prints the tag, its tagger and message before the commit; --json has "tag"', () => {
+    const r = dsv(dir, 'show', 'v1')
+    assertExit(r, 0)
+    assert.match(r.stdout, /^tag v1\nTagger: Tag Ger <tagger@example\.com>\nDate: {3}\S+\n\nrelease for run 42\n\nsecond paragraph\n\ncommit [0-9a-f]{64} \(HEAD -> main, tag: light, tag: v1\)\n/)
+    const doc = dsvJson(dir, 0, 'show', 'v1')
+    assert.equal(doc.tag.name, 'v1')
+    assert.match(doc.tag.object, /^[0-9a-f]{64}$/)
+    assert.notEqual(doc.tag.object, doc.id)
+    assert.deepEqual(doc.tag.tagger, {name: 'Tag Ger', email: 'tagger@example.com'})
+    assert.equal(doc.tag.message, 'release for run 42\n\nsecond paragraph')
+    assert.equal(typeof doc.tag.timestamp, 'number')
+    assert.equal(typeof doc.tag.date, 'string')
+    for (const rev of ['light', 'HEAD', 'v1~0']) {
+      assert.equal('tag' in dsvJson(dir, 0, 'show', rev), false, rev)
+      assert.match(dsv(dir, 'show', rev).stdout, /^commit /, rev)
+    }
+  })
+
+  it('show prints Code: and Quality: as log does', () => {
+    const show = dsv(dir, 'show').stdout
+    const log = dsv(dir, 'log', '-n', '1').stdout
+    assert.match(show, new RegExp(`Code: ${gitHead.slice(0, 12)}\\n`))
+    assert.match(show, /\nQuality: {2}91\.7% below thresholds; gold 2, silver 1, bronze 0, rejected 0\n/)
+    // the same commit block in both
+    assert.ok(show.startsWith(log.trimEnd()), `${show}\n---\n${log}`)
+  })
+})

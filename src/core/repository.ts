@@ -20,7 +20,7 @@ import {status, type StatusResult} from './ops/status.js'
 import {checkout, rollback, type CheckoutResult} from './ops/checkout.js'
 import {walkLog, readCommit, decorations, toLogEntry, type LogEntry} from './ops/history.js'
 import {resolveRevision, type ResolvedRev} from './ops/revision.js'
-import {createTag, deleteTag, listTags, type TagInfo} from './ops/tags.js'
+import {annotatedTag, createTag, deleteTag, listTags, type TagDetails, type TagInfo} from './ops/tags.js'
 import {fsck, type FsckResult} from './ops/fsck.js'
 import type {QualityComparison, QualityOptions, QualityResult} from './ops/quality.js'
 import type {ExportOptions, ExportResult} from './ops/export.js'
@@ -225,12 +225,13 @@ export class Repository {
     return start ? walkLog(this, start, opts.max, opts.minQuality) : []
   }
 
-  /** One commit with the files of its tree. */
-  async show(rev = 'HEAD'): Promise<LogEntry & {contents: Array<TreeEntry & {path: string}>}> {
+  /** One commit with the files of its tree, and the annotated tag when `rev` names one. */
+  async show(rev = 'HEAD'): Promise<LogEntry & {contents: Array<TreeEntry & {path: string}>; tag?: TagDetails}> {
     const {commit: id} = await this.resolve(rev)
     const c = await readCommit(this, id)
     const files = [...(await flattenTree(this.store, c.tree)).values()].map((e) => ({...e, path: e.name}))
-    return {...toLogEntry(id, c, await decorations(this)), contents: files}
+    const tag = await annotatedTag(this, rev.trim())
+    return {...(tag ? {tag} : {}), ...toLogEntry(id, c, await decorations(this)), contents: files}
   }
 
   tags(): Promise<TagInfo[]> {

@@ -1,7 +1,7 @@
 /** Tags: lightweight (a ref to a commit) or annotated (a tag object with a message). */
 import {resolveRevision} from './revision.js'
 import {resolveAuthor} from './author.js'
-import {decodeJson, encodeTag, type AnnotatedTag} from '../model.js'
+import {decodeJson, encodeTag, formatDate, type AnnotatedTag, type Person} from '../model.js'
 import {checkRefName} from '../refs.js'
 import {DsvError} from '../../errors/index.js'
 import type {Repository} from '../repository.js'
@@ -26,6 +26,30 @@ export async function listTags(repo: Repository): Promise<TagInfo[]> {
     } else out.push({name: t.name, target: t.oid, message: null})
   }
   return out
+}
+
+/** An annotated tag as `show` prints it. */
+export interface TagDetails {
+  name: string
+  /** the tag object */
+  object: Oid
+  tagger: Person
+  date: string
+  timestamp: number
+  message: string
+}
+
+/** The annotated tag that `rev` names as it is (`v1`, `refs/tags/v1`), or null (a lightweight tag, a commit, HEAD~1). */
+export async function annotatedTag(repo: Repository, rev: string): Promise<TagDetails | null> {
+  const ref = rev.startsWith('refs/') ? rev : `refs/tags/${rev}`
+  // revision lookup order: a tag wins over a branch of the same name
+  if (!ref.startsWith('refs/tags/') || !/^[\w./@+-]+$/.test(ref) || ref.includes('..')) return null
+  const oid = repo.refs.read(ref)
+  if (!oid) return null
+  const obj = await repo.store.get(oid)
+  if (obj.kind !== 'tag') return null
+  const t = decodeJson<AnnotatedTag>(obj.content)
+  return {name: ref.slice('refs/tags/'.length), object: oid, tagger: t.tagger, date: formatDate(t.timestamp, t.tzOffset), timestamp: t.timestamp, message: t.message}
 }
 
 export async function createTag(repo: Repository, name: string, rev = 'HEAD', opts: {message?: string; force?: boolean; author?: string} = {}): Promise<TagInfo> {
