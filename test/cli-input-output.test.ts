@@ -270,3 +270,52 @@ describe('show: an annotated tag first, and the Code and Quality lines log print
     assert.ok(show.startsWith(log.trimEnd()), `${show}\n---\n${log}`)
   })
 })
+
+describe('diff: messages that say what to do', () => {
+  let dir: string
+
+  before(async () => {
+    dir = await smallRepo({'a.jsonl': '{"id":"a"}\n', 'train.jsonl': '{"id":"t"}\n'})
+    fs.appendFileSync(path.join(dir, 'train.jsonl'), '{"id":"u"}\n')
+    assertExit(dsv(dir, 'commit', '-m', 'second', '--quiet'), 0)
+  })
+
+  it('A...B is a usage error that suggests A..B', () => {
+    const err = assertJsonError(dsv(dir, 'diff', 'HEAD~1...HEAD', '--json'), 2, 'E_USAGE')
+    assert.match(err.message, /HEAD~1\.\.\.HEAD: A\.\.\.B \(changes since the common ancestor\) is not supported/)
+    assert.match(err.hint, /dsv diff HEAD~1\.\.HEAD$/)
+  })
+
+  it('an unknown revision that names an existing path hints `dsv diff -- PATH`', () => {
+    const err = assertJsonError(dsv(dir, 'diff', 'train.jsonl', '--json'), 4, 'E_BAD_REVISION')
+    assert.match(err.message, /unknown revision: 'train\.jsonl'/)
+    assert.match(err.hint, /dsv diff -- train\.jsonl/)
+    const text = dsv(dir, 'diff', 'train.jsonl')
+    assertExit(text, 4)
+    assert.match(text.stderr, /hint: 'train\.jsonl' is a path: to diff it, put it after --: dsv diff -- train\.jsonl/)
+    // a name that is no path keeps the usual hint
+    assert.doesNotMatch(assertJsonError(dsv(dir, 'diff', 'nothere', '--json'), 4, 'E_BAD_REVISION').hint, /after --/)
+  })
+
+  it('a JSONL line that is not JSON: the reason is complete (what, at which column), the hint fits the command', () => {
+    fs.writeFileSync(path.join(dir, 'a.jsonl'), '{"id":"a"}\nhello world\n')
+    const diff = assertJsonError(dsv(dir, 'diff', '--json'), 5, 'E_INVALID_DATA')
+    assert.equal(diff.message, "a.jsonl:2: not valid JSON: unexpected 'h' at column 1")
+    assert.equal(diff.hint, 'fix the file (or add it to .dsvignore) and run the command again')
+    const status = assertJsonError(dsv(dir, 'status', '--json'), 5, 'E_INVALID_DATA')
+    assert.doesNotMatch(status.hint, /nothing was written/)
+    const commit = assertJsonError(dsv(dir, 'commit', '-m', 'bad', '--json'), 5, 'E_INVALID_DATA')
+    assert.equal(commit.hint, 'fix the file (or add it to .dsvignore) and run the command again; nothing was written')
+
+    fs.writeFileSync(path.join(dir, 'a.jsonl'), '{"id":"a"}\n{"id": "b", "n": 1,}\n{"id": "c"} x\n')
+    assert.equal(assertJsonError(dsv(dir, 'diff', '--json'), 5, 'E_INVALID_DATA').message,
+      "a.jsonl:2: not valid JSON: expected double-quoted property name at column 20 (found '}')")
+    fs.writeFileSync(path.join(dir, 'a.jsonl'), '{"id":"a"}\n{"id":"c"} x\n')
+    assert.equal(assertJsonError(dsv(dir, 'diff', '--json'), 5, 'E_INVALID_DATA').message,
+      "a.jsonl:2: not valid JSON: unexpected non-whitespace character after the JSON value at column 12 (found 'x')")
+    fs.writeFileSync(path.join(dir, 'a.jsonl'), '{"id":"a"}\n{"id": "unterminated\n')
+    assert.equal(assertJsonError(dsv(dir, 'diff', '--json'), 5, 'E_INVALID_DATA').message,
+      'a.jsonl:2: not valid JSON: unterminated string at the end of the line')
+    fs.writeFileSync(path.join(dir, 'a.jsonl'), '{"id":"a"}\n')
+  })
+})

@@ -1,3 +1,4 @@
+import {existsSync} from 'node:fs'
 import {Args, Flags} from '@oclif/core'
 import {DsvCommand} from '../base-command.js'
 import {DsvError} from '../errors/index.js'
@@ -50,7 +51,9 @@ The --json document is described in docs/diff-json.md (schema: docs/diff.schema.
     const limit = flags.limit ?? (this.jsonEnabled() ? 0 : 20)
     const repo = await this.openRepo()
     const progress = this.progress()
-    const d = await repo.diff(from, to, {paths, countsOnly, limit: limit === 0 ? undefined : limit, onProgress: progress.onProgress})
+    const d = await repo.diff(from, to, {paths, countsOnly, limit: limit === 0 ? undefined : limit, onProgress: progress.onProgress}).catch((error: unknown) => {
+      throw pathHint(error, revisions)
+    })
     progress.done()
     if (flags['exit-code'] && !isEmptyDiff(d)) process.exitCode = 1
     if (!this.jsonEnabled()) this.render(d, flags, limit)
@@ -77,6 +80,8 @@ The --json document is described in docs/diff-json.md (schema: docs/diff.schema.
 }
 
 function sides(revs: string[]): [DiffSide, DiffSide] {
+  const symmetric = revs.find((r) => r.includes('...'))
+  if (symmetric) throw new DsvError('E_USAGE', `${symmetric}: A...B (changes since the common ancestor) is not supported`, {rev: symmetric}, `compare A with B: dsv diff ${symmetric.replace('...', '..')}`)
   if (revs.length > 2) throw new DsvError('E_USAGE', `too many revisions: ${revs.join(' ')}`, {}, 'give at most two revisions; put paths after --')
   if (revs.length === 2) {
     const range = revs.find((r) => /\.\.(?!\.)/.test(r))
@@ -89,4 +94,12 @@ function sides(revs: string[]): [DiffSide, DiffSide] {
     return [{rev: revs[0]}, {worktree: true}]
   }
   return [{rev: 'HEAD', unbornIsEmpty: true}, {worktree: true}]
+}
+
+/** An unknown revision that names an existing file or folder: the user meant a path (git says the same). */
+function pathHint(error: unknown, revisions: string[]): unknown {
+  if (!(error instanceof DsvError) || error.code !== 'E_BAD_REVISION') return error
+  const rev = revisions.find((r) => r === error.data.rev)
+  if (rev === undefined || !existsSync(rev)) return error
+  return new DsvError(error.code, error.message, error.data, `'${rev}' is a path: to diff it, put it after --: dsv diff -- ${rev}`)
 }

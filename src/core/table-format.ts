@@ -215,17 +215,67 @@ export function checkJsonRecord(rec: Buffer, file: string, line: number): void {
   if (isJsonObjectText(rec)) return
   // not a JSON object: JSON.parse says what is wrong
   let value: unknown
+  // without its line end, so that the error's quote of the line stays on one line
+  const text = stripTerminator(rec).toString('utf8')
   try {
-    value = JSON.parse(rec.toString('utf8'))
+    value = JSON.parse(text)
   } catch (error) {
     if (rec[0] === 0xef && rec[1] === 0xbb && rec[2] === 0xbf)
       throw new InvalidDataError(file, line, 'starts with a UTF-8 byte order mark (BOM), which JSON Lines does not allow: save the file without it')
     if (rec.indexOf(0x0d) >= 0 && rec.indexOf(0x0d) < rec.length - 2)
       throw new InvalidDataError(file, line, 'not valid JSON; the line holds a carriage return (CR) before its end: old Mac line endings? JSON Lines needs LF or CRLF')
-    throw new InvalidDataError(file, line, `not valid JSON (${(error as Error).message.split('\n')[0]})`)
+    throw new InvalidDataError(file, line, `not valid JSON: ${jsonErrorReason(text, error as Error)}`)
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value))
     throw new InvalidDataError(file, line, 'expected a JSON object (one example per line)')
+}
+
+/**
+ * JSON.parse's complaint about `text`, said with a column and what is there: V8 gives
+ * either a position ("... in JSON at position 7") or, for an unexpected token, a quote of
+ * the text around it with no position; that one is found as the shortest prefix of the
+ * text that already fails for a reason other than ending early.
+ */
+export function jsonErrorReason(text: string, error: Error): string {
+  const positioned = /^(.*?) (in|after) JSON at position (\d+)/.exec(error.message)
+  const token = /^Unexpected token '(.+?)', /s.exec(error.message)
+  let what: string
+  let at: number
+  if (positioned) [what, at] = [positioned[2] === 'after' ? `${positioned[1]} after the JSON value` : positioned[1], Number(positioned[3])]
+  else if (token) [what, at] = [`unexpected ${quoteChar(token[1])}`, firstFailure(text)]
+  else return lowerFirst(error.message.split('\n')[0])
+  if (at >= text.length) return `${lowerFirst(what)} at the end of the line`
+  // a column counts characters, not UTF-16 units
+  const column = [...text.slice(0, at)].length + 1
+  return `${lowerFirst(what)} at column ${column}${token ? '' : ` (found ${quoteChar(String.fromCodePoint(text.codePointAt(at)!))})`}`
+}
+
+/** Where parsing `text` goes wrong: the shortest prefix that fails other than by ending early, less one. */
+function firstFailure(text: string): number {
+  const failsInside = (n: number): boolean => {
+    try {
+      JSON.parse(text.slice(0, n))
+      return false
+    } catch (error) {
+      const m = /at position (\d+)/.exec((error as Error).message)
+      return m ? Number(m[1]) < n : !/end of JSON input/.test((error as Error).message)
+    }
+  }
+  let [lo, hi] = [1, text.length] // failsInside(hi) holds: the whole text fails
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1
+    if (failsInside(mid)) hi = mid
+    else lo = mid + 1
+  }
+  return lo - 1
+}
+
+function quoteChar(c: string): string {
+  return /^[\x20-\x7e]$/.test(c) ? `'${c}'` : `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`
+}
+
+function lowerFirst(s: string): string {
+  return s.charAt(0).toLowerCase() + s.slice(1)
 }
 
 // csv-parse (its CommonJS build) loads with the first CSV line parsed: datasets without

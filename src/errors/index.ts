@@ -92,11 +92,15 @@ export class DsvError extends Error {
   }
 }
 
-/** A data file that cannot be versioned as it is: names the file and the line. */
+/**
+ * A data file that cannot be versioned as it is: names the file and the line. The hint
+ * fits every command that reads the working tree (status, diff, quality check); commit
+ * adds that nothing was written.
+ */
 export class InvalidDataError extends DsvError {
   constructor(file: string, line: number, reason: string) {
     super('E_INVALID_DATA', `${file}:${line}: ${reason}`, {file, line, reason},
-      'fix the file (or add it to .dsvignore) and run the command again; nothing was written')
+      'fix the file (or add it to .dsvignore) and run the command again')
     this.name = 'InvalidDataError'
   }
 }

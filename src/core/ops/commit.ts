@@ -41,7 +41,12 @@ export async function commit(repo: Repository, opts: CommitOptions): Promise<Com
   checkMessage(opts.message)
   return repo.locked(async () => {
     const author = await resolveAuthor(repo, opts.author)
-    const snap = await snapshot(repo, opts.onProgress)
+    const snap = await snapshot(repo, opts.onProgress).catch((error: unknown) => {
+      // (a worker's error arrives as a plain DsvError: the code says what it is)
+      if (error instanceof DsvError && error.code === 'E_INVALID_DATA' && error.hint)
+        throw new DsvError(error.code, error.message, error.data, `${error.hint}; nothing was written`)
+      throw error
+    })
     const unchanged = snap.tree === (await headTree(repo)) && !opts.allowEmpty
     const quality = opts.noVerify || unchanged ? undefined : await qualityGate(repo, snap.files, opts.onProgress)
     return recordCommit(repo, snap.tree, opts.message, author, opts.allowEmpty ?? false, opts.onProgress, quality, snap.changes)
