@@ -319,3 +319,17 @@ describe('diff: messages that say what to do', () => {
     fs.writeFileSync(path.join(dir, 'a.jsonl'), '{"id":"a"}\n')
   })
 })
+
+describe('an unknown command', () => {
+  it('with --json prints the error document on stdout (E_USAGE, exit 2); without, the error on stderr', () => {
+    const dir = tmp.make()
+    const err = assertJsonError(dsv(dir, 'frob', '--json'), 2, 'E_USAGE')
+    assert.equal(err.message, 'command frob not found')
+    assert.match(err.hint, /dsv --help/)
+    assert.equal(assertJsonError(dsv(dir, 'quality', 'frob', '--json'), 2, 'E_USAGE').message, 'command quality frob not found')
+    const text = dsv(dir, 'frob')
+    assertExit(text, 2)
+    assert.equal(text.stdout, '')
+    assert.match(text.stderr, /command frob not found/)
+  })
+})
