@@ -16,25 +16,34 @@ export type Head = {symbolic: true; ref: string} | {symbolic: false; oid: string
 
 const ZERO = '0'.repeat(64)
 
+/**
+ * What is wrong with `name` as a name below refs/heads or refs/tags (git check-ref-format
+ * rules; any other character, unicode included, is fine), or null when nothing is.
+ * Creating a ref and resolving a revision share this rule, so every name made resolves.
+ */
+export function refNameProblem(name: string): string | null {
+  if (name.length === 0) return 'empty'
+  if (name.length > 200) return 'too long'
+  if (name.startsWith('-')) return 'starts with "-"'
+  if (name.startsWith('/') || name.endsWith('/') || name.includes('//')) return 'leading, trailing or double "/"'
+  if (name.includes('..')) return 'contains ".."'
+  if (name.includes('@{') || name === '@') return 'contains "@{"'
+  if (/[\x00-\x20\x7f~^:?*[\\]/.test(name)) return 'contains a space, control character or one of ~ ^ : ? * [ \\'
+  for (const part of name.split('/')) {
+    if (part.startsWith('.')) return 'a component starts with "."'
+    if (part.endsWith('.lock')) return 'a component ends with ".lock"'
+  }
+  if (name.endsWith('.')) return 'ends with "."'
+  if (name === 'HEAD') return 'HEAD is reserved'
+  return null
+}
+
 /** git check-ref-format rules, for one name below refs/heads or refs/tags. */
 export function checkRefName(name: string, what = 'name'): void {
-  const bad = (why: string) => {
+  const why = refNameProblem(name)
+  if (why !== null)
     throw new DsvError('E_BAD_REF_NAME', `invalid ${what} '${name}': ${why}`, {name},
       'use letters, digits, and . _ - / (no "..", no leading "-" or "/", no trailing "." or ".lock")')
-  }
-  if (name.length === 0) bad('empty')
-  if (name.length > 200) bad('too long')
-  if (name.startsWith('-')) bad('starts with "-"')
-  if (name.startsWith('/') || name.endsWith('/') || name.includes('//')) bad('leading, trailing or double "/"')
-  if (name.includes('..')) bad('contains ".."')
-  if (name.includes('@{') || name === '@') bad('contains "@{"')
-  if (/[\x00-\x20\x7f~^:?*[\\]/.test(name)) bad('contains a space, control character or one of ~ ^ : ? * [ \\')
-  for (const part of name.split('/')) {
-    if (part.startsWith('.')) bad('a component starts with "."')
-    if (part.endsWith('.lock')) bad('a component ends with ".lock"')
-  }
-  if (name.endsWith('.')) bad('ends with "."')
-  if (name === 'HEAD') bad('HEAD is reserved')
 }
 
 export class Refs {

@@ -1,8 +1,10 @@
 /**
- * Revisions as users type them: HEAD, branch and tag names, full refs, full or
- * abbreviated (4+ hex) ids, each optionally followed by ~N / ^ / ^N.
+ * Revisions as users type them: HEAD, branch and tag names, full refs (or short ones:
+ * tags/v1, heads/main), full or abbreviated (4+ hex) ids, each optionally followed by
+ * ~N / ^ / ^N.
  */
 import {readCommit, peel} from './history.js'
+import {refNameProblem} from '../refs.js'
 import {decodeJson, type AnnotatedTag} from '../model.js'
 import {BadRevisionError, DsvError} from '../../errors/index.js'
 import type {Repository} from '../repository.js'
@@ -41,9 +43,11 @@ async function resolveBase(repo: Repository, base: string, rev: string): Promise
     if (!head) throw new BadRevisionError(rev, 'HEAD has no commits yet')
     return {commit: head}
   }
-  const candidates = base.startsWith('refs/') ? [base] : [`refs/tags/${base}`, `refs/heads/${base}`, `refs/remotes/${base}`]
+  // git's order: refs/NAME (so tags/v1 and heads/main work), then tags, branches, remotes
+  const candidates = base.startsWith('refs/') ? [base] : [`refs/${base}`, `refs/tags/${base}`, `refs/heads/${base}`, `refs/remotes/${base}`]
   for (const ref of candidates) {
-    if (!/^[\w./@+-]+$/.test(ref) || ref.includes('..')) continue
+    // the rule refs are created by: a name it refuses is no ref (and never a path outside refs/)
+    if (refNameProblem(ref.slice('refs/'.length)) !== null) continue
     const oid = repo.refs.read(ref)
     if (oid) return {commit: await toCommit(repo, oid, rev), branch: ref.startsWith('refs/heads/') ? ref.slice(11) : undefined}
   }
