@@ -92,6 +92,8 @@ export abstract class DsvCommand extends Command {
 
   protected override async finally(err: Error | undefined): Promise<unknown> {
     this.reporter?.done()
+    // damaged refs a listing skipped (fsck reports them as problems instead)
+    for (const b of this.repo?.refs.takeBroken() ?? []) process.stderr.write(`warning: ignoring broken ref ${b.ref}: ${b.message}\n`)
     await this.repo?.close()
     return super.finally(err)
   }

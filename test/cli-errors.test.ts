@@ -111,7 +111,9 @@ describe('dsv fsck', () => {
     assert.equal(doc.ok, false)
     const refProblems = doc.problems.filter((p) => p.kind === 'ref')
     assert.equal(refProblems.length, 1, JSON.stringify(doc.problems))
-    assert.match(refProblems[0].message, /refs\/tags\/v1/)
+    // the problem names the ref in `ref`; its message says what is wrong
+    assert.equal(refProblems[0].ref, 'refs/tags/v1')
+    assert.match(refProblems[0].message, /damaged/)
   })
 })
 

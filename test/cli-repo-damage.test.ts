@@ -54,3 +54,70 @@ describe('tag names that creation accepts are revisions too', () => {
       assertJsonError(dsv(dir, 'show', rev, '--json'), 4, 'E_BAD_REVISION')
   })
 })
+
+describe('damaged refs: reported each once, ignored with a warning elsewhere, deletable', () => {
+  const damage = (dir: string) => {
+    fs.writeFileSync(path.join(dir, '.dsv/refs/tags/bad'), `${'0'.repeat(63)}Z\n`)
+    fs.writeFileSync(path.join(dir, '.dsv/refs/tags/zz'), `${'0'.repeat(63)}1\n`)
+  }
+
+  it('fsck reports the damaged ref and the ref to a missing object, and checks the good refs', async () => {
+    const {dir} = await twoCommits()
+    const healthy = dsvJson<Fsck>(dir, 0, 'fsck')
+    damage(dir)
+    const r = dsv(dir, 'fsck', '--json')
+    assertExit(r, 8)
+    const doc = r.json<Fsck>()
+    assert.equal(doc.ok, false)
+    assert.deepEqual(doc.problems.map((p) => p.ref).sort(), ['refs/tags/bad', 'refs/tags/zz'], JSON.stringify(doc.problems))
+    assert.equal(doc.objects, healthy.objects, 'everything reachable from the good refs is still checked')
+    const human = dsv(dir, 'fsck')
+    assertExit(human, 8)
+    assert.match(human.stdout, /^2 problems found/m)
+    assert.match(human.stderr, /ref refs\/tags\/bad: .*damaged/)
+    assert.match(human.stderr, /ref refs\/tags\/zz: /)
+  })
+
+  it('"1 problem found", in the singular', async () => {
+    const {dir} = await twoCommits()
+    fs.writeFileSync(path.join(dir, '.dsv/refs/tags/bad'), 'garbage\n')
+    const r = dsv(dir, 'fsck')
+    assertExit(r, 8)
+    assert.match(r.stdout, /^1 problem found \(/m)
+  })
+
+  it('log and tag carry on without the damaged ref, warning on stderr', async () => {
+    const {dir, first, second} = await twoCommits()
+    assertExit(dsv(dir, 'tag', 'v1', 'HEAD~1', '--quiet'), 0)
+    damage(dir)
+    const log = dsv(dir, 'log', '--json')
+    assertExit(log, 0)
+    assert.deepEqual(log.json<LogEntry[]>().map((e) => e.id), [second, first])
+    assert.match(log.stderr, /warning: ignoring broken ref refs\/tags\/bad/)
+    const tags = dsv(dir, 'tag', '--json')
+    assertExit(tags, 0)
+    assert.deepEqual(tags.json<Array<{name: string}>>().map((t) => t.name), ['v1'])
+    assert.match(tags.stderr, /warning: ignoring broken ref refs\/tags\/bad/)
+    assert.match(tags.stderr, /warning: ignoring broken ref refs\/tags\/zz/)
+    assertExit(dsv(dir, 'tag'), 0)
+  })
+
+  it('tag -d deletes a damaged tag (the repair), after which fsck passes', async () => {
+    const {dir} = await twoCommits()
+    damage(dir)
+    const del = dsv(dir, 'tag', '-d', 'bad', '--json')
+    assertExit(del, 0)
+    assert.deepEqual(del.json(), {deleted: 'bad', target: null})
+    assert.ok(!fs.existsSync(path.join(dir, '.dsv/refs/tags/bad')))
+    const human = dsv(dir, 'tag', '-d', 'zz')
+    assertExit(human, 0)
+    assert.match(human.stdout, /Deleted tag 'zz'/)
+    assertExit(dsv(dir, 'fsck', '--quiet'), 0)
+  })
+
+  it('naming a damaged ref is still an error (exit 8, E_CORRUPT)', async () => {
+    const {dir} = await twoCommits()
+    damage(dir)
+    assertJsonError(dsv(dir, 'show', 'bad', '--json'), 8, 'E_CORRUPT')
+  })
+})

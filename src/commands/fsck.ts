@@ -13,7 +13,7 @@ export default class Fsck extends DsvCommand {
     const r = await repo.fsck(progress.onProgress)
     progress.done()
     for (const p of r.problems) process.stderr.write(`${p.kind === 'ref' ? `ref ${p.ref}` : `object ${p.oid}`}: ${p.message}\n`)
-    this.say(r.ok ? `ok: ${r.objects} objects verified` : `${r.problems.length} problems found (${r.objects} objects checked)`)
+    this.say(r.ok ? `ok: ${r.objects} objects verified` : `${r.problems.length} problem${r.problems.length === 1 ? '' : 's'} found (${r.objects} objects checked)`)
     if (!r.ok) process.exitCode = 8
     return r
   }

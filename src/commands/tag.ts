@@ -23,7 +23,7 @@ export default class Tag extends DsvCommand {
     if (flags.delete) {
       if (!args.name) this.error('tag -d needs a NAME', {exit: 2})
       const r = await repo.deleteTag(args.name)
-      this.say(`Deleted tag '${r.deleted}' (was ${shortId(r.target)})`)
+      this.say(`Deleted tag '${r.deleted}' (was ${r.target ? shortId(r.target) : 'damaged'})`)
       return r
     }
     if (!args.name) {

@@ -47,6 +47,9 @@ export function checkRefName(name: string, what = 'name'): void {
 }
 
 export class Refs {
+  /** Damaged refs that listings skipped, with what is wrong: the CLI warns about them (as git does). */
+  private readonly broken = new Map<string, string>()
+
   constructor(readonly dsvDir: string) {}
 
   private path(ref: string): string {
@@ -67,16 +70,33 @@ export class Refs {
   }
 
   read(ref: string): string | null {
-    let text: string
+    const text = this.readText(ref)
+    if (text === null || OID_HEX.test(text)) return text
+    throw new DsvError('E_CORRUPT', `ref ${ref} is ${damage(text)}`, {ref},
+      `delete it (\`dsv tag -d NAME\` for a tag) or write a commit id into .dsv/${ref}`)
+  }
+
+  /** What the ref's file holds, or null when there is no such ref. */
+  private readText(ref: string): string | null {
     try {
-      text = readFileSync(this.path(ref), 'utf8').trim()
+      return readFileSync(this.path(ref), 'utf8').trim()
     } catch (error) {
       // EISDIR: a folder of refs (refs/tags/rel when rel/1.0 exists) is not a ref
       if (['ENOENT', 'ENOTDIR', 'EISDIR'].includes((error as NodeJS.ErrnoException).code ?? '')) return null
       throw error
     }
-    if (!OID_HEX.test(text)) throw new DsvError('E_CORRUPT', `ref ${ref} is damaged: '${text.slice(0, 80)}'`, {ref})
-    return text
+  }
+
+  /** Records a ref a listing skipped because it is damaged (see takeBroken). */
+  noteBroken(ref: string, message: string): void {
+    this.broken.set(ref, message)
+  }
+
+  /** The damaged refs listings skipped since the last call, each once. */
+  takeBroken(): Array<{ref: string; message: string}> {
+    const out = [...this.broken].map(([ref, message]) => ({ref, message}))
+    this.broken.clear()
+    return out
   }
 
   list(prefix: 'refs/heads' | 'refs/tags' | 'refs/remotes'): Array<{name: string; ref: string; oid: string}> {
@@ -94,8 +114,10 @@ export class Refs {
         const r = rel ? `${rel}/${n}` : n
         if (existsSync(p) && readdirSafe(p)) walk(p, r)
         else {
-          const oid = this.read(`${prefix}/${r}`)
-          if (oid) out.push({name: r, ref: `${prefix}/${r}`, oid})
+          // one damaged ref must not hide the others: it is skipped and noted (git's "ignoring broken ref")
+          const text = this.readText(`${prefix}/${r}`)
+          if (text !== null && OID_HEX.test(text)) out.push({name: r, ref: `${prefix}/${r}`, oid: text})
+          else if (text !== null) this.noteBroken(`${prefix}/${r}`, damage(text))
         }
       }
     }
@@ -115,7 +137,14 @@ export class Refs {
     const fd = acquireLockFile(lockPath)
     let renamed = false
     try {
-      const current = this.read(ref)
+      let current: string | null
+      try {
+        current = this.read(ref)
+      } catch (error) {
+        // a damaged ref can still be deleted unconditionally: that is how it is repaired
+        if (!(error instanceof DsvError && error.code === 'E_CORRUPT' && next === null && expected === undefined)) throw error
+        current = null
+      }
       if (expected !== undefined && current !== expected)
         throw new DsvError('E_REF_CONFLICT', `${ref} moved to ${current ?? 'nothing'} while this command ran (expected ${expected ?? 'nothing'})`, {ref, current, expected})
       if (next === null) {
@@ -265,6 +294,10 @@ export class Refs {
     walk(join(this.dsvDir, 'logs'))
     return [...out]
   }
+}
+
+function damage(text: string): string {
+  return `damaged: holds '${text.slice(0, 80)}', not an object id`
 }
 
 function readdirSafe(p: string): boolean {

@@ -242,7 +242,7 @@ export class Repository {
     return createTag(this, name, rev, opts)
   }
 
-  deleteTag(name: string): Promise<{deleted: string; target: Oid}> {
+  deleteTag(name: string): Promise<{deleted: string; target: Oid | null}> {
     return deleteTag(this, name)
   }
 

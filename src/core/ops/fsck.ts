@@ -27,18 +27,15 @@ export async function fsck(repo: Repository, onProgress?: ProgressFn): Promise<F
   const seen = new Set<Oid>()
   const roots: Array<{oid: Oid; ref: string}> = []
   try {
-    const head = repo.headCommit()
-    if (head) roots.push({oid: head, ref: 'HEAD'})
+    // a symbolic HEAD's branch is checked below with the other branches (once, even when damaged)
+    const head = repo.head()
+    if (!head.symbolic) roots.push({oid: head.oid, ref: 'HEAD'})
   } catch (error) {
     problems.push({kind: 'ref', ref: 'HEAD', message: (error as Error).message})
   }
-  for (const prefix of ['refs/heads', 'refs/tags', 'refs/remotes'] as const) {
-    try {
-      for (const r of repo.refs.list(prefix)) roots.push({oid: r.oid, ref: r.ref})
-    } catch (error) {
-      problems.push({kind: 'ref', ref: prefix, message: (error as Error).message})
-    }
-  }
+  for (const prefix of ['refs/heads', 'refs/tags', 'refs/remotes'] as const)
+    for (const r of repo.refs.list(prefix)) roots.push({oid: r.oid, ref: r.ref})
+  for (const b of repo.refs.takeBroken()) problems.push({kind: 'ref', ref: b.ref, message: b.message})
   for (const oid of repo.refs.reflogOids()) roots.push({oid, ref: 'reflog'})
 
   const stack: Link[] = []

@@ -19,7 +19,15 @@ export interface TagInfo {
 export async function listTags(repo: Repository): Promise<TagInfo[]> {
   const out: TagInfo[] = []
   for (const t of repo.refs.list('refs/tags')) {
-    const obj = await repo.store.get(t.oid)
+    let obj
+    try {
+      obj = await repo.store.get(t.oid)
+    } catch (error) {
+      // a tag naming an object that is gone or damaged: the others are still listed
+      if (!(error instanceof DsvError && error.code === 'E_CORRUPT')) throw error
+      repo.refs.noteBroken(t.ref, error.message)
+      continue
+    }
     if (obj.kind === 'tag') {
       const tag = decodeJson<AnnotatedTag>(obj.content)
       out.push({name: t.name, target: tag.object, object: t.oid, message: tag.message})
@@ -71,11 +79,19 @@ export async function createTag(repo: Repository, name: string, rev = 'HEAD', op
   })
 }
 
-export async function deleteTag(repo: Repository, name: string): Promise<{deleted: string; target: Oid}> {
+/** `target` is null when the tag was damaged (deleting it is the repair). */
+export async function deleteTag(repo: Repository, name: string): Promise<{deleted: string; target: Oid | null}> {
   checkRefName(name, 'tag name')
   return repo.locked(async () => {
     const ref = `refs/tags/${name}`
-    const existing = repo.refs.read(ref)
+    let existing: Oid | null
+    try {
+      existing = repo.refs.read(ref)
+    } catch (error) {
+      if (!(error instanceof DsvError && error.code === 'E_CORRUPT')) throw error
+      repo.refs.update(ref, undefined, null, `tag: delete damaged ${name}`)
+      return {deleted: name, target: null}
+    }
     if (!existing) throw new DsvError('E_BAD_REVISION', `tag '${name}' does not exist`, {name}, 'see `dsv tag` for the list')
     repo.refs.update(ref, existing, null, `tag: delete ${name}`)
     return {deleted: name, target: existing}
