@@ -121,3 +121,45 @@ describe('damaged refs: reported each once, ignored with a warning elsewhere, de
     assertJsonError(dsv(dir, 'show', 'bad', '--json'), 8, 'E_CORRUPT')
   })
 })
+
+describe('HEAD must name a branch or a commit', () => {
+  for (const [what, text] of [
+    ['a path outside .dsv', 'ref: ../../etc/passwd\n'],
+    ['a tag', 'ref: refs/tags/v1\n'],
+    ['a bad branch name', 'ref: refs/heads/a..b\n'],
+    ['garbage', 'nonsense\n'],
+  ] as const)
+    it(`HEAD holding ${what}: every command fails with E_CORRUPT (exit 8), fsck reports it, nothing is written`, async () => {
+      const {dir, first} = await twoCommits()
+      assertExit(dsv(dir, 'tag', 'v1', 'HEAD~1', '--quiet'), 0)
+      fs.writeFileSync(path.join(dir, '.dsv/HEAD'), text)
+      const fsck = dsv(dir, 'fsck', '--json')
+      assertExit(fsck, 8)
+      assert.ok(fsck.json<Fsck>().problems.some((p) => p.ref === 'HEAD' && /HEAD is damaged/.test(p.message)), fsck.stdout)
+      for (const cmd of [['status'], ['log'], ['commit', '--allow-empty', '-m', 'x'], ['checkout', 'v1']]) {
+        const err = assertJsonError(dsv(dir, ...cmd, '--json'), 8, 'E_CORRUPT')
+        assert.match(err.message, /HEAD is damaged/)
+      }
+      assert.equal(fs.readFileSync(path.join(dir, '.dsv/refs/tags/v1'), 'utf8').trim(), first, 'the tag did not move')
+      assert.ok(!fs.existsSync(path.join(dir, 'etc')) && !fs.existsSync(path.join(dir, '.dsv/../etc')), 'nothing written outside .dsv')
+    })
+
+  it('fsck warns (still ok) when HEAD names a branch that does not exist while commits do', async () => {
+    const {dir} = await twoCommits()
+    assertExit(dsv(dir, 'tag', 'v1', '--quiet'), 0)
+    fs.rmSync(path.join(dir, '.dsv/refs/heads/main'))
+    const r = dsv(dir, 'fsck', '--json')
+    assertExit(r, 0)
+    const doc = r.json<Fsck>()
+    assert.equal(doc.ok, true)
+    assert.deepEqual(doc.warnings?.map((w) => w.ref), ['HEAD'])
+    assert.match(doc.warnings![0].message, /refs\/heads\/main.*does not exist/)
+    const human = dsv(dir, 'fsck')
+    assertExit(human, 0)
+    assert.match(human.stderr, /^warning: HEAD: .*refs\/heads\/main/m)
+    // a new repository has no commits: no warning
+    const fresh = tmp.make()
+    assertExit(dsv(fresh, 'init', '--quiet'), 0)
+    assert.deepEqual(dsvJson<Fsck>(fresh, 0, 'fsck').warnings, [])
+  })
+})

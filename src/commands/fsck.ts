@@ -12,6 +12,7 @@ export default class Fsck extends DsvCommand {
     const progress = this.progress()
     const r = await repo.fsck(progress.onProgress)
     progress.done()
+    for (const w of r.warnings) process.stderr.write(`warning: ${w.ref}: ${w.message}\n`)
     for (const p of r.problems) process.stderr.write(`${p.kind === 'ref' ? `ref ${p.ref}` : `object ${p.oid}`}: ${p.message}\n`)
     this.say(r.ok ? `ok: ${r.objects} objects verified` : `${r.problems.length} problem${r.problems.length === 1 ? '' : 's'} found (${r.objects} objects checked)`)
     if (!r.ok) process.exitCode = 8

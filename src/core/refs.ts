@@ -56,11 +56,20 @@ export class Refs {
     return join(this.dsvDir, ...ref.split('/'))
   }
 
+  /** HEAD is `ref: refs/heads/NAME` or a commit id; anything else (a tag, a path) is damage, never followed. */
   readHead(): Head {
-    const text = readFileSync(join(this.dsvDir, 'HEAD'), 'utf8').trim()
-    if (text.startsWith('ref: ')) return {symbolic: true, ref: text.slice(5)}
-    if (!OID_HEX.test(text)) throw new DsvError('E_CORRUPT', `HEAD is damaged: '${text.slice(0, 80)}'`)
-    return {symbolic: false, oid: text}
+    let text: string
+    try {
+      text = readFileSync(join(this.dsvDir, 'HEAD'), 'utf8').trim()
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+      text = '(no HEAD file)'
+    }
+    const branch = text.startsWith('ref: refs/heads/') ? text.slice('ref: refs/heads/'.length) : null
+    if (branch !== null && refNameProblem(branch) === null) return {symbolic: true, ref: `refs/heads/${branch}`}
+    if (OID_HEX.test(text)) return {symbolic: false, oid: text}
+    throw new DsvError('E_CORRUPT', `HEAD is damaged: '${text.slice(0, 80)}' is neither "ref: refs/heads/NAME" nor a commit id`, {ref: 'HEAD'},
+      'write "ref: refs/heads/main" (or a commit id from `dsv fsck` or the reflog in .dsv/logs) into .dsv/HEAD')
   }
 
   /** The commit HEAD points at, or null on an unborn branch. */
@@ -130,6 +139,9 @@ export class Refs {
    * (null: delete). Fails with E_REF_CONFLICT if someone else moved it first.
    */
   update(ref: string, expected: string | null | undefined, next: string | null, reason: string): void {
+    // refs are written below .dsv/refs only, whatever a caller (or a damaged file) names
+    if (!ref.startsWith('refs/') || ref.split('/').some((part) => part === '' || part === '.' || part === '..'))
+      throw new DsvError('E_BAD_REF_NAME', `cannot write '${ref}': not a ref below refs/`, {ref})
     const target = this.path(ref)
     if (next !== null) this.assertNoFolderConflict(ref)
     mkdirSync(dirname(target), {recursive: true})

@@ -8,6 +8,7 @@ import {objectLinks} from '../object-links.js'
 import type {ProgressFn, Repository} from '../repository.js'
 import type {Oid} from '../bytes.js'
 import type {Link} from '../object-links.js'
+import type {Head} from '../refs.js'
 
 export interface FsckProblem {
   kind: 'object' | 'ref'
@@ -20,23 +21,32 @@ export interface FsckResult {
   ok: boolean
   objects: number
   problems: FsckProblem[]
+  /** worth knowing, not damage (ok stays true): HEAD on a branch that does not exist while commits do */
+  warnings: Array<{ref: string; message: string}>
 }
 
 export async function fsck(repo: Repository, onProgress?: ProgressFn): Promise<FsckResult> {
   const problems: FsckProblem[] = []
   const seen = new Set<Oid>()
+  const warnings: FsckResult['warnings'] = []
   const roots: Array<{oid: Oid; ref: string}> = []
+  let head: Head | null = null
   try {
     // a symbolic HEAD's branch is checked below with the other branches (once, even when damaged)
-    const head = repo.head()
+    head = repo.head()
     if (!head.symbolic) roots.push({oid: head.oid, ref: 'HEAD'})
   } catch (error) {
     problems.push({kind: 'ref', ref: 'HEAD', message: (error as Error).message})
   }
-  for (const prefix of ['refs/heads', 'refs/tags', 'refs/remotes'] as const)
-    for (const r of repo.refs.list(prefix)) roots.push({oid: r.oid, ref: r.ref})
-  for (const b of repo.refs.takeBroken()) problems.push({kind: 'ref', ref: b.ref, message: b.message})
+  const branches = repo.refs.list('refs/heads')
+  for (const prefix of ['refs/tags', 'refs/remotes'] as const) for (const r of repo.refs.list(prefix)) branches.push(r)
+  for (const r of branches) roots.push({oid: r.oid, ref: r.ref})
+  const broken = repo.refs.takeBroken()
+  for (const b of broken) problems.push({kind: 'ref', ref: b.ref, message: b.message})
   for (const oid of repo.refs.reflogOids()) roots.push({oid, ref: 'reflog'})
+  // as git notes an unborn branch: log and status would say "no commits yet"
+  if (head?.symbolic && !branches.some((r) => r.ref === head.ref) && !broken.some((b) => b.ref === head.ref) && roots.length > 0)
+    warnings.push({ref: 'HEAD', message: `points at ${head.ref}, which does not exist, while commits do (\`dsv checkout REV\` moves HEAD to one of them)`})
 
   const stack: Link[] = []
   for (const r of roots) {
@@ -69,5 +79,5 @@ export async function fsck(repo: Repository, onProgress?: ProgressFn): Promise<F
       problems.push({kind: 'object', oid, message: (error as Error).message})
     }
   }
-  return {ok: problems.length === 0, objects: seen.size, problems}
+  return {ok: problems.length === 0, objects: seen.size, problems, warnings}
 }
