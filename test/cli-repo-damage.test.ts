@@ -163,3 +163,21 @@ describe('HEAD must name a branch or a commit', () => {
     assert.deepEqual(dsvJson<Fsck>(fresh, 0, 'fsck').warnings, [])
   })
 })
+
+describe('fsck messages', () => {
+  it('name a damaged object once', async () => {
+    const {dir} = await twoCommits()
+    // the first commit's pack (the oldest), reached by the walk from the second commit
+    // rather than as a root: without the reflog only the refs are roots
+    fs.rmSync(path.join(dir, '.dsv/logs'), {recursive: true})
+    const packs = path.join(dir, '.dsv/packs')
+    const oldest = fs.readdirSync(packs).map((f) => path.join(packs, f)).sort((a, b) => fs.statSync(a).mtimeMs - fs.statSync(b).mtimeMs)[0]
+    const bytes = fs.readFileSync(oldest)
+    bytes[bytes.length - 3] ^= 0xff
+    fs.writeFileSync(oldest, bytes)
+    const r = dsv(dir, 'fsck')
+    assertExit(r, 8)
+    assert.match(r.stderr, /object [0-9a-f]{64}: /)
+    for (const line of r.stderr.trim().split('\n')) assert.doesNotMatch(line, /object ([0-9a-f]{64}): object \1/, line)
+  })
+})

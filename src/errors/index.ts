@@ -106,9 +106,13 @@ export class InvalidDataError extends DsvError {
 }
 
 export class CorruptObjectError extends DsvError {
-  constructor(oid: string, message: string) {
+  /** what is wrong, without the object's id (for reports that name the object already) */
+  readonly reason: string
+
+  constructor(readonly oid: string, message: string) {
     super('E_CORRUPT', `object ${oid}: ${message}`, {oid}, 'run `dsv fsck` to see everything that is damaged')
     this.name = 'CorruptObjectError'
+    this.reason = message
   }
 }
 

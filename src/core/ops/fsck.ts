@@ -9,6 +9,7 @@ import type {ProgressFn, Repository} from '../repository.js'
 import type {Oid} from '../bytes.js'
 import type {Link} from '../object-links.js'
 import type {Head} from '../refs.js'
+import {CorruptObjectError} from '../../errors/index.js'
 
 export interface FsckProblem {
   kind: 'object' | 'ref'
@@ -76,7 +77,8 @@ export async function fsck(repo: Repository, onProgress?: ProgressFn): Promise<F
         if (records !== undefined && n !== records) throw new Error(`holds ${n} records, its parent says ${records}`)
       } else stack.push(...objectLinks(obj))
     } catch (error) {
-      problems.push({kind: 'object', oid, message: (error as Error).message})
+      // the problem names the object: its own error need not name it again
+      problems.push({kind: 'object', oid, message: error instanceof CorruptObjectError && error.oid === oid ? error.reason : (error as Error).message})
     }
   }
   return {ok: problems.length === 0, objects: seen.size, problems, warnings}
