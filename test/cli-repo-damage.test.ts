@@ -164,6 +164,47 @@ describe('HEAD must name a branch or a commit', () => {
   })
 })
 
+describe('init where no store can be made, and .dsv that is not a store', () => {
+  it('init on a file, or below one: exit 2, E_USAGE naming it', () => {
+    const dir = tmp.make()
+    fs.writeFileSync(path.join(dir, 'afile'), 'x\n')
+    for (const target of ['afile', 'afile/sub']) {
+      const err = assertJsonError(dsv(dir, 'init', target, '--json'), 2, 'E_USAGE')
+      assert.match(err.message, /afile/)
+      assert.match(err.message, /not a folder/)
+    }
+    assert.equal(fs.readFileSync(path.join(dir, 'afile'), 'utf8'), 'x\n')
+    assert.deepEqual(fs.readdirSync(dir), ['afile'], 'nothing left behind')
+  })
+
+  it('an empty .dsv folder: other commands say it is not a store; init makes the store in it', () => {
+    const dir = tmp.make()
+    fs.mkdirSync(path.join(dir, '.dsv'))
+    const err = assertJsonError(dsv(dir, 'status', '--json'), 3, 'E_NOT_A_REPO')
+    assert.match(err.message, /\.dsv exists but is not a dsv repository/)
+    assert.match(err.hint, /dsv init/)
+    assertExit(dsv(dir, 'init', '--quiet'), 0)
+    assertExit(dsv(dir, 'status', '--quiet'), 0)
+    assertJsonError(dsv(dir, 'init', '--json'), 3, 'E_ALREADY_INITIALISED')
+  })
+
+  it('a .dsv file, or a .dsv folder holding something else: init refuses, other commands agree', () => {
+    const dir = tmp.make()
+    fs.writeFileSync(path.join(dir, '.dsv'), 'not a store\n')
+    let err = assertJsonError(dsv(dir, 'init', '--json'), 3, 'E_NOT_A_REPO')
+    assert.match(err.message, /\.dsv is a file/)
+    err = assertJsonError(dsv(dir, 'status', '--json'), 3, 'E_NOT_A_REPO')
+    assert.match(err.message, /\.dsv is a file/)
+    const other = tmp.make()
+    fs.mkdirSync(path.join(other, '.dsv'))
+    fs.writeFileSync(path.join(other, '.dsv/notes.txt'), 'mine\n')
+    err = assertJsonError(dsv(other, 'init', '--json'), 3, 'E_NOT_A_REPO')
+    assert.match(err.message, /\.dsv exists but is not a dsv repository/)
+    assert.equal(fs.readFileSync(path.join(other, '.dsv/notes.txt'), 'utf8'), 'mine\n')
+    assert.match(assertJsonError(dsv(other, 'log', '--json'), 3, 'E_NOT_A_REPO').message, /\.dsv exists but is not a dsv repository/)
+  })
+})
+
 describe('fsck messages', () => {
   it('name a damaged object once', async () => {
     const {dir} = await twoCommits()

@@ -3,7 +3,7 @@
  * API the CLI calls; it owns the store, the refs and the lock, and never prints
  * (progress leaves through `onProgress`).
  */
-import {existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {dirname, join, resolve} from 'node:path'
 import {randomBytes} from 'node:crypto'
 import {IndexDb} from './index-db.js'
@@ -61,11 +61,14 @@ export interface Progress {
 
 export type ProgressFn = (p: Progress) => void
 
-/** Walks up from `start` to the folder that holds `.dsv/`. */
+/**
+ * Walks up from `start` to the first folder that holds a `.dsv` folder (a store, or one
+ * `open` refuses as not being one: a command never skips it for a store further up).
+ */
 export function findRoot(start: string): string | null {
   let dir = resolve(start)
   for (;;) {
-    if (existsSync(join(dir, DSV_DIR, 'format'))) return dir
+    if (isFolder(join(dir, DSV_DIR))) return dir
     const up = dirname(dir)
     if (up === dir) return null
     dir = up
@@ -86,7 +89,18 @@ export class Repository {
   static async init(dir = '.'): Promise<{path: string; formatVersion: number}> {
     const root = resolve(dir)
     const target = join(root, DSV_DIR)
-    if (existsSync(target)) throw new DsvError('E_ALREADY_INITIALISED', `${root} already has a dsv repository`, {path: root})
+    // an empty .dsv folder is taken as absent (the rename below replaces it); anything else is refused
+    if (existsSync(target) && !(isFolder(target) && readdirSync(target).length === 0)) {
+      if (existsSync(join(target, 'format'))) throw new DsvError('E_ALREADY_INITIALISED', `${root} already has a dsv repository`, {path: root})
+      throw notARepo(target)
+    }
+    for (let d = root; ; d = dirname(d)) {
+      if (existsSync(d)) {
+        if (!isFolder(d)) throw new DsvError('E_USAGE', `cannot initialise ${root}: ${d} is a file, not a folder`, {path: root}, 'name a new or existing folder')
+        break
+      }
+      if (dirname(d) === d) break
+    }
     mkdirSync(root, {recursive: true})
     const tmp = join(root, `${DSV_DIR}.init-${randomBytes(4).toString('hex')}`)
     try {
@@ -106,8 +120,13 @@ export class Repository {
 
   static async open(start = process.cwd()): Promise<Repository> {
     const root = findRoot(start)
-    if (!root) throw new DsvError('E_NOT_A_REPO', `not a dsv repository (no ${DSV_DIR}/ in ${resolve(start)} or any parent)`, {path: resolve(start)}, 'run `dsv init` first')
+    if (!root) {
+      const here = join(resolve(start), DSV_DIR)
+      if (existsSync(here)) throw notARepo(here)
+      throw new DsvError('E_NOT_A_REPO', `not a dsv repository (no ${DSV_DIR}/ in ${resolve(start)} or any parent)`, {path: resolve(start)}, 'run `dsv init` first')
+    }
     const dsvDir = join(root, DSV_DIR)
+    if (!existsSync(join(dsvDir, 'format'))) throw notARepo(dsvDir)
     let version: unknown
     try {
       version = JSON.parse(readFileSync(join(dsvDir, 'format'), 'utf8')).formatVersion
@@ -364,6 +383,22 @@ function personValue(key: string, v: string): string {
   if (problem) throw new DsvError('E_CONFIG', `${key} ${problem}: ${JSON.stringify(v)}`, {key})
   if (!v.trim()) throw new DsvError('E_CONFIG', `${key} cannot be empty`, {key}, `to remove it: dsv config --unset ${key}`)
   return v.trim()
+}
+
+/** `.dsv` that is a file, or a folder without a format file: what init and every other command say of it. */
+function notARepo(dsvDir: string): DsvError {
+  if (!isFolder(dsvDir))
+    return new DsvError('E_NOT_A_REPO', `${dsvDir} is a file, not a dsv repository`, {path: dsvDir}, 'move or remove it, then run `dsv init`')
+  return new DsvError('E_NOT_A_REPO', `${dsvDir} exists but is not a dsv repository (no format file)`, {path: dsvDir},
+    'an empty .dsv folder becomes a repository with `dsv init`; move anything else away first')
+}
+
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory()
+  } catch {
+    return false
+  }
 }
 
 function readConfig(dsvDir: string): RepoConfig {
