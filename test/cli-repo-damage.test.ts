@@ -122,6 +122,73 @@ describe('damaged refs: reported each once, ignored with a warning elsewhere, de
   })
 })
 
+describe('a damaged or lost index (.dsv/index)', () => {
+  const removeTables = (dir: string) => {
+    const idx = path.join(dir, '.dsv/index')
+    const tables = fs.readdirSync(idx).filter((f) => f.endsWith('.ldb'))
+    assert.ok(tables.length > 0, 'LevelDB wrote a table file')
+    for (const f of tables) fs.rmSync(path.join(idx, f))
+  }
+
+  it('every command, fsck included, fails with E_CORRUPT (exit 8) naming .dsv/index and the repair', async () => {
+    const {dir} = await twoCommits()
+    removeTables(dir)
+    for (const cmd of [['fsck'], ['status'], ['log'], ['show', 'HEAD'], ['tag'], ['commit', '--allow-empty', '-m', 'x']]) {
+      const err = assertJsonError(dsv(dir, ...cmd, '--json'), 8, 'E_CORRUPT')
+      assert.match(err.message, /\.dsv\/index/, err.message)
+      assert.match(err.hint, /dsv fsck --reindex/)
+      assert.equal(err.stack, undefined)
+    }
+    const human = dsv(dir, 'status')
+    assertExit(human, 8)
+    assert.match(human.stderr, /^error: .*\.dsv\/index.*\nhint: .*dsv fsck --reindex/m)
+  })
+
+  it('fsck --reindex rebuilds it from the packs: history, tags and fsck come back', async () => {
+    const {dir, first, second} = await twoCommits()
+    assertExit(dsv(dir, 'tag', 'v1', 'HEAD~1', '-m', 'annotated', '--quiet'), 0)
+    const before = dsvJson<Fsck>(dir, 0, 'fsck')
+    removeTables(dir)
+    const r = dsv(dir, 'fsck', '--reindex', '--json')
+    assertExit(r, 0)
+    const doc = r.json<Fsck & {reindexed: {packs: number; objects: number}}>()
+    assert.equal(doc.ok, true)
+    assert.equal(doc.objects, before.objects)
+    assert.ok(doc.reindexed.objects >= before.objects, JSON.stringify(doc.reindexed))
+    assert.deepEqual(dsvJson<LogEntry[]>(dir, 0, 'log').map((e) => e.id), [second, first])
+    assert.equal(dsvJson<{id: string}>(dir, 0, 'show', 'v1').id, first)
+    assert.equal(dsvJson<{clean: boolean}>(dir, 0, 'status').clean, true)
+    assert.deepEqual(fs.readdirSync(path.join(dir, '.dsv')).filter((f) => f.startsWith('index')), ['index'], 'no leftovers')
+    // and the repository works on: a new commit, then a clean fsck
+    fs.appendFileSync(path.join(dir, 'data/a.jsonl'), '{"id":"a4"}\n')
+    assertExit(dsv(dir, 'commit', '-m', 'third', '--quiet'), 0)
+    assertExit(dsv(dir, 'fsck', '--quiet'), 0)
+  })
+
+  it('a deleted index: a clear error (not "missing" objects), and --reindex brings it back', async () => {
+    const {dir, second} = await twoCommits()
+    fs.rmSync(path.join(dir, '.dsv/index'), {recursive: true})
+    const err = assertJsonError(dsv(dir, 'fsck', '--json'), 8, 'E_CORRUPT')
+    assert.match(err.message, /\.dsv\/index/)
+    assert.doesNotMatch(err.message, /missing from the store/)
+    const r = dsv(dir, 'fsck', '--reindex')
+    assertExit(r, 0)
+    assert.match(r.stdout, /reindexed \d+ objects from \d+ packs?/i)
+    assert.equal(dsvJson<LogEntry[]>(dir, 0, 'log')[0].id, second)
+  })
+
+  it('an object the index lacks is reported as unknown to the index, with the hint', async () => {
+    const {dir, second} = await twoCommits()
+    // a commit id no pack holds: fsck cannot tell lost objects from a lost index entry
+    fs.writeFileSync(path.join(dir, '.dsv/refs/tags/ghost'), `${'ab'.repeat(32)}\n`)
+    const r = dsv(dir, 'fsck')
+    assertExit(r, 8)
+    assert.match(r.stderr, /not in the index/)
+    assert.match(r.stderr, /dsv fsck --reindex/)
+    assert.ok(second)
+  })
+})
+
 describe('HEAD must name a branch or a commit', () => {
   for (const [what, text] of [
     ['a path outside .dsv', 'ref: ../../etc/passwd\n'],

@@ -1,21 +1,35 @@
+import {Flags} from '@oclif/core'
 import {DsvCommand} from '../base-command.js'
+import {Repository} from '../core/repository.js'
+import {NOT_INDEXED} from '../core/object-store.js'
 import type {FsckResult} from '../core/ops/fsck.js'
+import type {ReindexResult} from '../core/ops/reindex.js'
 
 export default class Fsck extends DsvCommand {
   static override summary = 'Verify the store: every reachable object and every reference.'
-  static override description = 'Re-reads and re-hashes every object reachable from a branch, tag, HEAD or the reflog, checks that trees, tables and chunks link up, and that every reference names a commit. Exits 8 when anything is wrong.'
-  static override examples = ['<%= config.bin %> fsck', '<%= config.bin %> fsck --json']
+  static override description = 'Re-reads and re-hashes every object reachable from a branch, tag, HEAD or the reflog, checks that trees, tables and chunks link up, and that every reference names a commit. Exits 8 when anything is wrong. With --reindex, first rebuilds the index (.dsv/index) from the packs: the repair when the index is damaged or lost.'
+  static override examples = ['<%= config.bin %> fsck', '<%= config.bin %> fsck --json', '<%= config.bin %> fsck --reindex']
+  static override flags = {
+    reindex: Flags.boolean({summary: 'Rebuild the index (.dsv/index) from the packs first.'}),
+  }
 
-  async run(): Promise<FsckResult> {
-    await this.parse(Fsck)
+  async run(): Promise<FsckResult & {reindexed?: Omit<ReindexResult, 'problems'>}> {
+    const {flags} = await this.parse(Fsck)
+    // before the repository opens: a damaged index cannot be opened
+    const reindexed = flags.reindex ? await Repository.reindex(process.cwd()) : undefined
+    if (reindexed) this.say(`Reindexed ${reindexed.objects} objects from ${reindexed.packs} pack${reindexed.packs === 1 ? '' : 's'}`)
     const repo = await this.openRepo()
     const progress = this.progress()
     const r = await repo.fsck(progress.onProgress)
     progress.done()
+    if (reindexed) r.problems.unshift(...reindexed.problems.map((p) => ({kind: 'pack' as const, pack: p.pack, message: p.message})))
+    r.ok = r.problems.length === 0
     for (const w of r.warnings) process.stderr.write(`warning: ${w.ref}: ${w.message}\n`)
-    for (const p of r.problems) process.stderr.write(`${p.kind === 'ref' ? `ref ${p.ref}` : `object ${p.oid}`}: ${p.message}\n`)
+    for (const p of r.problems) process.stderr.write(`${p.kind === 'ref' ? `ref ${p.ref}` : p.kind === 'pack' ? `pack ${p.pack}` : `object ${p.oid}`}: ${p.message}\n`)
+    if (!reindexed && r.problems.some((p) => p.message.includes(NOT_INDEXED)))
+      process.stderr.write('hint: if the packs hold these objects, `dsv fsck --reindex` rebuilds the index from them\n')
     this.say(r.ok ? `ok: ${r.objects} objects verified` : `${r.problems.length} problem${r.problems.length === 1 ? '' : 's'} found (${r.objects} objects checked)`)
     if (!r.ok) process.exitCode = 8
-    return r
+    return reindexed ? {...r, reindexed: {packs: reindexed.packs, objects: reindexed.objects}} : r
   }
 }

@@ -2,14 +2,14 @@
  * The LevelDB index: where each object lives in the packs, the stat cache that lets
  * `status` and `commit` skip files that did not change, and caches of results computed
  * from immutable objects (quality outcomes per table). All are derived data: the packs
- * and refs are the truth (pack entries carry their own ids, so this index could be rebuilt
- * from the packs; no command does that yet).
+ * and refs are the truth (pack entries carry their own ids, so `dsv fsck --reindex`
+ * rebuilds this index from the packs: see ops/reindex.ts).
  */
 import {Level} from 'level'
 import {ByteReader, ByteWriter} from './bytes.js'
 import {kindCode, kindFromCode, type ObjectKind} from './object-kinds.js'
 import type {PackEntryInfo, PackLocation} from './pack.js'
-import {LockedError} from '../errors/index.js'
+import {DsvError, LockedError} from '../errors/index.js'
 
 export interface IndexEntry extends PackLocation {
   kind: ObjectKind
@@ -65,20 +65,24 @@ export function decodeIndexEntry(value: Buffer): IndexEntry {
 export class IndexDb {
   private constructor(private readonly db: Level<Buffer, Buffer>) {}
 
-  /** Opens the index, waiting up to `waitMs` while another dsv process holds it. */
-  static async open(path: string, waitMs = 30_000): Promise<IndexDb> {
+  /**
+   * Opens the index, waiting up to `waitMs` while another dsv process holds it. Only a new
+   * store (`create`) makes one: a missing index is damage, not an empty store.
+   */
+  static async open(path: string, waitMs = 30_000, create = false): Promise<IndexDb> {
     const deadline = Date.now() + waitMs
     let delay = 20
     for (;;) {
-      const db = new Level<Buffer, Buffer>(path, {keyEncoding: 'buffer', valueEncoding: 'buffer'})
+      const db = new Level<Buffer, Buffer>(path, {keyEncoding: 'buffer', valueEncoding: 'buffer', createIfMissing: create})
       try {
         await db.open()
         return new IndexDb(db)
       } catch (error) {
-        const cause = (error as {cause?: {code?: string}}).cause
+        const cause = (error as {cause?: {code?: string; message?: string}}).cause
         if (cause?.code !== 'LEVEL_LOCKED' || Date.now() > deadline) {
           if (cause?.code === 'LEVEL_LOCKED') throw new LockedError(path, 'another dsv process')
-          throw error
+          throw new DsvError('E_CORRUPT', `the index ${path} is damaged or missing (${cause?.message ?? (error as Error).message})`, {path},
+            'the packs hold every object: `dsv fsck --reindex` rebuilds the index from them')
         }
         await new Promise((resolve) => setTimeout(resolve, delay))
         delay = Math.min(delay * 2, 250)

@@ -11,6 +11,9 @@ import {DEFAULT_COMPRESSION, packLocationOf, PackReader, PackWriter, type PackEn
 import type {Oid} from './bytes.js'
 import {CorruptObjectError} from '../errors/index.js'
 
+/** An object the index does not know: lost, or the index lost its entry (fsck hints at --reindex). */
+export const NOT_INDEXED = 'not in the index (.dsv/index): missing from the packs, or the index is damaged'
+
 /** A delta is kept only when it is at most this share of the full object. */
 const DELTA_WORTH_IT = 0.5
 /** Deltas are written against full objects only, so a chain longer than this is damage. */
@@ -104,7 +107,7 @@ export class ObjectStore {
     const located = await this.locateMany(oids)
     return (oid) => {
       const entry = located.get(oid)
-      if (!entry) throw new CorruptObjectError(oid, 'missing from the store')
+      if (!entry) throw new CorruptObjectError(oid, NOT_INDEXED)
       if (!entry.base) return {loc: packLocationOf(entry)}
       const base = located.get(entry.base.toString('hex'))
       if (!base) throw new CorruptObjectError(oid, 'its delta base is missing')
@@ -162,7 +165,7 @@ export class ObjectStore {
 
   private async readVerified(oid: Oid): Promise<StoredObject> {
     const entry = await this.locate(oid)
-    if (!entry) throw new CorruptObjectError(oid, 'missing from the store')
+    if (!entry) throw new CorruptObjectError(oid, NOT_INDEXED)
     return this.readAt(oid, entry)
   }
 

@@ -22,6 +22,7 @@ import {walkLog, readCommit, decorations, toLogEntry, type LogEntry} from './ops
 import {resolveRevision, type ResolvedRev} from './ops/revision.js'
 import {annotatedTag, createTag, deleteTag, listTags, type TagDetails, type TagInfo} from './ops/tags.js'
 import {fsck, type FsckResult} from './ops/fsck.js'
+import {reindex, type ReindexResult} from './ops/reindex.js'
 import type {QualityComparison, QualityOptions, QualityResult} from './ops/quality.js'
 import type {ExportOptions, ExportResult} from './ops/export.js'
 import {datasetDiff, type DatasetDiff, type DatasetDiffOptions, type DiffSide} from './ops/dataset-diff.js'
@@ -107,7 +108,7 @@ export class Repository {
       for (const sub of ['packs', 'refs/heads', 'refs/tags', 'logs']) mkdirSync(join(tmp, sub), {recursive: true})
       writeFileSync(join(tmp, 'HEAD'), 'ref: refs/heads/main\n')
       writeFileSync(join(tmp, 'config.json'), '{}\n')
-      const db = await IndexDb.open(join(tmp, 'index'))
+      const db = await IndexDb.open(join(tmp, 'index'), undefined, true)
       await db.close()
       writeFileSync(join(tmp, 'format'), `${JSON.stringify({formatVersion: FORMAT_VERSION})}\n`)
       renameSync(tmp, target)
@@ -119,6 +120,19 @@ export class Repository {
   }
 
   static async open(start = process.cwd()): Promise<Repository> {
+    const {root, dsvDir} = Repository.storeOf(start)
+    const config = readConfig(dsvDir)
+    const db = await IndexDb.open(join(dsvDir, 'index'))
+    return new Repository(root, db, new ObjectStore(dsvDir, db, config.core?.compression ?? DEFAULT_COMPRESSION), config)
+  }
+
+  /** Rebuilds `.dsv/index` from the packs (the repair for a damaged or lost index); opens nothing else. */
+  static async reindex(start = process.cwd()): Promise<ReindexResult> {
+    return reindex(Repository.storeOf(start).dsvDir)
+  }
+
+  /** The repository around `start` and its store, whose format this dsv understands (upgraded when it can be). */
+  private static storeOf(start: string): {root: string; dsvDir: string} {
     const root = findRoot(start)
     if (!root) {
       const here = join(resolve(start), DSV_DIR)
@@ -136,9 +150,7 @@ export class Repository {
     if (UPGRADABLE_FORMATS.includes(version as number)) writeFileAtomic(join(dsvDir, 'format'), `${JSON.stringify({formatVersion: FORMAT_VERSION})}\n`)
     else if (version !== FORMAT_VERSION)
       throw new DsvError('E_UNSUPPORTED_FORMAT', `store format ${String(version)} is not supported by this dsv (it understands ${FORMAT_VERSION})`, {path: dsvDir, formatVersion: version}, 'upgrade dsv')
-    const config = readConfig(dsvDir)
-    const db = await IndexDb.open(join(dsvDir, 'index'))
-    return new Repository(root, db, new ObjectStore(dsvDir, db, config.core?.compression ?? DEFAULT_COMPRESSION), config)
+    return {root, dsvDir}
   }
 
   async close(): Promise<void> {

@@ -12,9 +12,11 @@ import type {Head} from '../refs.js'
 import {CorruptObjectError} from '../../errors/index.js'
 
 export interface FsckProblem {
-  kind: 'object' | 'ref'
+  kind: 'object' | 'ref' | 'pack'
   oid?: Oid
   ref?: string
+  /** a pack `--reindex` could not read to the end */
+  pack?: string
   message: string
 }
 

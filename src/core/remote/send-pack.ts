@@ -9,6 +9,7 @@ import {isTerminal, objectLinks} from '../object-links.js'
 import {packPath, PackWriter, parseEntry} from '../pack.js'
 import type {Oid} from '../bytes.js'
 import {CorruptObjectError} from '../../errors/index.js'
+import {NOT_INDEXED} from '../object-store.js'
 import type {IndexEntry} from '../index-db.js'
 import type {ProgressFn, Repository} from '../repository.js'
 import type {RemoteObjects} from './remote-objects.js'
@@ -40,7 +41,7 @@ export async function objectsToSend(repo: Repository, tips: Oid[], remote: Remot
     const next: Oid[] = []
     for (const oid of frontier) {
       const at = located.get(oid)
-      if (!at) throw new CorruptObjectError(oid, 'missing from the store')
+      if (!at) throw new CorruptObjectError(oid, NOT_INDEXED)
       out.push({oid, at})
       if (isTerminal(at.kind)) continue
       for (const link of objectLinks(await repo.store.getLocated(oid, located)))

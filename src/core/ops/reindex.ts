@@ -1,0 +1,71 @@
+/**
+ * Rebuilds the index (`.dsv/index`) from the packs, which hold every object's id, kind
+ * and delta base: the repair for a damaged or lost index (`dsv fsck --reindex`). The new
+ * index is built beside the old one and renamed into place, so a reader sees the old
+ * index, the new one, or (after a crash between the two renames) none, which every
+ * command reports as damage to repair by running this again. The stat cache and cached
+ * quality results are derived data too: they start empty (the next status re-reads files).
+ */
+import {existsSync, readdirSync, renameSync, rmSync} from 'node:fs'
+import {join} from 'node:path'
+import {randomBytes} from 'node:crypto'
+import {IndexDb} from '../index-db.js'
+import {PackReader, type PackEntryInfo} from '../pack.js'
+import {RepoLock} from '../lock-file.js'
+import {fsyncDir} from '../atomic-file.js'
+
+export interface ReindexResult {
+  packs: number
+  objects: number
+  /** packs that could not be read to the end (what they hold before the damage is indexed) */
+  problems: Array<{pack: string; message: string}>
+}
+
+export async function reindex(dsvDir: string): Promise<ReindexResult> {
+  const lock = RepoLock.acquire(join(dsvDir, 'lock'))
+  try {
+    // what an interrupted run left
+    for (const name of readdirSync(dsvDir)) if (/^index\.(new|old)-/.test(name)) rmSync(join(dsvDir, name), {recursive: true, force: true})
+    const packDir = join(dsvDir, 'packs')
+    const packs = readdirSync(packDir).filter((n) => n.endsWith('.pack')).sort()
+    const entries = new Map<string, PackEntryInfo>()
+    const problems: ReindexResult['problems'] = []
+    const reader = new PackReader(packDir)
+    try {
+      for (const name of packs) {
+        const packId = name.slice(0, -'.pack'.length)
+        try {
+          for (const e of reader.scan(packId)) {
+            const oid = e.oid.toString('hex')
+            const known = entries.get(oid)
+            // a whole copy wins over a delta, so deltas keep pointing at whole objects (depth 1)
+            if (known && !(known.base && !e.base)) continue
+            // copies: the entry's buffers are views of its decompressed block
+            entries.set(oid, {packId, blockOffset: e.blockOffset, entryOffset: e.entryOffset, oid: Buffer.from(e.oid), kind: e.kind, base: e.base && Buffer.from(e.base), length: e.length})
+          }
+        } catch (error) {
+          problems.push({pack: packId, message: (error as Error).message})
+        }
+      }
+    } finally {
+      reader.close()
+    }
+    const suffix = randomBytes(4).toString('hex')
+    const fresh = join(dsvDir, `index.new-${suffix}`)
+    const db = await IndexDb.open(fresh, 0, true)
+    try {
+      await db.putObjects([...entries.values()])
+    } finally {
+      await db.close()
+    }
+    const live = join(dsvDir, 'index')
+    const old = join(dsvDir, `index.old-${suffix}`)
+    if (existsSync(live)) renameSync(live, old)
+    renameSync(fresh, live)
+    fsyncDir(dsvDir)
+    rmSync(old, {recursive: true, force: true})
+    return {packs: packs.length, objects: entries.size, problems}
+  } finally {
+    lock.release()
+  }
+}
