@@ -13,6 +13,7 @@ import {resolveAuthor} from './author.js'
 import {removeFileAndEmptyDirs, writeEntries} from './materialize.js'
 import {flattenTree, type FileMap} from '../tree-ops.js'
 import {loadIgnore, withoutNestedRepositories} from '../worktree.js'
+import {refNameProblem} from '../refs.js'
 import {DsvError, InvalidDataError} from '../../errors/index.js'
 import type {StatEntry} from '../index-db.js'
 import {DSV_DIR, type ProgressFn, type Repository} from '../repository.js'
@@ -144,7 +145,7 @@ async function syncWorktree(repo: Repository, current: FileMap, tracked: FileMap
 
 export async function checkout(repo: Repository, rev: string, opts: {force?: boolean; to?: string; onProgress?: ProgressFn} = {}): Promise<CheckoutResult> {
   // as in git, `checkout NAME` means the branch NAME even when a tag has that name too
-  const branchName = /^[\w./@+-]+$/.test(rev) && !rev.includes('..') && repo.refs.read(`refs/heads/${rev}`) !== null
+  const branchName = refNameProblem(rev) === null && repo.refs.read(`refs/heads/${rev}`) !== null
   // `checkout HEAD` (or `@`) stays on the current branch, as in git (HEAD~0 detaches)
   const onBranch = (rev === 'HEAD' || rev === '@') && repo.currentBranch() !== null
   const target = await resolveRevision(repo, branchName ? `refs/heads/${rev}` : onBranch ? `refs/heads/${repo.currentBranch()}` : rev)
