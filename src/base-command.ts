@@ -6,6 +6,7 @@ import {Command, Flags, Interfaces} from '@oclif/core'
 import {Repository} from './core/repository.js'
 import {DsvError} from './errors/index.js'
 import {progressReporter, type ProgressReporter} from './ui/progress.js'
+import {printable} from './ui/format.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof DsvCommand)['baseFlags'] & T['flags']>
 
@@ -93,7 +94,7 @@ export abstract class DsvCommand extends Command {
   protected override async finally(err: Error | undefined): Promise<unknown> {
     this.reporter?.done()
     // damaged refs a listing skipped (fsck reports them as problems instead)
-    for (const b of this.repo?.refs.takeBroken() ?? []) process.stderr.write(`warning: ignoring broken ref ${b.ref}: ${b.message}\n`)
+    for (const b of this.repo?.refs.takeBroken() ?? []) process.stderr.write(`warning: ignoring broken ref ${printable(b.ref)}: ${printable(b.message)}\n`)
     await this.repo?.close()
     return super.finally(err)
   }

@@ -513,6 +513,22 @@ describe('checkout --force and files the stat cache cannot vouch for', () => {
     }
   })
 
+  it('never deletes through a symlinked folder, nor a folder of untracked files at a tracked file\'s path', () => {
+    const linked = twoCommits()
+    const elsewhere = tmp3.make()
+    fs.writeFileSync(path.join(elsewhere, 'b.jsonl'), 'shared data\n')
+    fs.rmSync(path.join(linked, 'sub'), {recursive: true})
+    fs.symlinkSync(elsewhere, path.join(linked, 'sub'))
+    assertExit(dsv(linked, 'checkout', 'HEAD~1', '--force', '--quiet'), 0)
+    assert.equal(fs.readFileSync(path.join(elsewhere, 'b.jsonl'), 'utf8'), 'shared data\n')
+    const folder = twoCommits()
+    fs.rmSync(path.join(folder, 'sub', 'b.jsonl'))
+    fs.mkdirSync(path.join(folder, 'sub', 'b.jsonl'))
+    fs.writeFileSync(path.join(folder, 'sub', 'b.jsonl', 'notes.txt'), 'untracked\n')
+    assertExit(dsv(folder, 'checkout', 'HEAD~1', '--force', '--quiet'), 0)
+    assert.equal(fs.readFileSync(path.join(folder, 'sub', 'b.jsonl', 'notes.txt'), 'utf8'), 'untracked\n')
+  })
+
   it('rollback --force leaves exactly the target version too', () => {
     const dir = twoCommits()
     fs.appendFileSync(path.join(dir, 'sub', 'b.jsonl'), '{"id":2}\n')

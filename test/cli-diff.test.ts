@@ -954,7 +954,7 @@ describe('moves across the edge of a path filter', () => {
 })
 
 describe('a file whose bytes changed but no example did', () => {
-  it('says so: CRLF line endings are "formatting only", in the summary and in Markdown', () => {
+  it('says so: CRLF line endings change no example, in the summary; Markdown marks formatting-only examples', () => {
     const {dir} = makeRepoFrom(tmp, [], {commit: false})
     const file = path.join(dir, 't.jsonl')
     fs.writeFileSync(file, '{"id":1,"a":1}\n{"id":2,"a":2}\n')
@@ -962,10 +962,44 @@ describe('a file whose bytes changed but no example did', () => {
     fs.writeFileSync(file, '{"id":1,"a":1}\r\n{"id":2,"a":2}\r\n')
     const crlf = dsv(dir, 'diff')
     assertExit(crlf, 0)
-    assert.match(crlf.stdout, /^ +t\.jsonl +modified +\+0 -0 ~0 \(no example changed: formatting only\)$/m)
+    assert.match(crlf.stdout, /^ +t\.jsonl +modified +\+0 -0 ~0 \(no example changed: only formatting or order\)$/m)
     fs.writeFileSync(file, '{"id":1,"a":1}\n{"a":2,"id":2}\n')
     const md = dsv(dir, 'diff', '--format', 'markdown')
     assert.match(md.stdout, /^- \*\*modified\*\* `2` \(formatting only: same fields and values\)$/m)
+  })
+})
+
+describe('review cases: moves next to keyless rows, labels and broken files across a path filter', () => {
+  const row = (id: string | null, label = 'A') => JSON.stringify(id === null ? {note: 'no id', label} : {id, label}) + '\n'
+
+  it('a keyed example moving in where a row without the key was deleted is a move, not a modification of that row', async () => {
+    const {dir} = makeRepoFrom(tmp, [], {commit: false})
+    fs.writeFileSync(path.join(dir, 'train.jsonl'), [row('t0'), row('t7')].join(''))
+    fs.writeFileSync(path.join(dir, 'test.jsonl'), [row('s0'), row(null), row('s1')].join(''))
+    assertExit(dsv(dir, 'commit', '-m', 'v1', '--quiet'), 0)
+    fs.writeFileSync(path.join(dir, 'train.jsonl'), row('t0'))
+    fs.writeFileSync(path.join(dir, 'test.jsonl'), [row('s0'), row('t7'), row('s1')].join(''))
+    const doc = await runDiffJson(dir, [], 0)
+    assert.deepEqual(doc.files.map((f) => [f.path, f.examples]), [['test.jsonl', counts(0, 1, 0, 1)], ['train.jsonl', counts(0, 0, 0, 0, 1)]])
+  })
+
+  it('with paths, only the side of a move inside them counts in the label summary; a broken file outside them does not fail the diff', async () => {
+    const {dir} = makeRepoFrom(tmp, [], {commit: false})
+    fs.writeFileSync(path.join(dir, 'train.jsonl'), [row('t0'), row('t1')].join(''))
+    fs.writeFileSync(path.join(dir, 'test.jsonl'), row('s0', 'B'))
+    assertExit(dsv(dir, 'config', 'labels.*.jsonl', 'label', '--quiet'), 0)
+    assertExit(dsv(dir, 'commit', '-m', 'v1', '--quiet'), 0)
+    fs.writeFileSync(path.join(dir, 'train.jsonl'), row('t1'))
+    fs.writeFileSync(path.join(dir, 'test.jsonl'), [row('s0', 'B'), row('t0')].join(''))
+    const whole = await runDiffJson(dir, [], 0)
+    assert.deepEqual(whole.labels[0].values, [{value: 'A', before: 1, after: 1}])
+    const into = await runDiffJson(dir, ['--', 'test.jsonl'], 0)
+    assert.deepEqual(into.labels[0].values, [{value: 'A', before: 0, after: 1}])
+    const outOf = await runDiffJson(dir, ['--', 'train.jsonl'], 0)
+    assert.deepEqual(outOf.labels[0].values, [{value: 'A', before: 1, after: 0}])
+    fs.writeFileSync(path.join(dir, 'broken.jsonl'), '{"id": \n')
+    const despite = await runDiffJson(dir, ['--', 'test.jsonl'], 0)
+    assert.deepEqual(despite.files.map((f) => [f.path, f.examples]), [['test.jsonl', counts(1, 0, 0)]])
   })
 })
 

@@ -289,3 +289,21 @@ describe('fsck messages', () => {
     for (const line of r.stderr.trim().split('\n')) assert.doesNotMatch(line, /object ([0-9a-f]{64}): object \1/, line)
   })
 })
+
+describe('names that resolve the way they were created', () => {
+  it('a tag name of 198 characters resolves; show of an annotated tag named vé prints the tag; checkout HEAD with no commits says so', async () => {
+    const {dir} = await makeRepoFromAsync(tmp, [], {commit: false})
+    fs.writeFileSync(path.join(dir, 'a.jsonl'), '{"id":1}\n')
+    const empty = dsv(dir, 'checkout', 'HEAD', '--json')
+    assertJsonError(empty, 4, 'E_BAD_REVISION')
+    assert.match(empty.json<{error: {message: string}}>().error.message, /no commits yet/)
+    const id = dsvJson<{id: string}>(dir, 0, 'commit', '-m', 'one').id
+    const long = 'v'.repeat(198)
+    assertExit(dsv(dir, 'tag', long, '--quiet'), 0)
+    assert.equal(dsvJson<{id: string}>(dir, 0, 'show', long).id, id)
+    assertExit(dsv(dir, 'tag', 'vé', '-m', 'release é', '--quiet'), 0)
+    const shown = dsvJson<{tag?: {name: string; message: string}}>(dir, 0, 'show', 'vé')
+    assert.deepEqual([shown.tag?.name, shown.tag?.message], ['vé', 'release é'])
+    assert.deepEqual(dsvJson<{tag?: unknown}>(dir, 0, 'show', 'tags/vé').tag !== undefined, true)
+  })
+})

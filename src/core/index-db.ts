@@ -81,8 +81,8 @@ export class IndexDb {
         const cause = (error as {cause?: {code?: string; message?: string}}).cause
         if (cause?.code !== 'LEVEL_LOCKED' || Date.now() > deadline) {
           if (cause?.code === 'LEVEL_LOCKED') throw new LockedError(path, 'another dsv process')
-          throw new DsvError('E_CORRUPT', `the index ${path} is damaged or missing (${cause?.message ?? (error as Error).message})`, {path},
-            'the packs hold every object: `dsv fsck --reindex` rebuilds the index from them')
+          throw new DsvError('E_CORRUPT', `the index ${path} cannot be opened: damaged, missing or unreadable (${cause?.message ?? (error as Error).message})`, {path},
+            'check its permissions and the free disk space; if it is damaged or missing, `dsv fsck --reindex` rebuilds it from the packs (they hold every object)')
         }
         await new Promise((resolve) => setTimeout(resolve, delay))
         delay = Math.min(delay * 2, 250)

@@ -132,7 +132,7 @@ export async function diffManyTables(store: ObjectStore, pairs: Array<{before: T
   let pool: WorkerPool<ScanJob & {id: number}, {id: number; result: ScanResult}, null> | undefined
   const startPool = () =>
     new WorkerPool<ScanJob & {id: number}, {id: number; result: ScanResult}, null>(new URL('./diff-worker.js', import.meta.url), {packDir: store.packDir}, workerCount(pairs.length) - 1,
-      ({id, result}) => found(id, pairChanges(reviveScan(result))), {resourceLimits: DIFF_HEAP, ahead: 2})
+      ({id, result}) => found(id, pairChanges(reviveScan(result), keyInOneVersionOnly(pairs[id]))), {resourceLimits: DIFF_HEAP, ahead: 2})
   const tableBytes = (p: (typeof pairs)[number]) => (p.before?.bytes ?? 0) + (p.after?.bytes ?? 0)
   const totalBytes = pairs.reduce((n, p) => n + tableBytes(p), 0)
   let plannedBytes = 0
@@ -159,7 +159,7 @@ export async function diffManyTables(store: ObjectStore, pairs: Array<{before: T
     const reader = new PackReader(store.packDir, WORKER_BLOCK_CACHE, true) // as a worker's: scanRegions copies each leaf
     try {
       for (let job = pool.take(); job; job = pool.take()) {
-        found(job.id, pairChanges(scanRegions(job, reader)))
+        found(job.id, pairChanges(scanRegions(job, reader), keyInOneVersionOnly(pairs[job.id])))
         await new Promise(setImmediate) // results that came in meanwhile (a worker already holds its next job)
       }
     } catch (error) {
@@ -172,7 +172,7 @@ export async function diffManyTables(store: ObjectStore, pairs: Array<{before: T
   }
   plans.forEach((p, id) => {
     if (p.shortcut) found(id, p.shortcut)
-    else if (!diffs.has(id)) found(id, pairChanges(scanRegions(p.job!, store.reader)))
+    else if (!diffs.has(id)) found(id, pairChanges(scanRegions(p.job!, store.reader), keyInOneVersionOnly(pairs[id])))
   })
   return plans.map((_p, id) => diffs.get(id)!)
 }
@@ -348,7 +348,7 @@ function sameRecord(a: Records, i: number, b: Records, j: number): boolean {
   return a.end[i] - a.start[i] === b.end[j] - b.start[j] && a.leaf[i].compare(b.leaf[j], b.start[j], b.end[j], a.start[i], a.end[i]) === 0
 }
 
-function pending(recs: Records, i: number, region: number, hashes?: string[]): Pending {
+function pending(recs: Records, i: number, region: number, hashes?: Array<string | undefined>): Pending {
   const leaf = recs.leaf[i]
   const bytes = Buffer.from(leaf.subarray(recs.start[i], recs.end[i] + recs.terminator[i])) // a copy: the leaf is let go
   const index = recs.index[i]
@@ -367,25 +367,36 @@ function fingerprint(recs: Records, i: number): string {
   return recs.value ? recs.value[i] : recordHash(recs.leaf[i].subarray(recs.start[i], recs.end[i]))
 }
 
+/** How many records ahead a far resync looks: hashing and memory stay bounded on a region of millions of records. */
+const FAR_WINDOW = 4096
+
 /**
- * Where each record of one side of a region occurs, by fingerprint, built when first
- * needed: finds the next copy of a record however far ahead it is.
+ * Where the records of one side of a region occur, by fingerprint, over a window of
+ * records from the walk's position on (moved along as the walk goes): finds the next
+ * copy of a record however far ahead it is within the window. Fingerprints are kept for
+ * the records left unmatched.
  */
 class Occurrences {
-  private readonly at = new Map<string, number[]>()
-  readonly hashes: string[] = []
+  private at = new Map<string, number[]>()
+  private from = -1
+  private to = -1
+  readonly hashes: Array<string | undefined>
 
   constructor(private readonly recs: Records) {
-    for (let i = 0; i < recs.start.length; i++) {
-      const h = (this.hashes[i] = fingerprint(recs, i))
-      const list = this.at.get(h)
-      if (list) list.push(i)
-      else this.at.set(h, [i])
-    }
+    this.hashes = new Array<string | undefined>(recs.start.length)
   }
 
-  /** The first index >= from holding a record with fingerprint h, or -1. */
+  get length(): number {
+    return this.hashes.length
+  }
+
+  hash(i: number): string {
+    return (this.hashes[i] ??= fingerprint(this.recs, i))
+  }
+
+  /** The first index >= from (within the window) holding a record with fingerprint h, or -1. */
   next(h: string, from: number): number {
+    this.cover(from)
     const list = this.at.get(h)
     if (!list) return -1
     let lo = 0
@@ -397,6 +408,20 @@ class Occurrences {
     }
     return lo < list.length ? list[lo] : -1
   }
+
+  /** Indexes the window from `from` on, unless the current one still reaches half a window past it. */
+  private cover(from: number): void {
+    if (from >= this.from && (from + FAR_WINDOW / 2 <= this.to || this.to === this.length)) return
+    this.at = new Map()
+    this.from = from
+    this.to = Math.min(this.length, from + FAR_WINDOW)
+    for (let i = from; i < this.to; i++) {
+      const h = this.hash(i)
+      const list = this.at.get(h)
+      if (list) list.push(i)
+      else this.at.set(h, [i])
+    }
+  }
 }
 
 /**
@@ -407,7 +432,7 @@ class Occurrences {
  * indices of the records left unpaired, each with the number of the gap (the stretch
  * between two aligned records) it sits in, and the fingerprints computed on the way.
  */
-export function alignRecords(olds: Records, news: Records): {po: number[]; pn: number[]; gapOld: number[]; gapNew: number[]; hashOld?: string[]; hashNew?: string[]} {
+export function alignRecords(olds: Records, news: Records): {po: number[]; pn: number[]; gapOld: number[]; gapNew: number[]; hashOld?: Array<string | undefined>; hashNew?: Array<string | undefined>} {
   const aLength = olds.start.length
   const bLength = news.start.length
   const po: number[] = []
@@ -468,12 +493,12 @@ function farResync(inOld: Occurrences, i: number, inNew: Occurrences, j: number)
   const consider = (x: number, y: number) => {
     if (!best || x + y < best[0] + best[1]) best = [x, y]
   }
-  for (let x = 0; x <= RESYNC_WINDOW && i + x < inOld.hashes.length; x++) {
-    const at = inNew.next(inOld.hashes[i + x], j)
+  for (let x = 0; x <= RESYNC_WINDOW && i + x < inOld.length; x++) {
+    const at = inNew.next(inOld.hash(i + x), j)
     if (at >= 0) consider(x, at - j)
   }
-  for (let y = 0; y <= RESYNC_WINDOW && j + y < inNew.hashes.length; y++) {
-    const at = inOld.next(inNew.hashes[j + y], i)
+  for (let y = 0; y <= RESYNC_WINDOW && j + y < inNew.length; y++) {
+    const at = inOld.next(inNew.hash(j + y), i)
     if (at >= 0) consider(at - i, y)
   }
   return best
@@ -490,12 +515,23 @@ function reviveScan(r: ScanResult): ScanResult {
 }
 
 /**
- * Pairs unmatched records into changes: by key, or by position inside their gap. A
- * record without a key pairs by position with a keyless one first, then with a keyed
- * record that found no partner (a key added to or dropped from every example of a file
- * shows as modified examples, not as all removed and all added).
+ * Whether one version's examples have the key fields and the other's do not (going by
+ * each version's first example): a key added to or dropped from a file.
  */
-function pairChanges(scan: ScanResult): TableDiff {
+function keyInOneVersionOnly(p: {before: Table | null; after: Table | null; key: string[] | null}): boolean {
+  if (!p.key || !p.before?.records || !p.after?.records) return false
+  const has = (t: Table) => p.key!.every((k) => t.fields.includes(k.split('.')[0]))
+  return has(p.before) !== has(p.after)
+}
+
+/**
+ * Pairs unmatched records into changes: by key, or by position inside their gap. When
+ * the key was added to or dropped from the file (`keyChanged`), a record without a key
+ * also pairs by position with a keyed record that found no partner, so the examples show
+ * as modified, not all removed and all added. (Not otherwise: a keyed record without a
+ * partner may have moved from another file.)
+ */
+function pairChanges(scan: ScanResult, keyChanged: boolean): TableDiff {
   const changes: ExampleChange[] = []
   const keyedOld = new Map<string, UnmatchedRecord[]>()
   const positionalOld: UnmatchedRecord[] = []
@@ -543,9 +579,9 @@ function pairChanges(scan: ScanResult): TableDiff {
     for (let i = 0; i < both; i++) pair(os[i], ns[i])
     const oldLeft = os.slice(both)
     const newLeft = ns.slice(both)
-    const withNew = Math.min(oldLeft.length, keyedNs.length)
+    const withNew = keyChanged ? Math.min(oldLeft.length, keyedNs.length) : 0
     for (let i = 0; i < withNew; i++) pair(oldLeft[i], keyedNs[i])
-    const withOld = Math.min(newLeft.length, keyedOs.length)
+    const withOld = keyChanged ? Math.min(newLeft.length, keyedOs.length) : 0
     for (let i = 0; i < withOld; i++) pair(keyedOs[i], newLeft[i])
     for (const n of [...keyedNs.slice(withNew), ...newLeft.slice(withOld)]) changes.push({change: 'added', key: n.key, new: n.ref})
     for (const o of [...keyedOs.slice(withOld), ...oldLeft.slice(withNew)]) changes.push({change: 'removed', key: o.key, old: o.ref})

@@ -47,8 +47,8 @@ function fileCountsText(f: FileDiff): string {
   const parts = [`+${n(e.added)}`, `-${n(e.removed)}`, `~${n(e.modified)}`]
   if (e.moved) parts.push(`${n(e.moved)} moved in`)
   if (e.movedOut) parts.push(`${n(e.movedOut)} moved out`)
-  // the bytes changed but no example did: line endings, key order, spacing, blank lines
-  if (f.status === 'modified' && e.added + e.removed + e.modified + e.moved + e.movedOut === 0) parts.push('(no example changed: formatting only)')
+  // the bytes changed but no example did: line endings, key order, spacing, blank lines, row order
+  if (f.status === 'modified' && e.added + e.removed + e.modified + e.moved + e.movedOut === 0) parts.push('(no example changed: only formatting or order)')
   return parts.join(' ')
 }
 

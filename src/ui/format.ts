@@ -66,7 +66,7 @@ export function personText(p: Person): string {
 /** A commit as `log` and `show` print it: header, counts, code, quality, then the message indented. */
 export function commitLines(e: Omit<LogEntry, 'tree'>, branch: string | null): string[] {
   const lines = [`commit ${e.id}${decorationText(e, branch)}`, `Author: ${personText(e.author)}`, `Date:   ${e.date}`,
-    `Examples: ${formatCounts(e.examples)}   Files: ${formatCounts(e.files)}${e.code ? `   Code: ${e.code.gitCommit.slice(0, 12)}` : ''}`]
+    `Examples: ${formatCounts(e.examples)}   Files: ${formatCounts(e.files)}${e.code ? `   Code: ${printable(e.code.gitCommit.slice(0, 12))}` : ''}`]
   if (e.quality) lines.push(`Quality:  ${e.quality.overall}% ${e.quality.passed ? 'passed' : 'below thresholds'}; gold ${e.quality.tiers.gold}, silver ${e.quality.tiers.silver}, bronze ${e.quality.tiers.bronze}, rejected ${e.quality.tiers.rejected}`)
   return [...lines, '', ...messageLines(e.message).map((l) => `    ${l}`), '']
 }

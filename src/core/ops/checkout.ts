@@ -114,7 +114,7 @@ function dirtyError(paths: string[]): DsvError {
  */
 async function syncWorktree(repo: Repository, current: FileMap, tracked: FileMap, target: FileMap, force: boolean, onProgress?: ProgressFn): Promise<{written: number; removed: number; copiedBytes: number}> {
   const toWrite = [...target.values()].filter((e) => current.get(e.name)?.oid !== e.oid)
-  const onDisk = (p: string) => current.has(p) || (force && lstatSync(join(repo.root, p), {throwIfNoEntry: false}) !== undefined)
+  const onDisk = (p: string) => current.has(p) || (force && removableFile(repo.root, p))
   const toRemove = [...tracked.keys()].filter((p) => !target.has(p) && onDisk(p))
   let done = 0
   const total = toWrite.length + toRemove.length
@@ -143,11 +143,28 @@ async function syncWorktree(repo: Repository, current: FileMap, tracked: FileMap
   return {written: toWrite.length, removed: toRemove.length, copiedBytes}
 }
 
+/**
+ * Whether `rel` is a file or symlink reached through real folders of the working tree: a
+ * folder now at a tracked file's path holds untracked data, and a symlinked folder on the
+ * way leads outside the tree (status never looks behind either).
+ */
+function removableFile(root: string, rel: string): boolean {
+  const parts = rel.split('/')
+  let at = root
+  for (let i = 0; i < parts.length; i++) {
+    at = join(at, parts[i])
+    const st = lstatSync(at, {throwIfNoEntry: false})
+    if (!st) return false
+    if (i < parts.length - 1 ? !st.isDirectory() : st.isDirectory()) return false
+  }
+  return true
+}
+
 export async function checkout(repo: Repository, rev: string, opts: {force?: boolean; to?: string; onProgress?: ProgressFn} = {}): Promise<CheckoutResult> {
   // as in git, `checkout NAME` means the branch NAME even when a tag has that name too
   const branchName = refNameProblem(rev) === null && repo.refs.read(`refs/heads/${rev}`) !== null
   // `checkout HEAD` (or `@`) stays on the current branch, as in git (HEAD~0 detaches)
-  const onBranch = (rev === 'HEAD' || rev === '@') && repo.currentBranch() !== null
+  const onBranch = (rev === 'HEAD' || rev === '@') && repo.currentBranch() !== null && repo.headCommit() !== null
   const target = await resolveRevision(repo, branchName ? `refs/heads/${rev}` : onBranch ? `refs/heads/${repo.currentBranch()}` : rev)
   const targetFiles = await versionFiles(repo, (await readCommit(repo, target.commit)).tree)
   if (opts.to) return checkoutTo(repo, target.commit, targetFiles, resolve(opts.to), opts)

@@ -14,7 +14,7 @@ import {fieldChanges, type FieldChange} from '../field-diff.js'
 import {flattenTree, type FileMap} from '../tree-ops.js'
 import {readCommit} from './history.js'
 import {snapshot} from './snapshot.js'
-import {DsvError} from '../../errors/index.js'
+import {DsvError, InvalidDataError} from '../../errors/index.js'
 import type {TableFormat} from '../table-format.js'
 import type {Table} from '../model.js'
 import type {ProgressFn, Repository} from '../repository.js'
@@ -207,7 +207,16 @@ export async function datasetDiff(repo: Repository, fromSide: DiffSide, toSide: 
   const movedOut = new Map<number, number>()
   for (const src of moves.values()) movedOut.set(src.t, (movedOut.get(src.t) ?? 0) + 1)
   tables.forEach(({file, before: ta, after: tb}, t) => {
-    if (t >= firstOutside) return
+    if (t >= firstOutside) {
+      // an example that moved out of the paths counts before, under its old file's label fields
+      for (const c of diffs[t].changes) {
+        const src = moves.get(c)
+        if (!src || src.t >= firstOutside || labelsOf[src.t].length === 0) continue
+        const oldValue = parsed.get(src.c)?.old ?? parse(tables[src.t].before, src.c.old!)
+        for (const field of labelsOf[src.t]) tally(labelFields, field, 'moved', oldValue, null, true, false)
+      }
+      return
+    }
     const counts: ExampleCounts = {added: 0, removed: 0, modified: 0, moved: 0, movedOut: movedOut.get(t) ?? 0}
     const listed: ExampleDiff[] = []
     const labels = labelsOf[t]
@@ -218,8 +227,9 @@ export async function datasetDiff(repo: Repository, fromSide: DiffSide, toSide: 
       const change: ExampleDiff['change'] = src ? 'moved' : c.change
       counts[change]++
       const show = listed.length < limit
-      // a moved example counts before under its old file's label fields, after under its new file's
-      const oldLabels = src ? labelsOf[src.t] : labels
+      // a moved example counts before under its old file's label fields, after under its new
+      // file's; with paths, only the side inside them counts
+      const oldLabels = src ? (src.t >= firstOutside ? [] : labelsOf[src.t]) : labels
       if (!show && labels.length === 0 && oldLabels.length === 0) continue
       const oldTable = src ? tables[src.t].before : ta
       const oldRef = src ? src.c.old : c.old
@@ -285,8 +295,15 @@ async function tablesOf(repo: Repository, files: FileDiff[], before: FileMap, af
  */
 async function tablesOutside(repo: Repository, sides: [DiffSide, DiffSide], opened: Array<{files: FileMap}>, paths: string[], keys: Set<string>, onProgress?: ProgressFn): Promise<TablePair[]> {
   const inside = anyOf(paths)!
-  // a working tree was snapshotted for the paths only
-  const all = await Promise.all(sides.map(async (side, i) => ('worktree' in side ? (await openSide(repo, side, onProgress)).files : opened[i].files)))
+  // a working tree was snapshotted for the paths only; a file outside them that cannot be
+  // read as a table must not fail a diff of the paths: then moves across the edge go unseen
+  let all: FileMap[]
+  try {
+    all = await Promise.all(sides.map(async (side, i) => ('worktree' in side ? (await openSide(repo, side, onProgress)).files : opened[i].files)))
+  } catch (error) {
+    if (error instanceof InvalidDataError) return []
+    throw error
+  }
   const [before, after] = all.map((files) => new Map([...files].filter(([path]) => !inside(path))))
   return (await tablesOf(repo, pairFiles(before, after), before, after)).filter((t) => t.key && keys.has(t.key.join(',')))
 }

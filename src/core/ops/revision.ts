@@ -43,14 +43,8 @@ async function resolveBase(repo: Repository, base: string, rev: string): Promise
     if (!head) throw new BadRevisionError(rev, 'HEAD has no commits yet')
     return {commit: head}
   }
-  // git's order: refs/NAME (so tags/v1 and heads/main work), then tags, branches, remotes
-  const candidates = base.startsWith('refs/') ? [base] : [`refs/${base}`, `refs/tags/${base}`, `refs/heads/${base}`, `refs/remotes/${base}`]
-  for (const ref of candidates) {
-    // the rule refs are created by: a name it refuses is no ref (and never a path outside refs/)
-    if (refNameProblem(ref.slice('refs/'.length)) !== null) continue
-    const oid = repo.refs.read(ref)
-    if (oid) return {commit: await toCommit(repo, oid, rev), branch: ref.startsWith('refs/heads/') ? ref.slice(11) : undefined}
-  }
+  const named = refNamed(repo, base)
+  if (named) return {commit: await toCommit(repo, named.oid, rev), branch: named.ref.startsWith('refs/heads/') ? named.ref.slice(11) : undefined}
   if (/^[0-9a-f]{4,64}$/i.test(base)) {
     const hex = base.toLowerCase()
     const found = (await repo.db.objectsWithPrefix(hex, 20)).filter(([, e]) => e.kind === 'commit' || e.kind === 'tag')
@@ -60,6 +54,22 @@ async function resolveBase(repo: Repository, base: string, rev: string): Promise
         `use more digits: ${found.map(([o]) => o.slice(0, hex.length + 4)).join(', ')}`)
   }
   throw new BadRevisionError(rev)
+}
+
+/**
+ * The ref a name stands for, in git's order: refs/NAME (so tags/v1 and heads/main work),
+ * then tags, branches, remotes; null when none exists.
+ */
+export function refNamed(repo: Repository, base: string): {ref: string; oid: Oid} | null {
+  const candidates = base.startsWith('refs/') ? [base] : [`refs/${base}`, `refs/tags/${base}`, `refs/heads/${base}`, `refs/remotes/${base}`]
+  for (const ref of candidates) {
+    // the rule refs are created by, on the name below refs/KIND/: a name it refuses is no
+    // ref (and never a path outside refs/)
+    if (refNameProblem(ref.replace(/^refs\/((tags|heads|remotes)\/)?/, '')) !== null) continue
+    const oid = repo.refs.read(ref)
+    if (oid) return {ref, oid}
+  }
+  return null
 }
 
 async function toCommit(repo: Repository, oid: Oid, rev: string): Promise<Oid> {

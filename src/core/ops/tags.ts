@@ -1,5 +1,5 @@
 /** Tags: lightweight (a ref to a commit) or annotated (a tag object with a message). */
-import {resolveRevision} from './revision.js'
+import {refNamed, resolveRevision} from './revision.js'
 import {resolveAuthor} from './author.js'
 import {decodeJson, encodeTag, formatDate, type AnnotatedTag, type Person} from '../model.js'
 import {checkRefName} from '../refs.js'
@@ -49,11 +49,10 @@ export interface TagDetails {
 
 /** The annotated tag that `rev` names as it is (`v1`, `refs/tags/v1`), or null (a lightweight tag, a commit, HEAD~1). */
 export async function annotatedTag(repo: Repository, rev: string): Promise<TagDetails | null> {
-  const ref = rev.startsWith('refs/') ? rev : `refs/tags/${rev}`
-  // revision lookup order: a tag wins over a branch of the same name
-  if (!ref.startsWith('refs/tags/') || !/^[\w./@+-]+$/.test(ref) || ref.includes('..')) return null
-  const oid = repo.refs.read(ref)
-  if (!oid) return null
+  // the ref the revision resolves to, as resolution finds it (a tag wins over a branch)
+  const named = refNamed(repo, rev)
+  if (!named || !named.ref.startsWith('refs/tags/')) return null
+  const {ref, oid} = named
   const obj = await repo.store.get(oid)
   if (obj.kind !== 'tag') return null
   const t = decodeJson<AnnotatedTag>(obj.content)
