@@ -165,6 +165,21 @@ describe('a damaged or lost index (.dsv/index)', () => {
     assertExit(dsv(dir, 'fsck', '--quiet'), 0)
   })
 
+  it('--reindex waits for a reader holding the index open, then replaces it', async () => {
+    const {dir, second} = await twoCommits()
+    const {IndexDb} = await import('../src/core/index-db.js')
+    const reader = await IndexDb.open(path.join(dir, '.dsv/index'))
+    let done = false
+    const run = dsvAsync(dir, 'fsck', '--reindex', '--json').then((r) => ((done = true), r))
+    await new Promise((resolve) => setTimeout(resolve, 2000))
+    assert.equal(done, false, 'reindex did not wait for the reader')
+    await reader.close()
+    const r = await run
+    assertExit(r, 0)
+    assert.equal(r.json<{ok: boolean}>().ok, true)
+    assert.equal(dsvJson<LogEntry[]>(dir, 0, 'log')[0].id, second)
+  })
+
   it('a deleted index: a clear error (not "missing" objects), and --reindex brings it back', async () => {
     const {dir, second} = await twoCommits()
     fs.rmSync(path.join(dir, '.dsv/index'), {recursive: true})

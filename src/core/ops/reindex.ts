@@ -13,12 +13,19 @@ import {IndexDb} from '../index-db.js'
 import {PackReader, type PackEntryInfo} from '../pack.js'
 import {RepoLock} from '../lock-file.js'
 import {fsyncDir} from '../atomic-file.js'
+import {LockedError} from '../../errors/index.js'
 
 export interface ReindexResult {
   packs: number
   objects: number
   /** packs that could not be read to the end (what they hold before the damage is indexed) */
   problems: Array<{pack: string; message: string}>
+}
+
+/** An old index that does not open is damaged: nobody can be reading it (a lock held too long is still an error). */
+function leaveDamaged(error: unknown): undefined {
+  if (error instanceof LockedError) throw error
+  return undefined
 }
 
 export async function reindex(dsvDir: string): Promise<ReindexResult> {
@@ -60,9 +67,16 @@ export async function reindex(dsvDir: string): Promise<ReindexResult> {
     }
     const live = join(dsvDir, 'index')
     const old = join(dsvDir, `index.old-${suffix}`)
-    if (existsSync(live)) renameSync(live, old)
-    renameSync(fresh, live)
-    fsyncDir(dsvDir)
+    // readers (log, show, diff) take no repository lock but LevelDB's own: holding the old
+    // index open waits for them, and keeps new ones waiting until the new index is in place
+    const holder = existsSync(live) ? await IndexDb.open(live).catch(leaveDamaged) : undefined
+    try {
+      if (existsSync(live)) renameSync(live, old)
+      renameSync(fresh, live)
+      fsyncDir(dsvDir)
+    } finally {
+      await holder?.close()
+    }
     rmSync(old, {recursive: true, force: true})
     return {packs: packs.length, objects: entries.size, problems}
   } finally {
