@@ -36,15 +36,16 @@ export class ChangeTally {
 
   /** A region: records not paired in order wait for an equal record, by hash. */
   addRegion(olds: Records, news: Records): void {
-    const {po, pn} = alignRecords(olds, news)
-    for (const i of po) this.add('old', olds, i)
-    for (const j of pn) this.add('new', news, j)
+    const {po, pn, hashOld, hashNew} = alignRecords(olds, news)
+    for (const i of po) this.add('old', olds, i, hashOld?.[i])
+    for (const j of pn) this.add('new', news, j, hashNew?.[j])
   }
 
-  private add(side: Side, recs: Records, i: number): void {
+  /** `hash`: the record's hash when the alignment already computed it. */
+  private add(side: Side, recs: Records, i: number, hash?: string): void {
     const bytes = recs.leaf[i].subarray(recs.start[i], recs.end[i]) // line ending excluded
     // a copy: the region's memory is reused (few records are left over)
-    put(this.waiting, side, recordHash(bytes), Buffer.from(bytes))
+    put(this.waiting, side, hash ?? recordHash(bytes), Buffer.from(bytes))
     this.bytes += bytes.length
   }
 

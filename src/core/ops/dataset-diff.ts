@@ -175,10 +175,10 @@ export async function datasetDiff(repo: Repository, fromSide: DiffSide, toSide: 
     })
     const outside = loose.size > 0 ? await tablesOutside(repo, [fromSide, toSide], [a, b], opts.paths, loose, opts.onProgress) : []
     const outsideDiffs = outside.length > 0 ? await diffManyTables(repo.store, outside, {details: true, recordBytes}) : []
+    // their label fields are never read: only the side of a move inside the paths counts
     outside.forEach((t, i) => {
       tables.push(t)
       diffs.push(outsideDiffs[i])
-      labelsOf.push(labelFieldsFor(repo, t.file.path))
     })
   }
 
