@@ -4,7 +4,7 @@
  * the ranges were planned is left as it is (E_DIRTY_WORKTREE), with no temp file behind.
  */
 import {strict as assert} from 'node:assert'
-import {mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync} from 'node:fs'
+import {closeSync, fstatSync, mkdtempSync, readdirSync, readFileSync, readSync, rmSync, statSync, utimesSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileIdentity, tableParts, writeTableFile, type TableWriteJob} from '../src/core/table-write.js'
@@ -39,5 +39,37 @@ describe('writeTableFile from ranges of the file it replaces', () => {
     assert.throws(() => writeTableFile(planned, reader()), (e: unknown) => e instanceof DsvError && e.code === 'E_DIRTY_WORKTREE')
     assert.equal(readFileSync(file, 'utf8'), original)
     assert.deepEqual(readdirSync(dir), ['data.csv'])
+  })
+
+  it('hands the replaced file over still open, so that freeing it can happen off the writing thread', () => {
+    const handed: number[] = []
+    writeTableFile(job(), reader(), (fd) => handed.push(fd))
+    assert.equal(handed.length, 1)
+    const old = Buffer.alloc(original.length)
+    readSync(handed[0], old, 0, old.length, 0)
+    assert.equal(old.toString(), original) // the old file, no longer at its path
+    assert.equal(fstatSync(handed[0]).nlink, 0)
+    closeSync(handed[0])
+    assert.equal(readFileSync(file, 'utf8'), 'h\nline three\nline one\n')
+  })
+
+  it('holds the replaced file open also when nothing is copied from it (the rename then frees nothing)', () => {
+    const handed: number[] = []
+    const whole: TableWriteJob = {abs: file, header: 'h\n', size: 0, ...tableParts([])}
+    writeTableFile(whole, reader(), (fd) => handed.push(fd))
+    assert.equal(handed.length, 1)
+    assert.equal(fstatSync(handed[0]).size, original.length)
+    closeSync(handed[0])
+    assert.equal(readFileSync(file, 'utf8'), 'h\n')
+  })
+
+  it('closes the file itself, handing nothing over, when the write fails', () => {
+    const handed: number[] = []
+    const planned = job()
+    const later = new Date(Date.now() + 5000)
+    utimesSync(file, later, later)
+    assert.throws(() => writeTableFile(planned, reader(), (fd) => handed.push(fd)), (e: unknown) => e instanceof DsvError)
+    assert.deepEqual(handed, [])
+    assert.equal(readFileSync(file, 'utf8'), original)
   })
 })

@@ -5,7 +5,7 @@
  * Leaves the file already holds (a checkout between two versions of it) are copied from
  * the file as byte ranges instead of being read from the packs.
  */
-import {closeSync, fstatSync, mkdirSync, openSync, type BigIntStats} from 'node:fs'
+import {closeSync, constants, fstatSync, mkdirSync, openSync, type BigIntStats} from 'node:fs'
 import {dirname} from 'node:path'
 import {applyDelta} from './delta.js'
 import {AtomicFileWriter} from './atomic-file.js'
@@ -95,8 +95,13 @@ export function readLeafAt(reader: PackReader, leaf: LeafLocation, alloc?: (size
   return content
 }
 
-/** Writes the table's file; returns how many bytes were copied from the file it replaces. */
-export function writeTableFile(job: TableWriteJob, reader: PackReader): number {
+/**
+ * Writes the table's file; returns how many bytes were copied from the file it replaces.
+ * The file it replaces is held open across the rename and handed to `closeReplaced`: the
+ * last close of a replaced file frees its pages and blocks (50-170 ms for 54 MB on ext4),
+ * which a worker leaves to libuv's thread pool instead of paying in the rename.
+ */
+export function writeTableFile(job: TableWriteJob, reader: PackReader, closeReplaced: (fd: number) => void = closeSync): number {
   mkdirSync(dirname(job.abs), {recursive: true})
   // opened before the temp file exists, read while it is written, replaced by its rename
   let ranges = false
@@ -104,6 +109,7 @@ export function writeTableFile(job: TableWriteJob, reader: PackReader): number {
   const current = ranges ? openSync(job.abs, 'r') : undefined
   const out = new AtomicFileWriter(job.abs)
   let copied = 0
+  let replaced: number | undefined
   try {
     if (job.header) out.write(Buffer.from(job.header, 'utf8'))
     const alloc = reusableAllocator() // each leaf is written out at once
@@ -118,14 +124,27 @@ export function writeTableFile(job: TableWriteJob, reader: PackReader): number {
     }
     // a file edited while it was copied must not come out as the version being written
     if (current !== undefined) assertUnchanged(current, job)
+    replaced = current ?? openRegularFile(job.abs)
     out.commit()
     return copied
   } catch (error) {
     out.abort()
     throw error
   } finally {
-    if (current !== undefined) closeSync(current)
+    if (replaced !== undefined) closeReplaced(replaced)
+    else if (current !== undefined) closeSync(current)
   }
+}
+
+/** The regular file at `path` opened for reading, if there is one (never waits on a FIFO, never follows a link). */
+function openRegularFile(path: string): number | undefined {
+  let fd: number | undefined
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | (constants.O_NOFOLLOW ?? 0))
+    if (fstatSync(fd).isFile()) return fd
+  } catch {}
+  if (fd !== undefined) closeSync(fd)
+  return undefined
 }
 
 function assertUnchanged(fd: number, job: TableWriteJob): void {
