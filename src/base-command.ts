@@ -6,7 +6,7 @@ import {Command, Flags, Interfaces} from '@oclif/core'
 import {Repository} from './core/repository.js'
 import {DsvError} from './errors/index.js'
 import {progressReporter, type ProgressReporter} from './ui/progress.js'
-import {printable} from './ui/format.js'
+import {messageLines, printable} from './ui/format.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof DsvCommand)['baseFlags'] & T['flags']>
 
@@ -83,8 +83,9 @@ export abstract class DsvCommand extends Command {
     }
     if (this.jsonEnabled()) this.logJson({error: payload})
     else {
-      process.stderr.write(`error: ${payload.message}\n`)
-      if (payload.hint) process.stderr.write(`hint: ${payload.hint}\n`)
+      // messages quote names and values from data: no escape sequence reaches the terminal
+      process.stderr.write(`error: ${messageLines(String(payload.message)).join('\n')}\n`)
+      if (payload.hint) process.stderr.write(`hint: ${messageLines(String(payload.hint)).join('\n')}\n`)
       if (payload.code === 'E_INTERNAL' && process.env.DSV_DEBUG) process.stderr.write(`${payload.stack}\n`)
     }
     process.exitCode = exitCode

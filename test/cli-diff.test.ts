@@ -1375,6 +1375,26 @@ describe('text from the data in human output', () => {
   })
 })
 
+describe('values that look alike on screen', () => {
+  it('shows the differing code points of strings that differ only in Unicode form or invisible characters; other values as they are', () => {
+    const {dir} = makeRepoFrom(tmp, [], {commit: false})
+    const file = path.join(dir, 'names.jsonl')
+    const rows = (v: string[]) => v.map((name, i) => JSON.stringify({id: i, name})).join('\n') + '\n'
+    fs.writeFileSync(file, rows(['café', 'New York', 'ab', 'naïve']))
+    assertExit(dsv(dir, 'commit', '-m', 'v1', '--quiet'), 0)
+    // NFD é; a no-break space; a zero-width space; an ordinary visible edit
+    fs.writeFileSync(file, rows(['cafe\u0301', 'New\u00a0York', 'a\u200bb', 'naive']))
+    const human = dsv(dir, 'diff', '--color', 'never')
+    assertExit(human, 0)
+    const lines = human.stdout.split('\n')
+    for (const want of ['      name: "caf\\u00e9" → "cafe\\u0301"', '      name: "New York" → "New\\u00a0York"', '      name: "ab" → "a\\u200bb"', '      name: "naïve" → "naive"'])
+      assert.ok(lines.includes(want), `${want}\n${human.stdout}`)
+    // --json keeps the exact strings
+    const changes = dsvJson(dir, 0, 'diff', '--json').files[0].changes
+    assert.deepEqual(changes[0].fields, [{path: 'name', change: 'changed', old: 'café', new: 'cafe\u0301'}])
+  })
+})
+
 describe('dsv diff in a repository without commits', () => {
   it('compares the working tree with an empty version (as status does); an explicit HEAD is still an unknown revision', () => {
     const {dir} = makeRepoFrom(tmp, [], {commit: false})

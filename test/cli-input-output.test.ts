@@ -80,6 +80,23 @@ describe('metadata on the terminal: control characters are escaped', () => {
     const tagDoc = dsvJson<Array<{name: string; message: string}>>(dir, 0, 'tag')
     assert.equal(tagDoc.find((t) => t.name === 'esc')!.message, 'rel \u001b]0;pwned\u0007\u001b[2Jx')
   })
+
+  it('error messages quoting a name or a file from the data are escaped on stderr; --json keeps them exact', () => {
+    const rev = 'v\u001b[2Jx'
+    const r = dsv(dir, 'show', rev)
+    assertExit(r, 4)
+    assert.doesNotMatch(r.stderr, RAW_CONTROL, r.stderr)
+    assert.match(r.stderr, /v\\u001b\[2Jx/)
+    assert.ok(assertJsonError(dsv(dir, 'show', rev, '--json'), 4, 'E_BAD_REVISION').message.includes(rev))
+
+    const bad = path.join(dir, 'bad\u001b]0;x\u0007.jsonl')
+    fs.writeFileSync(bad, '{"id": 1}\nnot json \u001b[31m\n')
+    const c = dsv(dir, 'commit', '-m', 'bad')
+    assert.notEqual(c.status, 0)
+    assert.doesNotMatch(c.stderr, RAW_CONTROL, c.stderr)
+    assert.match(c.stderr, /bad\\u001b\]0;x\\u0007\.jsonl/)
+    fs.rmSync(bad)
+  })
 })
 
 describe('authors: --author, environment, dsv config and git config', () => {

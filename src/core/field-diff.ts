@@ -85,8 +85,9 @@ function walkArray(raw: Raw, before: unknown[], after: unknown[], path: string, 
  */
 export function showChange(old: unknown, now: unknown, max = 80): [string, string] {
   if (typeof old !== 'string' || typeof now !== 'string') return [showValue(old, max), showValue(now, max)]
-  const a = JSON.stringify(old)
-  const b = JSON.stringify(now)
+  const quote = lookAlike(old, now) ? asciiJson : JSON.stringify
+  const a = quote(old)
+  const b = quote(now)
   if (a.length <= max && b.length <= max) return [a, b]
   let p = 0
   while (p < a.length && p < b.length && a[p] === b[p]) p++
@@ -101,6 +102,21 @@ export function showChange(old: unknown, now: unknown, max = 80): [string, strin
     return `${from > 0 ? '…' : ''}${body}${to < t.length && middle.length <= max ? '…' : ''}`
   }
   return [cut(a), cut(b)]
+}
+
+/**
+ * Two different strings a reader cannot tell apart on screen: the same after compatibility
+ * normalisation (NFC vs NFD `é`, full-width letters), invisible format characters (zero-width
+ * space, BOM) dropped and every kind of space alike (no-break space).
+ */
+function lookAlike(a: string, b: string): boolean {
+  const seen = (s: string) => s.normalize('NFKC').replace(/\p{Cf}/gu, '').replace(/\s/gu, ' ')
+  return seen(a) === seen(b)
+}
+
+/** JSON with every character outside printable ASCII as \uXXXX: shows where look-alike strings differ. */
+function asciiJson(s: string): string {
+  return JSON.stringify(s).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
 }
 
 /** A value as a reviewer reads it: JSON, shortened when long. */
