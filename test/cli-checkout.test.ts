@@ -229,6 +229,43 @@ describe('dsv checkout', () => {
     assert.equal(dsvJson<StatusDoc>(d, 0, 'status').clean, true)
   })
 
+  it('a symlinked folder on the way to a file is replaced by a real folder, never written through (ignored: always; untracked: with --force)', () => {
+    const outside = tmp.make('dsv-outside-')
+    fs.mkdirSync(path.join(outside, 'deep'))
+    fs.writeFileSync(path.join(outside, 'deep', 'f.txt'), 'PRECIOUS\n')
+    for (const how of ['ignored', 'untracked'] as const) {
+      const {dir: d} = makeRepoFrom(tmp, [PROMPTS], {commit: false})
+      fs.mkdirSync(path.join(d, 'sub', 'deep'), {recursive: true})
+      fs.writeFileSync(path.join(d, 'sub', 'deep', 'f.txt'), 'v1\n')
+      const v1 = dsvJson<{id: string}>(d, 0, 'commit', '-m', 'v1').id
+      fs.rmSync(path.join(d, 'sub'), {recursive: true})
+      if (how === 'ignored') fs.writeFileSync(path.join(d, '.dsvignore'), 'sub\n')
+      assertExit(dsv(d, 'commit', '-m', 'v2', '--quiet'), 0)
+      fs.symlinkSync(outside, path.join(d, 'sub'))
+      if (how === 'untracked') assert.deepEqual(assertJsonError(dsv(d, 'checkout', v1, '--json'), 6, 'E_DIRTY_WORKTREE').paths, ['sub'])
+      assertExit(dsv(d, 'checkout', v1, '--quiet', ...(how === 'untracked' ? ['--force'] : [])), 0)
+      assert.equal(fs.readFileSync(path.join(outside, 'deep', 'f.txt'), 'utf8'), 'PRECIOUS\n', how)
+      assert.ok(!fs.lstatSync(path.join(d, 'sub')).isSymbolicLink(), how)
+      assert.equal(fs.readFileSync(path.join(d, 'sub', 'deep', 'f.txt'), 'utf8'), 'v1\n', how)
+    }
+  })
+
+  it('checkout --force HEAD replaces a tracked folder turned into a symlink to another tracked folder, and leaves that folder alone', () => {
+    const {dir: d} = makeRepoFrom(tmp, [], {commit: false})
+    fs.mkdirSync(path.join(d, 'data', 'sub'), {recursive: true})
+    fs.mkdirSync(path.join(d, 'data2', 'sub'), {recursive: true})
+    fs.writeFileSync(path.join(d, 'data', 'sub', 'x.txt'), 'A\n')
+    fs.writeFileSync(path.join(d, 'data2', 'sub', 'x.txt'), 'B\n')
+    assertExit(dsv(d, 'commit', '-m', 'v1', '--quiet'), 0)
+    const committed = treeHashes(d)
+    fs.rmSync(path.join(d, 'data2'), {recursive: true})
+    fs.symlinkSync('data', path.join(d, 'data2'))
+    assertExit(dsv(d, 'checkout', '--force', 'HEAD', '--quiet'), 0)
+    assertTreeHashes(d, committed)
+    assert.ok(!fs.lstatSync(path.join(d, 'data2')).isSymbolicLink())
+    assert.equal(dsvJson<StatusDoc>(d, 0, 'status').clean, true)
+  })
+
   it('--to DIR writes an exact copy of the version and leaves HEAD and the working tree alone', () => {
     const out = path.join(tmp.make('dsv-export-'), 'v1-copy')
     const r = dsvJson(dir, 0, 'checkout', 'v1', '--to', out)

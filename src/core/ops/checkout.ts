@@ -128,7 +128,7 @@ async function syncWorktree(repo: Repository, current: FileMap, tracked: FileMap
     const now = current.get(e.name)
     return {entry: e, abs: join(repo.root, e.name), current: e.type === 'table' && now?.type === 'table' ? now.oid : undefined}
   })
-  const {copiedBytes} = await writeEntries(repo.store, files, (p) => onProgress?.({...p, loaded: done + p.loaded, total}))
+  const {copiedBytes} = await writeEntries(repo.store, repo.root, files, (p) => onProgress?.({...p, loaded: done + p.loaded, total}))
   for (const e of toWrite) {
     const st = statSync(join(repo.root, e.name), {bigint: true})
     const entry: StatEntry = {size: Number(st.size), mtimeNs: String(st.mtimeNs), ctimeNs: String(st.ctimeNs), ino: Number(st.ino), recordedNs: '0', type: e.type as 'table' | 'file', oid: e.oid, examples: e.examples}
@@ -194,7 +194,7 @@ async function checkoutTo(repo: Repository, commit: Oid, files: FileMap, dir: st
     throw new DsvError('E_USAGE', `--to ${dir} is a file, not a folder`, {path: dir}, 'name a new or empty folder')
   if (existsSync(dir) && readdirSync(dir).length > 0 && !opts.force)
     throw new DsvError('E_DIRTY_WORKTREE', `${dir} is not empty`, {path: dir}, 'choose an empty or new directory, or pass --force to write over it')
-  await writeEntries(repo.store, [...files.values()].map((e) => ({entry: e, abs: join(dir, e.name)})), opts.onProgress)
+  await writeEntries(repo.store, dir, [...files.values()].map((e) => ({entry: e, abs: join(dir, e.name)})), opts.onProgress)
   return {head: commit, branch: repo.currentBranch(), detached: repo.head().symbolic === false, written: files.size, removed: 0, copiedBytes: 0, to: dir}
 }
 

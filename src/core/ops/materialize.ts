@@ -1,7 +1,7 @@
 /** Writing committed files back to disk, byte for byte, each through temp file + rename. */
-import {existsSync, lstatSync, mkdirSync, readdirSync, rmdirSync, rmSync, statSync} from 'node:fs'
+import {lstatSync, mkdirSync, readdirSync, rmdirSync, rmSync, statSync, unlinkSync} from 'node:fs'
 import {AtomicFileWriter, DSV_TEMP_FILE} from '../atomic-file.js'
-import {dirname, join} from 'node:path'
+import {dirname, isAbsolute, join, relative, sep} from 'node:path'
 import {listLeaves, readTable, type LeafSpan} from '../table-read.js'
 import {fileIdentity, tableParts, writeTableFile, type FileIdentity, type TableWriteJob} from '../table-write.js'
 import {rewritePlan, type CopyRange} from '../changed-regions.js'
@@ -59,10 +59,10 @@ async function tableInFile(store: ObjectStore, oid: Oid, abs: string): Promise<{
 }
 
 /**
- * Writes many files: tables on worker threads when there is enough to write (each
- * worker reads the packs itself and verifies every leaf), other files here.
+ * Writes many files under `root`: tables on worker threads when there is enough to write
+ * (each worker reads the packs itself and verifies every leaf), other files here.
  */
-export async function writeEntries(store: ObjectStore, files: FileToWrite[], onProgress?: ProgressFn): Promise<{copiedBytes: number}> {
+export async function writeEntries(store: ObjectStore, root: string, files: FileToWrite[], onProgress?: ProgressFn): Promise<{copiedBytes: number}> {
   let done = 0
   let copiedBytes = 0
   const tick = () => onProgress?.({phase: 'writing files', loaded: ++done, total: files.length, unit: 'files'})
@@ -72,15 +72,16 @@ export async function writeEntries(store: ObjectStore, files: FileToWrite[], onP
   }
   const tables = files.filter((f) => f.entry.type === 'table').sort((a, b) => b.entry.size - a.entry.size)
   const total = tables.reduce((s, f) => s + f.entry.size, 0)
-  removeLeftoverTemps(new Set(files.map((f) => dirname(f.abs))))
+  const folders = new RealFolders(root)
   const plan = async (f: FileToWrite): Promise<TableWriteJob> => {
     const job = await planTable(store, f)
-    prepareDir(dirname(job.abs), job.abs)
+    folders.prepare(job.abs)
     return job
   }
   const writeOthers = async () => {
     for (const f of files) {
       if (f.entry.type === 'table') continue
+      folders.prepare(f.abs)
       await writeEntry(store, f.entry, f.abs)
       tick()
     }
@@ -103,29 +104,68 @@ export async function writeEntries(store: ObjectStore, files: FileToWrite[], onP
   return {copiedBytes}
 }
 
-/** Removes the temp files a killed checkout left in the folders being written (the repository lock is held). */
-function removeLeftoverTemps(dirs: Set<string>): void {
-  for (const dir of dirs) {
-    let names: string[]
-    try {
-      names = readdirSync(dir)
-    } catch {
-      continue
+/** Removes the temp files a killed checkout left in a folder being written (the repository lock is held). */
+function removeLeftoverTemps(dir: string): void {
+  let names: string[]
+  try {
+    names = readdirSync(dir)
+  } catch {
+    return
+  }
+  for (const name of names) if (DSV_TEMP_FILE.test(name)) rmSync(join(dir, name), {force: true})
+}
+
+/**
+ * Makes room for files under `root`: every folder on the way to a file becomes a real
+ * folder (a file or a symlink standing there is removed: the link itself, never what it
+ * points at, so no write lands outside the tree through a symlinked folder), and a folder
+ * where the file must go is removed. The callers have checked that what stands in the way
+ * may go (untracked things only with --force; ignored ones always, as in git).
+ */
+class RealFolders {
+  /** folders seen to be real (or made so) */
+  private readonly real = new Set<string>()
+  /** folders cleared of a killed checkout's temp files */
+  private readonly swept = new Set<string>()
+
+  constructor(private readonly root: string) {}
+
+  prepare(abs: string): void {
+    const dir = dirname(abs)
+    this.makeReal(dir)
+    if (!this.swept.has(dir)) {
+      removeLeftoverTemps(dir)
+      this.swept.add(dir)
     }
-    for (const name of names) if (DSV_TEMP_FILE.test(name)) rmSync(join(dir, name), {force: true})
+    if (lstatSync(abs, {throwIfNoEntry: false})?.isDirectory()) rmSync(abs, {recursive: true, force: true})
+  }
+
+  private makeReal(dir: string): void {
+    if (this.real.has(dir)) return
+    const rel = relative(this.root, dir)
+    if (rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) throw new RangeError(`${dir} is outside ${this.root}`)
+    let at = this.root
+    // the root is the caller's: a --to folder may not exist yet, and may be reached through links
+    if (!this.real.has(at)) {
+      mkdirSync(at, {recursive: true})
+      this.real.add(at)
+    }
+    for (const part of rel === '' ? [] : rel.split(sep)) {
+      at = join(at, part)
+      if (this.real.has(at)) continue
+      const st = lstatSync(at, {throwIfNoEntry: false})
+      if (!st?.isDirectory()) {
+        if (st) unlinkSync(at)
+        mkdirSync(at)
+      }
+      this.real.add(at)
+    }
+    this.real.add(dir)
   }
 }
 
-/** Makes room for a file: a file where its folder must go, or a folder where it must go. */
-function prepareDir(dir: string, abs: string): void {
-  clearPathFor(dir)
-  mkdirSync(dir, {recursive: true})
-  if (existsSync(abs) && lstatSync(abs).isDirectory()) rmSync(abs, {recursive: true, force: true})
-}
-
-/** Writes one binary file (a blob or a chunked blob). */
+/** Writes one binary file (a blob or a chunked blob); its folder is ready (RealFolders). */
 async function writeEntry(store: ObjectStore, entry: TreeEntry, abs: string): Promise<void> {
-  prepareDir(dirname(abs), abs)
   const out = new AtomicFileWriter(abs)
   try {
     const obj = await store.get(entry.oid)
@@ -136,17 +176,6 @@ async function writeEntry(store: ObjectStore, entry: TreeEntry, abs: string): Pr
     out.abort()
     throw error
   }
-}
-
-/** A file standing where a directory must go (a path changed from file to folder). */
-function clearPathFor(dir: string): void {
-  let d = dir
-  while (!existsSync(d)) {
-    const up = dirname(d)
-    if (up === d) break
-    d = up
-  }
-  if (existsSync(d) && !lstatSync(d).isDirectory()) rmSync(d, {force: true})
 }
 
 export function removeFileAndEmptyDirs(root: string, path: string): void {
