@@ -309,6 +309,16 @@ describe('.dsvignore', () => {
     assert.deepEqual(paths, ['.dsvignore', GOLDEN, STT, 'kept.txt'].sort())
     assert.equal(st.clean, true)
   })
+
+  it('a committed file that .dsvignore comes to name: status marks it removed but still on disk; commit drops it and leaves the file', () => {
+    fs.appendFileSync(path.join(dir, '.dsvignore'), 'kept.txt\n')
+    const st = dsvJson<StatusDoc>(dir, 0, 'status')
+    assert.deepEqual(st.files, [{path: '.dsvignore', status: 'modified', kind: 'blob'}, {path: 'kept.txt', status: 'removed', kind: 'blob', ignored: true}])
+    assert.match(dsv(dir, 'status').stdout, /removed +kept\.txt {2}\(now in \.dsvignore: still on disk, left out of the next commit\)/)
+    assert.deepEqual(dsvJson(dir, 0, 'commit', '-m', 'stop versioning kept.txt').files, counts(0, 1, 1))
+    assert.equal(fs.readFileSync(path.join(dir, 'kept.txt'), 'utf8'), 'versioned\n')
+    assert.equal(dsvJson<StatusDoc>(dir, 0, 'status').clean, true)
+  })
 })
 
 describe('dsv commit', () => {

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import path from 'node:path'
+import {spawnSync} from 'node:child_process'
 import {
   TempDirs,
   assertExit,
@@ -245,6 +246,31 @@ describe('file names', () => {
     fs.writeFileSync(path.join(dir, '.dsvignore'), 'sub/caf*.bin\n')
     const c = dsvJson(dir, 0, 'commit', '-m', 'without it')
     assert.equal(c.files.added, 2) // good.jsonl and .dsvignore
+  })
+
+  it('a folder whose path is too long to read: exit 5, E_UNREADABLE_FILE naming it, nothing committed; committed once ignored', () => {
+    const {dir} = makeRepoFrom(tmp, [], {commit: false})
+    fs.writeFileSync(path.join(dir, 'good.jsonl'), '{"id":"a"}\n')
+    // 22 folders of 200 characters: past PATH_MAX (4096), made one step at a time
+    const part = 'd'.repeat(200)
+    fs.mkdirSync(path.join(dir, 'deep'))
+    const made = spawnSync('bash', ['-c', `cd deep && for i in $(seq 22); do mkdir ${part} && cd ${part}; done && echo x > f.txt`], {cwd: dir})
+    assert.equal(made.status, 0, made.stderr?.toString())
+    try {
+      for (const cmd of [['status'], ['commit', '-m', 'x']]) {
+        const err = assertJsonError(dsv(dir, ...cmd, '--json'), 5, 'E_UNREADABLE_FILE')
+        assert.match(err.file, /^deep\/d{200}\//)
+        assert.match(err.message, /path is too long/)
+      }
+      const human = dsv(dir, 'status')
+      assert.match(human.stderr, /error: deep\/d+.*: cannot read this folder: its path is too long/)
+      assert.match(human.stderr, /hint: .*\.dsvignore/)
+      assert.equal(dsv(dir, 'log', '--json').json<LogEntry[]>().length, 0)
+      fs.writeFileSync(path.join(dir, '.dsvignore'), 'deep/\n')
+      assert.equal(dsvJson(dir, 0, 'commit', '-m', 'without it').files.added, 2)
+    } finally {
+      spawnSync('rm', ['-rf', path.join(dir, 'deep')])
+    }
   })
 
   it('a repository nested in the dataset (.dsv or .git at any depth) is not versioned', () => {

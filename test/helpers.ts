@@ -453,7 +453,7 @@ export interface StatusDoc {
   branch: string | null
   head: string | null
   clean: boolean
-  files: Array<{path: string; status: 'added' | 'removed' | 'modified'; kind: 'table' | 'blob'; examples?: Counts}>
+  files: Array<{path: string; status: 'added' | 'removed' | 'modified'; kind: 'table' | 'blob'; examples?: Counts; ignored?: true}>
   examples: Counts
   skipped: string[]
 }

@@ -22,7 +22,7 @@ export default class Status extends DsvCommand {
     if (result.clean) this.say('nothing to commit, working tree clean')
     else {
       this.say('Changes not committed:')
-      for (const f of result.files) this.say(`  ${f.status.padEnd(9)} ${printable(f.path)}${f.examples ? `  (${formatCounts(f.examples)})` : ''}`)
+      for (const f of result.files) this.say(`  ${f.status.padEnd(9)} ${printable(f.path)}${f.examples ? `  (${formatCounts(f.examples)})` : ''}${f.ignored ? '  (now in .dsvignore: still on disk, left out of the next commit)' : ''}`)
       this.say(`examples: ${formatCounts(result.examples)}`)
     }
     for (const s of result.skipped) this.say(`  not versioned (not a regular file): ${printable(s)}`)

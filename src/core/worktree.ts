@@ -33,7 +33,9 @@ export function scanWorktree(root: string): {files: WorkFile[]; skipped: string[
   const files: WorkFile[] = []
   const skipped: string[] = []
   const walk = (dir: string, rel: string) => {
-    const dirents = readdirSync(dir, {withFileTypes: true, encoding: 'buffer'})
+    const listed = unreadableAs(rel || '.', 'folder', () => readdirSync(dir, {withFileTypes: true, encoding: 'buffer'}))
+    if (!listed) return
+    const dirents = listed
       .map((d) => ({d, name: d.name.toString('utf8')}))
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     for (const {d, name} of dirents) {
@@ -51,12 +53,29 @@ export function scanWorktree(root: string): {files: WorkFile[]; skipped: string[
         walk(abs, path)
       } else if (d.isFile()) {
         if (ig.ignores(path) || DSV_TEMP_FILE.test(name)) continue // a half-written file of a killed checkout is not data
-        files.push({path, abs, stat: statSync(abs, {bigint: true})})
+        const stat = unreadableAs(path, 'file', () => statSync(abs, {bigint: true}))
+        if (stat) files.push({path, abs, stat})
       } else if (!ig.ignores(path)) skipped.push(path) // symlinks, sockets: not versioned
     }
   }
   walk(root, '')
   return {files, skipped}
+}
+
+/**
+ * `read()`, or undefined when the file or folder vanished meanwhile (deleted during the
+ * scan: as if never seen). Any other failure stops the scan: skipping a folder that cannot
+ * be read would commit its files as deleted.
+ */
+function unreadableAs<T>(path: string, what: 'file' | 'folder', read: () => T): T | undefined {
+  try {
+    return read()
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'ENOENT') return undefined
+    const why = code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'ENAMETOOLONG' ? 'its path is too long for the file system' : code === 'ELOOP' ? 'too many levels of symbolic links' : ((error as Error).message ?? String(error))
+    throw new DsvError('E_UNREADABLE_FILE', `${path}: cannot read this ${what}: ${why}`, {file: path}, `make it readable${code === 'ENAMETOOLONG' ? ' (a shorter path)' : ''}, or add it to ${IGNORE_FILE}`)
+  }
 }
 
 /**
