@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import {TempDirs, assertExit, assertJsonError, dsv, dsvAsync, dsvJson, makeRepoFromAsync, type LogEntry} from './helpers.js'
 
@@ -320,5 +321,33 @@ describe('names that resolve the way they were created', () => {
     const shown = dsvJson<{tag?: {name: string; message: string}}>(dir, 0, 'show', 'vé')
     assert.deepEqual([shown.tag?.name, shown.tag?.message], ['vé', 'release é'])
     assert.deepEqual(dsvJson<{tag?: unknown}>(dir, 0, 'show', 'tags/vé').tag !== undefined, true)
+  })
+})
+
+describe('lock files left empty by a process killed while creating them', () => {
+  const longAgo = new Date(Date.now() - 60_000)
+
+  it('an empty repository lock or ref lock older than a few seconds is taken over; a live holder still blocks, naming the file to delete', async () => {
+    const {dir} = await twoCommits()
+    const repoLock = path.join(dir, '.dsv', 'lock')
+    const refLock = path.join(dir, '.dsv', 'refs', 'heads', 'main.lock')
+    for (const lock of [repoLock, refLock]) {
+      fs.writeFileSync(lock, '')
+      fs.utimesSync(lock, longAgo, longAgo)
+    }
+    assertExit(dsv(dir, 'status', '--quiet'), 0)
+    fs.appendFileSync(path.join(dir, 'data/a.jsonl'), '{"id":"a4"}\n')
+    assertExit(dsv(dir, 'commit', '-m', 'third', '--quiet'), 0)
+    assert.equal(dsvJson<LogEntry[]>(dir, 0, 'log').length, 3)
+    assert.ok(!fs.existsSync(repoLock) && !fs.existsSync(refLock))
+
+    // a lock whose holder is alive (this test's own process) is respected
+    fs.writeFileSync(repoLock, `${process.pid} ${os.hostname()}\n`)
+    try {
+      const err = assertJsonError(dsv(dir, 'tag', 'x', '--json'), 7, 'E_LOCKED')
+      assert.match(err.hint, /delete .*\.dsv[/\\]lock/)
+    } finally {
+      fs.rmSync(repoLock)
+    }
   })
 })

@@ -119,7 +119,7 @@ export class CorruptObjectError extends DsvError {
 export class LockedError extends DsvError {
   constructor(lockPath: string, holder: string) {
     super('E_LOCKED', `repository is locked by ${holder} (${lockPath})`, {lockPath, holder},
-      'wait for the other dsv command to finish, then run this one again')
+      `wait for the other dsv command to finish, then run this one again (if no dsv command is running on any machine sharing this folder, delete ${lockPath})`)
     this.name = 'LockedError'
   }
 }
