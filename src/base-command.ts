@@ -4,7 +4,7 @@
  */
 import {Command, Flags, Interfaces} from '@oclif/core'
 import {Repository} from './core/repository.js'
-import {DsvError} from './errors/index.js'
+import {DsvError, ioError} from './errors/index.js'
 import {progressReporter, type ProgressReporter} from './ui/progress.js'
 import {messageLines, printable} from './ui/format.js'
 
@@ -77,6 +77,10 @@ export abstract class DsvCommand extends Command {
       if (err.oclif?.exit === 0) return
       payload = {code: 'E_USAGE', message: err.message}
       exitCode = err.oclif?.exit ?? 2
+    } else if (ioError(err)) {
+      const io = ioError(err)!
+      payload = io.toJSON()
+      exitCode = io.exitCode
     } else {
       payload = {code: 'E_INTERNAL', message: err.message, stack: err.stack}
       exitCode = 70

@@ -229,6 +229,43 @@ describe('invalid data in the working tree: exit 5, nothing committed, store int
     assertExit(f, 0)
     assert.equal(f.json<Fsck>().ok, true)
   })
+
+  it('a checkout that cannot write a folder: exit 12, E_IO naming the file and the reason; run again once fixed, it finishes', function () {
+    const uid = isRoot ? 65534 : undefined
+    const {dir} = makeRepoFrom(tmp, [], {commit: false})
+    fs.mkdirSync(path.join(dir, 'sub'))
+    fs.writeFileSync(path.join(dir, 'top.jsonl'), '{"id":"a"}\n')
+    fs.writeFileSync(path.join(dir, 'sub', 'x.jsonl'), '{"id":"b"}\n')
+    const env = cleanEnv({DSV_AUTHOR_NAME: 'Test Author', DSV_AUTHOR_EMAIL: 'test.author@example.com'}, dir)
+    const run = (...args: string[]) => (uid === undefined ? dsv(dir, ...args) : dsvAsUser(dir, env, uid, ...args))
+    const chownAll = (p: string) => {
+      if (uid === undefined) return
+      fs.lchownSync(p, uid, uid)
+      if (fs.lstatSync(p).isDirectory()) for (const n of fs.readdirSync(p)) chownAll(path.join(p, n))
+    }
+    chownAll(dir)
+    if (uid !== undefined && run('status', '--json').code !== 0) this.skip() // cannot run as another user here
+    assertExit(run('commit', '-m', 'v1', '--quiet'), 0)
+    fs.writeFileSync(path.join(dir, 'top.jsonl'), '{"id":"a2"}\n')
+    fs.writeFileSync(path.join(dir, 'sub', 'x.jsonl'), '{"id":"b2"}\n')
+    assertExit(run('commit', '-m', 'v2', '--quiet'), 0)
+    fs.chmodSync(path.join(dir, 'sub'), 0o555)
+    try {
+      const r = run('checkout', 'HEAD~1', '--json')
+      const err = assertJsonError(r, 12, 'E_IO')
+      assert.equal(err.errno, 'EACCES')
+      assert.match(err.message, /^cannot open .*sub[/\\]x\.jsonl\.dsv-[0-9a-f]{8}\.tmp: permission denied$/)
+      assert.match(err.hint, /run the command again/)
+      const human = run('checkout', 'HEAD~1')
+      assert.match(human.stderr, /^error: cannot open .*: permission denied$/m)
+    } finally {
+      fs.chmodSync(path.join(dir, 'sub'), 0o755)
+    }
+    assertExit(run('checkout', 'HEAD~1', '--quiet'), 0) // no --force needed: top.jsonl already holds the target's bytes
+    assert.equal(fs.readFileSync(path.join(dir, 'sub', 'x.jsonl'), 'utf8'), '{"id":"b"}\n')
+    assert.equal(fs.readFileSync(path.join(dir, 'top.jsonl'), 'utf8'), '{"id":"a"}\n')
+    assert.equal(run('status', '--json').json<{clean: boolean}>().clean, true)
+  })
 })
 
 describe('file names', () => {

@@ -6,7 +6,7 @@
  */
 import {Worker} from 'node:worker_threads'
 import {availableParallelism} from 'node:os'
-import {DsvError} from '../errors/index.js'
+import {DsvError, ioError} from '../errors/index.js'
 
 /**
  * Whether `totalBytes` of work is worth starting workers for. DSV_PARALLEL_MIN_BYTES
@@ -30,7 +30,7 @@ export interface SerialisedError {
 }
 
 export function serialiseError(error: unknown): SerialisedError {
-  const e = error as Error
+  const e = (ioError(error) ?? error) as Error // a full disk on a worker is still E_IO
   return e instanceof DsvError ? {dsv: true, code: e.code, message: e.message, data: e.data, hint: e.hint} : {message: e.stack ?? e.message}
 }
 

@@ -34,6 +34,7 @@ export type ErrorCode =
   | 'E_REMOTE_AUTH'
   | 'E_REMOTE_UNAVAILABLE'
   | 'E_REMOTE_FORMAT'
+  | 'E_IO'
 
 export const EXIT_CODES: Record<ErrorCode, number> = {
   E_USAGE: 2,
@@ -67,6 +68,7 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
   E_REMOTE_AUTH: 11,
   E_REMOTE_UNAVAILABLE: 11,
   E_REMOTE_FORMAT: 3,
+  E_IO: 12,
 }
 
 export class DsvError extends Error {
@@ -130,4 +132,29 @@ export class BadRevisionError extends DsvError {
       'use a branch or tag name, HEAD, HEAD~N, or a commit id (see `dsv log --oneline`)')
     this.name = 'BadRevisionError'
   }
+}
+
+/** What the operating system says, for the errors a user can fix (space, permissions). */
+const IO_REASONS: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+  EROFS: 'read-only file system',
+  EIO: 'input/output error',
+  EMFILE: 'too many open files',
+  ENFILE: 'too many open files in the system',
+}
+
+/**
+ * A file system failure the user can fix (disk full, permissions, read-only mount) as
+ * E_IO, naming the file and the operation; undefined for anything else (a bug).
+ */
+export function ioError(error: unknown): DsvError | undefined {
+  const e = error as NodeJS.ErrnoException
+  const reason = e && typeof e.code === 'string' ? IO_REASONS[e.code] : undefined
+  if (!reason) return undefined
+  const what = e.path ? `${e.syscall ?? 'access'} ${e.path}` : (e.syscall ?? 'file access')
+  return new DsvError('E_IO', `cannot ${what}: ${reason}`, {errno: e.code, syscall: e.syscall ?? null, path: e.path ?? null},
+    'fix that (free some space, change the permissions), then run the command again: dsv writes files by temp file and rename, so what it wrote is whole, and a checkout or rollback cut short finishes when run again')
 }
