@@ -113,6 +113,8 @@ describe('crash safety (SIGKILL during commit)', function () {
         assert.equal(r.code, 0, r.stderr + r.stdout)
         versions.push({id: JSON.parse(r.stdout).id, files: hashTree(dir)})
       }
+      // a pack the killed commit left half-written is removed by the next one
+      assert.deepEqual(readdirSync(join(dir, '.dsv', 'packs')).filter((n) => n.endsWith('.tmp')), [])
     }
     assertStoreIntact()
     assert.ok(killedMidway >= points / 2, `only ${killedMidway} of ${points} commits were killed midway; the kill points miss the commit`)

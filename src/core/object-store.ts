@@ -3,6 +3,7 @@
  * index, every read re-hashed and rejected when it does not match its id.
  * Writes accumulate in one pack per operation; `flush()` makes them durable and visible.
  */
+import {readdirSync, rmSync} from 'node:fs'
 import {join} from 'node:path'
 import {applyDelta, computeDelta, type Span} from './delta.js'
 import {IndexDb, type IndexEntry} from './index-db.js'
@@ -247,6 +248,20 @@ export class ObjectStore {
     this.writer?.abort()
     this.writer = undefined
     this.pending.clear()
+  }
+
+  /**
+   * Removes packs a killed writer left half-written (`ID.pack.tmp`): only writers holding
+   * the repository lock write packs here, so the caller, holding it, knows them abandoned.
+   */
+  removeAbandonedPacks(): void {
+    let names: string[]
+    try {
+      names = readdirSync(this.packDir)
+    } catch {
+      return
+    }
+    for (const name of names) if (name.endsWith('.pack.tmp')) rmSync(join(this.packDir, name), {force: true})
   }
 
   close(): void {

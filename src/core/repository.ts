@@ -164,6 +164,7 @@ export class Repository {
     if (this.lock) return fn()
     this.lock = RepoLock.acquire(join(this.dsvDir, 'lock'))
     try {
+      this.store.removeAbandonedPacks()
       return await fn()
     } catch (error) {
       this.store.abort()
