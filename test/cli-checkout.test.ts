@@ -42,6 +42,10 @@ const CLIP = 'common_voice/clips/common_voice_en_39609324.mp3'
 const tmp = new TempDirs()
 after(() => tmp.cleanup())
 
+function sha(file: string): string {
+  return crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex')
+}
+
 function headFile(dir: string): string {
   return fs.readFileSync(path.join(dir, '.dsv', 'HEAD'), 'utf8').trim()
 }
@@ -289,6 +293,23 @@ describe('dsv checkout', () => {
     assertJsonError(dsv(dir, 'checkout', 'v1', '--to', out, '--json'), 6, 'E_DIRTY_WORKTREE')
     assert.deepEqual(listFiles(out), ['keep.txt'])
     assert.equal(fs.readFileSync(path.join(out, 'keep.txt'), 'utf8'), 'mine\n')
+  })
+
+  it('--to a non-empty directory with --force writes the version and lists (and keeps) the files it does not have', () => {
+    const out = tmp.make('dsv-export-')
+    assertExit(dsv(dir, 'checkout', 'main', '--to', out, '--quiet'), 0)
+    const v2only = listFiles(out).filter((p) => !listFiles(fixturesDir).includes(p))
+    assert.ok(v2only.length > 0, 'main has files v1 lacks')
+    fs.writeFileSync(path.join(out, 'keep.txt'), 'mine\n')
+    const doc = dsvJson(dir, 0, 'checkout', 'v1', '--to', out, '--force')
+    assert.deepEqual(doc.extra, [...v2only, 'keep.txt'].sort())
+    const human = dsv(dir, 'checkout', 'v1', '--to', out, '--force', '--quiet')
+    assertExit(human, 0)
+    assert.match(human.stderr, new RegExp(`^warning: .* also holds ${v2only.length + 1} files that v1 does not have \\(left as they were\\):$`, 'm'))
+    assert.match(human.stderr, /^ {2}keep\.txt$/m)
+    assert.equal(fs.readFileSync(path.join(out, 'keep.txt'), 'utf8'), 'mine\n')
+    // the version's own files are exactly v1's
+    for (const p of listFiles(fixturesDir)) assert.equal(sha(path.join(out, p)), sha(path.join(fixturesDir, p)), p)
   })
 
   it('--to a file is a usage error (exit 2), with or without --force, and the file is untouched', () => {

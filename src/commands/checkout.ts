@@ -9,7 +9,7 @@ export default class Checkout extends DsvCommand {
   static override examples = ['<%= config.bin %> checkout v1', '<%= config.bin %> checkout main', '<%= config.bin %> checkout HEAD~2 --force', '<%= config.bin %> checkout v1 --to /tmp/dataset-v1']
   static override args = {rev: Args.string({description: 'branch, tag or commit', required: true})}
   static override flags = {
-    force: Flags.boolean({char: 'f', summary: 'Discard uncommitted changes and delete untracked files in the way (or write into a non-empty --to DIR).'}),
+    force: Flags.boolean({char: 'f', summary: 'Discard uncommitted changes and delete untracked files in the way (or write into a non-empty --to DIR, whose other files stay and are listed).'}),
     to: Flags.string({summary: 'Write the version into this directory instead.'}),
   }
 
@@ -20,6 +20,14 @@ export default class Checkout extends DsvCommand {
     const r = await repo.checkout(args.rev, {force: flags.force, to: flags.to, onProgress: progress.onProgress})
     progress.done()
     if (r.to) this.say(`Wrote ${args.rev} (${shortId(r.head)}) into ${r.to}: ${r.written} file${r.written === 1 ? '' : 's'}`)
+    if (r.extra?.length && !this.jsonEnabled()) {
+      // a training job reading the folder would see them: say so even with --quiet
+      const n = r.extra.length
+      process.stderr.write(`warning: ${printable(r.to!)} also holds ${n} file${n === 1 ? '' : 's'} that ${printable(args.rev)} does not have (left as ${n === 1 ? 'it was' : 'they were'}):\n`)
+      for (const p of r.extra.slice(0, 5)) process.stderr.write(`  ${printable(p)}\n`)
+      if (n > 5) process.stderr.write(`  ... and ${n - 5} more\n`)
+      process.stderr.write('hint: for an exact copy, write into an empty or new folder\n')
+    }
     else {
       this.say(r.detached ? `HEAD is now at ${shortId(r.head)} (detached)` : `Switched to branch '${r.branch}'`)
       this.say(`${r.written} file${r.written === 1 ? '' : 's'} written, ${r.removed} removed`)

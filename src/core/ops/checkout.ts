@@ -30,6 +30,8 @@ export interface CheckoutResult {
   /** commits a detached HEAD left behind: on no branch or tag any more (newest first) */
   leftBehind?: Array<{id: Oid; message: string}>
   to?: string
+  /** with --to --force: what the folder held that the version does not have (left as it was), sorted */
+  extra?: string[]
 }
 
 /** A version's files as checkout writes and compares them (a nested repository's files left alone). */
@@ -195,7 +197,19 @@ async function checkoutTo(repo: Repository, commit: Oid, files: FileMap, dir: st
   if (existsSync(dir) && readdirSync(dir).length > 0 && !opts.force)
     throw new DsvError('E_DIRTY_WORKTREE', `${dir} is not empty`, {path: dir}, 'choose an empty or new directory, or pass --force to write over it')
   await writeEntries(repo.store, dir, [...files.values()].map((e) => ({entry: e, abs: join(dir, e.name)})), opts.onProgress)
-  return {head: commit, branch: repo.currentBranch(), detached: repo.head().symbolic === false, written: files.size, removed: 0, copiedBytes: 0, to: dir}
+  const extra = opts.force ? pathsBelow(dir).filter((p) => !files.has(p)) : []
+  return {head: commit, branch: repo.currentBranch(), detached: repo.head().symbolic === false, written: files.size, removed: 0, copiedBytes: 0, to: dir, ...(opts.force ? {extra} : {})}
+}
+
+/** Every file and symlink below `dir` (symlinks not followed), as `/`-separated relative paths, sorted. */
+function pathsBelow(dir: string, rel = ''): string[] {
+  const out: string[] = []
+  for (const d of readdirSync(join(dir, rel), {withFileTypes: true})) {
+    const p = rel ? `${rel}/${d.name}` : d.name
+    if (d.isDirectory()) out.push(...pathsBelow(dir, p))
+    else out.push(p)
+  }
+  return out.sort()
 }
 
 /**
