@@ -20,6 +20,10 @@ export default class Checkout extends DsvCommand {
     const r = await repo.checkout(args.rev, {force: flags.force, to: flags.to, onProgress: progress.onProgress})
     progress.done()
     if (r.to) this.say(`Wrote ${args.rev} (${shortId(r.head)}) into ${r.to}: ${r.written} file${r.written === 1 ? '' : 's'}`)
+    else {
+      this.say(r.detached ? `HEAD is now at ${shortId(r.head)} (detached)` : `Switched to branch '${r.branch}'`)
+      this.say(`${r.written} file${r.written === 1 ? '' : 's'} written, ${r.removed} removed`)
+    }
     if (r.extra?.length && !this.jsonEnabled()) {
       // a training job reading the folder would see them: say so even with --quiet
       const n = r.extra.length
@@ -27,10 +31,6 @@ export default class Checkout extends DsvCommand {
       for (const p of r.extra.slice(0, 5)) process.stderr.write(`  ${printable(p)}\n`)
       if (n > 5) process.stderr.write(`  ... and ${n - 5} more\n`)
       process.stderr.write('hint: for an exact copy, write into an empty or new folder\n')
-    }
-    else {
-      this.say(r.detached ? `HEAD is now at ${shortId(r.head)} (detached)` : `Switched to branch '${r.branch}'`)
-      this.say(`${r.written} file${r.written === 1 ? '' : 's'} written, ${r.removed} removed`)
     }
     if (r.leftBehind && !this.jsonEnabled()) {
       // to stderr, as git does, and even with --quiet: these commits are now easy to lose

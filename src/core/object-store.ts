@@ -14,6 +14,8 @@ import {CorruptObjectError} from '../errors/index.js'
 
 /** An object the index does not know: lost, or the index lost its entry (fsck hints at --reindex). */
 export const NOT_INDEXED = 'not in the index (.dsv/index): missing from the packs, or the index is damaged'
+/** What a read says of an object whose bytes do not match its id (bit rot, a bad disk). */
+export const HASH_MISMATCH = 'content does not match its SHA-256 id'
 
 /** A delta is kept only when it is at most this share of the full object. */
 const DELTA_WORTH_IT = 0.5
@@ -160,7 +162,7 @@ export class ObjectStore {
         throw new CorruptObjectError(oid, `bad delta: ${(error as Error).message}`)
       }
     }
-    if (!objectIdBytes(packed.kind, content).equals(packed.oid)) throw new CorruptObjectError(oid, 'content does not match its SHA-256 id')
+    if (!objectIdBytes(packed.kind, content).equals(packed.oid)) throw new CorruptObjectError(oid, HASH_MISMATCH)
     return {kind: packed.kind, content}
   }
 

@@ -40,4 +40,3 @@ export async function status(repo: Repository, onProgress?: ProgressFn): Promise
     }
   })
 }
-
