@@ -230,6 +230,35 @@ describe('invalid data in the working tree: exit 5, nothing committed, store int
     assert.equal(f.json<Fsck>().ok, true)
   })
 
+  it('a store the user cannot write: log and status say so (exit 12, E_IO), not that the index is damaged', function () {
+    const {dir} = makeRepoFrom(tmp, [], {commit: false})
+    fs.writeFileSync(path.join(dir, 'a.jsonl'), '{"id":"a"}\n')
+    assertExit(dsv(dir, 'commit', '-m', 'v1', '--quiet'), 0)
+    const env = cleanEnv({DSV_AUTHOR_NAME: 'Test Author', DSV_AUTHOR_EMAIL: 'test.author@example.com'}, dir)
+    // as root, dsv runs as the unprivileged user 65534 on a repository root owns; else the store is made read-only
+    const run = (...args: string[]) => (isRoot ? dsvAsUser(dir, env, 65534, ...args) : dsv(dir, ...args))
+    const setWritable = (on: boolean) => {
+      if (isRoot) return
+      const walk = (p: string) => {
+        fs.chmodSync(p, fs.statSync(p).isDirectory() ? (on ? 0o755 : 0o555) : on ? 0o644 : 0o444)
+        if (fs.statSync(p).isDirectory()) for (const n of fs.readdirSync(p)) walk(path.join(p, n))
+      }
+      walk(path.join(dir, '.dsv'))
+    }
+    if (isRoot && dsvAsUser(dir, env, 65534, '--version').code !== 0) this.skip() // cannot run as another user here
+    fs.chmodSync(dir, 0o755) // readable by that user (a temp folder is private)
+    setWritable(false)
+    try {
+      for (const cmd of [['log'], ['status']]) {
+        const err = assertJsonError(run(...cmd, '--json'), 12, 'E_IO')
+        assert.match(err.message, /^cannot open the index .*: permission denied$/)
+        assert.match(err.hint, /write access to \.dsv/)
+      }
+    } finally {
+      setWritable(true)
+    }
+  })
+
   it('a checkout that cannot write a folder: exit 12, E_IO naming the file and the reason; run again once fixed, it finishes', function () {
     const uid = isRoot ? 65534 : undefined
     const {dir} = makeRepoFrom(tmp, [], {commit: false})

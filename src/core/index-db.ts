@@ -81,6 +81,11 @@ export class IndexDb {
         const cause = (error as {cause?: {code?: string; message?: string}}).cause
         if (cause?.code !== 'LEVEL_LOCKED' || Date.now() > deadline) {
           if (cause?.code === 'LEVEL_LOCKED') throw new LockedError(path, 'another dsv process')
+          // LevelDB writes its LOCK file even to read: a read-only store is not a damaged one
+          const denied = /Permission denied|Read-only file system|No space left/i.exec(cause?.message ?? '')
+          if (denied)
+            throw new DsvError('E_IO', `cannot open the index ${path}: ${denied[0].toLowerCase()}`, {path},
+              'every dsv command, even log, needs write access to .dsv (LevelDB locks the index); copy the repository, or fix the permissions or the free space')
           throw new DsvError('E_CORRUPT', `the index ${path} cannot be opened: damaged, missing or unreadable (${cause?.message ?? (error as Error).message})`, {path},
             'check its permissions and the free disk space; if it is damaged or missing, `dsv fsck --reindex` rebuilds it from the packs (they hold every object)')
         }
