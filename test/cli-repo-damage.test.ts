@@ -372,6 +372,8 @@ describe('bit rot in a pack: fsck --reindex leaves the damaged objects out, and 
 
     const out = tmp.make('dsv-rot-')
     assertJsonError(dsv(dir, 'checkout', v1, '--to', path.join(out, 'before'), '--json'), 8, 'E_CORRUPT')
+    // written beside the folder and renamed into place only when complete: nothing is left
+    assert.deepEqual(fs.readdirSync(out), [])
     const f1 = dsv(dir, 'fsck')
     assertExit(f1, 8)
     assert.match(f1.stderr, /content does not match its SHA-256 id/)

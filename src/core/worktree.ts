@@ -1,7 +1,7 @@
 /**
  * The working directory: every regular file below the root except `.dsv` and `.git` (at
  * any depth), what `.dsvignore` (gitignore syntax, at the root) names, and dsv's own temp
- * files (`NAME.dsv-XXXXXXXX.tmp`, left by a checkout that was killed). Paths use `/`
+ * files and folders (`NAME.dsv-XXXXXXXX.tmp`, left by a checkout that was killed). Paths use `/`
  * separators. A file name that is not UTF-8 is refused (unless ignored): the store keeps
  * names as text, and such a name would not come back byte for byte.
  */
@@ -49,7 +49,7 @@ export function scanWorktree(root: string): {files: WorkFile[]; skipped: string[
       }
       const abs = join(dir, name)
       if (d.isDirectory()) {
-        if (ig.ignores(`${path}/`)) continue
+        if (ig.ignores(`${path}/`) || DSV_TEMP_FILE.test(name)) continue // a killed checkout --to's folder is not data
         walk(abs, path)
       } else if (d.isFile()) {
         if (ig.ignores(path) || DSV_TEMP_FILE.test(name)) continue // a half-written file of a killed checkout is not data

@@ -3,7 +3,8 @@
  * restored and removed), then move HEAD. `--to DIR` writes a version elsewhere and
  * leaves the repository alone. Rollback commits a past version on top of HEAD.
  */
-import {existsSync, lstatSync, readdirSync, realpathSync, statSync} from 'node:fs'
+import {existsSync, lstatSync, mkdirSync, readdirSync, realpathSync, renameSync, rmdirSync, rmSync, statSync} from 'node:fs'
+import {randomBytes} from 'node:crypto'
 import {basename, dirname, isAbsolute, join, relative, resolve, sep} from 'node:path'
 import {cachedView, RACY_NS, snapshot} from './snapshot.js'
 import {headTree, readCommit, unreferencedCommits} from './history.js'
@@ -196,7 +197,22 @@ async function checkoutTo(repo: Repository, commit: Oid, files: FileMap, dir: st
     throw new DsvError('E_USAGE', `--to ${dir} is a file, not a folder`, {path: dir}, 'name a new or empty folder')
   if (existsSync(dir) && readdirSync(dir).length > 0 && !opts.force)
     throw new DsvError('E_DIRTY_WORKTREE', `${dir} is not empty`, {path: dir}, 'choose an empty or new directory, or pass --force to write over it')
-  await writeEntries(repo.store, dir, [...files.values()].map((e) => ({entry: e, abs: join(dir, e.name)})), opts.onProgress)
+  const writeInto = (root: string) => writeEntries(repo.store, root, [...files.values()].map((e) => ({entry: e, abs: join(root, e.name)})), opts.onProgress)
+  if (!existsSync(dir) || readdirSync(dir).length === 0) {
+    // written beside DIR and renamed into place when complete: a killed checkout leaves no
+    // DIR that looks complete, only a hidden .NAME.dsv-XXXXXXXX.tmp folder beside it
+    const parent = dirname(resolve(dir))
+    mkdirSync(parent, {recursive: true})
+    const staging = join(parent, `.${basename(resolve(dir))}.dsv-${randomBytes(4).toString('hex')}.tmp`)
+    try {
+      await writeInto(staging)
+      if (existsSync(dir)) rmdirSync(dir) // empty
+      renameSync(staging, dir)
+    } catch (error) {
+      rmSync(staging, {recursive: true, force: true})
+      throw error
+    }
+  } else await writeInto(dir)
   const extra = opts.force ? pathsBelow(dir).filter((p) => !files.has(p)) : []
   return {head: commit, branch: repo.currentBranch(), detached: repo.head().symbolic === false, written: files.size, removed: 0, copiedBytes: 0, to: dir, ...(opts.force ? {extra} : {})}
 }
