@@ -198,9 +198,11 @@ async function checkoutTo(repo: Repository, commit: Oid, files: FileMap, dir: st
   if (existsSync(dir) && readdirSync(dir).length > 0 && !opts.force)
     throw new DsvError('E_DIRTY_WORKTREE', `${dir} is not empty`, {path: dir}, 'choose an empty or new directory, or pass --force to write over it')
   const writeInto = (root: string) => writeEntries(repo.store, root, [...files.values()].map((e) => ({entry: e, abs: join(root, e.name)})), opts.onProgress)
-  if (!existsSync(dir) || readdirSync(dir).length === 0) {
+  const st = lstatSync(dir, {throwIfNoEntry: false})
+  if (!st || (st.isDirectory() && readdirSync(dir).length === 0)) {
     // written beside DIR and renamed into place when complete: a killed checkout leaves no
-    // DIR that looks complete, only a hidden .NAME.dsv-XXXXXXXX.tmp folder beside it
+    // DIR that looks complete, only a hidden .NAME.dsv-XXXXXXXX.tmp folder beside it (a
+    // symlink to a folder is written through, as named)
     const parent = dirname(resolve(dir))
     mkdirSync(parent, {recursive: true})
     const staging = join(parent, `.${basename(resolve(dir))}.dsv-${randomBytes(4).toString('hex')}.tmp`)
