@@ -6,7 +6,7 @@ import {Command, Flags, Interfaces} from '@oclif/core'
 import {Repository} from './core/repository.js'
 import {DsvError, ioError} from './errors/index.js'
 import {progressReporter, type ProgressReporter} from './ui/progress.js'
-import {messageLines, printable} from './ui/format.js'
+import {printable} from './ui/format.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof DsvCommand)['baseFlags'] & T['flags']>
 
@@ -87,9 +87,10 @@ export abstract class DsvCommand extends Command {
     }
     if (this.jsonEnabled()) this.logJson({error: payload})
     else {
-      // messages quote names and values from data: no escape sequence reaches the terminal
-      process.stderr.write(`error: ${messageLines(String(payload.message)).join('\n')}\n`)
-      if (payload.hint) process.stderr.write(`hint: ${messageLines(String(payload.hint)).join('\n')}\n`)
+      // messages quote names and values from data: one line each, no escape sequence or
+      // newline of theirs reaches the terminal (a file name must not forge a hint line)
+      process.stderr.write(`error: ${printable(String(payload.message))}\n`)
+      if (payload.hint) process.stderr.write(`hint: ${printable(String(payload.hint))}\n`)
       if (payload.code === 'E_INTERNAL' && process.env.DSV_DEBUG) process.stderr.write(`${payload.stack}\n`)
     }
     process.exitCode = exitCode

@@ -313,6 +313,29 @@ describe('dsv checkout', () => {
     for (const p of listFiles(fixturesDir)) assert.equal(sha(path.join(out, p)), sha(path.join(fixturesDir, p)), p)
   })
 
+  it('--to an existing empty folder writes into it (its mode stays); --to a new one leaves nothing beside it', () => {
+    const parent = tmp.make('dsv-export-')
+    const kept = path.join(parent, 'private')
+    fs.mkdirSync(kept, {mode: 0o700})
+    fs.chmodSync(kept, 0o700)
+    assertExit(dsv(dir, 'checkout', 'v1', '--to', kept, '--quiet'), 0)
+    assert.equal(fs.statSync(kept).mode & 0o777, 0o700)
+    assertSameTree(kept, fixturesDir, [])
+    assertExit(dsv(dir, 'checkout', 'v1', '--to', path.join(parent, 'fresh'), '--quiet'), 0)
+    assert.deepEqual(fs.readdirSync(parent).sort(), ['fresh', 'private'])
+  })
+
+  it('a folder named like a dsv temp file (a killed checkout --to\'s) is neither versioned nor in the way of checkout', () => {
+    const {dir: d} = makeRepoFrom(tmp, [PROMPTS])
+    fs.mkdirSync(path.join(d, '.out.dsv-deadbeef.tmp', 'sub'), {recursive: true})
+    fs.writeFileSync(path.join(d, '.out.dsv-deadbeef.tmp', 'sub', 'x.jsonl'), '{"id":1}\n')
+    assert.equal(dsvJson<StatusDoc>(d, 0, 'status').clean, true)
+    fs.appendFileSync(path.join(d, PROMPTS), '\n{"prompt": "one more"}\n')
+    assertExit(dsv(d, 'commit', '-m', 'v2', '--quiet'), 0)
+    assertExit(dsv(d, 'checkout', 'HEAD~1', '--quiet'), 0)
+    assert.ok(fs.existsSync(path.join(d, '.out.dsv-deadbeef.tmp', 'sub', 'x.jsonl')))
+  })
+
   it('--to a file is a usage error (exit 2), with or without --force, and the file is untouched', () => {
     const file = path.join(tmp.make('dsv-export-'), 'a-file')
     fs.writeFileSync(file, 'mine\n')

@@ -89,6 +89,12 @@ describe('metadata on the terminal: control characters are escaped', () => {
     assert.match(r.stderr, /v\\u001b\[2Jx/)
     assert.ok(assertJsonError(dsv(dir, 'show', rev, '--json'), 4, 'E_BAD_REVISION').message.includes(rev))
 
+    // a newline in a name cannot forge a line of its own (a fake hint)
+    const forged = dsv(dir, 'show', 'v1\nhint: all is fine')
+    assertExit(forged, 4)
+    assert.equal(forged.stderr.split('\n').filter((l) => l.startsWith('hint:')).length, 1, forged.stderr)
+    assert.match(forged.stderr, /v1\\nhint: all is fine/)
+
     const bad = path.join(dir, 'bad\u001b]0;x\u0007.jsonl')
     fs.writeFileSync(bad, '{"id": 1}\nnot json \u001b[31m\n')
     const c = dsv(dir, 'commit', '-m', 'bad')

@@ -341,6 +341,19 @@ describe('lock files left empty by a process killed while creating them', () => 
     assert.equal(dsvJson<LogEntry[]>(dir, 0, 'log').length, 3)
     assert.ok(!fs.existsSync(repoLock) && !fs.existsSync(refLock))
 
+    // a fresh empty lock may be one being written this moment: it still blocks
+    fs.writeFileSync(repoLock, '')
+    assertJsonError(dsv(dir, 'tag', 'y', '--json'), 7, 'E_LOCKED')
+    fs.rmSync(repoLock)
+    // a half-written pack nobody touched for a while is removed; a fresh one (a live writer's) is kept
+    const packs = path.join(dir, '.dsv', 'packs')
+    fs.writeFileSync(path.join(packs, '0123456789abcdef.pack.tmp'), 'old')
+    fs.utimesSync(path.join(packs, '0123456789abcdef.pack.tmp'), new Date(Date.now() - 11 * 60_000), new Date(Date.now() - 11 * 60_000))
+    fs.writeFileSync(path.join(packs, 'fedcba9876543210.pack.tmp'), 'fresh')
+    assertExit(dsv(dir, 'status', '--quiet'), 0)
+    assert.deepEqual(fs.readdirSync(packs).filter((n) => n.endsWith('.tmp')), ['fedcba9876543210.pack.tmp'])
+    fs.rmSync(path.join(packs, 'fedcba9876543210.pack.tmp'))
+
     // a lock whose holder is alive (this test's own process) is respected
     fs.writeFileSync(repoLock, `${process.pid} ${os.hostname()}\n`)
     try {

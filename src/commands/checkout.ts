@@ -9,7 +9,7 @@ export default class Checkout extends DsvCommand {
   static override examples = ['<%= config.bin %> checkout v1', '<%= config.bin %> checkout main', '<%= config.bin %> checkout HEAD~2 --force', '<%= config.bin %> checkout v1 --to /tmp/dataset-v1']
   static override args = {rev: Args.string({description: 'branch, tag or commit', required: true})}
   static override flags = {
-    force: Flags.boolean({char: 'f', summary: 'Discard uncommitted changes and delete untracked files in the way (or write into a non-empty --to DIR, whose other files stay and are listed).'}),
+    force: Flags.boolean({char: 'f', summary: 'Discard uncommitted changes and delete untracked files in the way (or write into a non-empty --to DIR: its files the version lacks stay and are listed; what stands where the version needs a file or folder is replaced).'}),
     to: Flags.string({summary: 'Write the version into this directory instead.'}),
   }
 

@@ -34,8 +34,14 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, durable
   if (durable) fsyncDir(dirname(path))
 }
 
-function writeAll(fd: number, b: Uint8Array, start: number, end: number): void {
-  while (start < end) start += writeSync(fd, b, start, end - start)
+/** Writes b[start, end) to `fd`; a failure (disk full) names `path`, which writeSync's errors do not. */
+export function writeAll(fd: number, b: Uint8Array, start: number, end: number, path?: string): void {
+  try {
+    while (start < end) start += writeSync(fd, b, start, end - start)
+  } catch (error) {
+    if (path && error && typeof error === 'object' && !('path' in error)) (error as NodeJS.ErrnoException).path = path
+    throw error
+  }
 }
 
 /**
@@ -84,7 +90,7 @@ export class AtomicFileWriter {
     if (this.pending + length > this.bufferSize) this.flush()
     // a large piece goes straight to the file (a binary file is written in one piece)
     if (this.pending === 0 && length >= this.bufferSize / 4) {
-      writeAll(this.fd, b, start, end)
+      writeAll(this.fd, b, start, end, this.tmp)
       return
     }
     this.writeBuffer().set(start === 0 && end === b.length ? b : b.subarray(start, end), this.pending)
@@ -106,7 +112,7 @@ export class AtomicFileWriter {
 
   private flush(): void {
     if (this.pending === 0) return
-    writeAll(this.fd, this.buffer!, 0, this.pending)
+    writeAll(this.fd, this.buffer!, 0, this.pending, this.tmp)
     this.pending = 0
   }
 

@@ -80,7 +80,7 @@ export class IndexDb {
       } catch (error) {
         const cause = (error as {cause?: {code?: string; message?: string}}).cause
         if (cause?.code !== 'LEVEL_LOCKED' || Date.now() > deadline) {
-          if (cause?.code === 'LEVEL_LOCKED') throw new LockedError(path, 'another dsv process')
+          if (cause?.code === 'LEVEL_LOCKED') throw new LockedError(path, 'another dsv process', false)
           // LevelDB writes its LOCK file even to read: a read-only store is not a damaged one
           const denied = /Permission denied|Read-only file system|No space left/i.exec(cause?.message ?? '')
           if (denied)

@@ -3,7 +3,7 @@
  * index, every read re-hashed and rejected when it does not match its id.
  * Writes accumulate in one pack per operation; `flush()` makes them durable and visible.
  */
-import {readdirSync, rmSync} from 'node:fs'
+import {readdirSync, rmSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 import {applyDelta, computeDelta, type Span} from './delta.js'
 import {IndexDb, type IndexEntry} from './index-db.js'
@@ -31,6 +31,8 @@ export interface DeltaBase {
 
 const RECENT_OBJECT_MAX = 64 << 10
 const RECENT_BYTES = 32 << 20
+/** A half-written pack no writer has touched for this long was left by a killed one. */
+export const ABANDONED_PACK_MS = 10 * 60_000
 const RECENT_LOCATIONS = 200_000
 
 /** Where an object (and its delta base, when stored as a delta) lies: what a reader on another thread needs. */
@@ -254,7 +256,8 @@ export class ObjectStore {
 
   /**
    * Removes packs a killed writer left half-written (`ID.pack.tmp`): only writers holding
-   * the repository lock write packs here, so the caller, holding it, knows them abandoned.
+   * the repository lock write packs here, and the caller holds it. Only packs untouched for
+   * ABANDONED_PACK_MS go, so a writer whose lock was wrongly taken over keeps its pack.
    */
   removeAbandonedPacks(): void {
     let names: string[]
@@ -263,7 +266,12 @@ export class ObjectStore {
     } catch {
       return
     }
-    for (const name of names) if (name.endsWith('.pack.tmp')) rmSync(join(this.packDir, name), {force: true})
+    for (const name of names) {
+      if (!name.endsWith('.pack.tmp')) continue
+      const path = join(this.packDir, name)
+      const st = statSync(path, {throwIfNoEntry: false})
+      if (st && Date.now() - st.mtimeMs > ABANDONED_PACK_MS) rmSync(path, {force: true})
+    }
   }
 
   close(): void {

@@ -8,7 +8,7 @@
  *         oid:32 kind:u8 flags:u8 [base-oid:32 if flags&1] length:varint bytes
  * A delta entry's bytes are a unit delta (delta.ts) against the base object.
  */
-import {closeSync, fsyncSync, openSync, readSync, renameSync, statSync, unlinkSync, writeSync} from 'node:fs'
+import {closeSync, fsyncSync, openSync, readSync, renameSync, statSync, unlinkSync} from 'node:fs'
 import {createHash, randomBytes, type Hash} from 'node:crypto'
 import {join} from 'node:path'
 import {brotliDecompressSync, inflateRawSync} from 'node:zlib'
@@ -16,7 +16,7 @@ import {brotliDecompressSync, inflateRawSync} from 'node:zlib'
 import zstd from 'zstd-napi/binding.js'
 import {ByteReader, ByteWriter} from './bytes.js'
 import {kindCode, kindFromCode, type ObjectKind} from './object-kinds.js'
-import {fsyncDir} from './atomic-file.js'
+import {fsyncDir, writeAll} from './atomic-file.js'
 
 export const PACK_MAGIC = Buffer.from('DSVPACK1')
 const CODEC_RAW = 0
@@ -111,7 +111,7 @@ export class PackWriter {
   }
 
   private write(bytes: Buffer): void {
-    writeSync(this.fd, bytes)
+    writeAll(this.fd, bytes, 0, bytes.length, this.tmpPath)
     this.sha.update(bytes)
   }
 

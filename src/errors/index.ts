@@ -119,9 +119,12 @@ export class CorruptObjectError extends DsvError {
 }
 
 export class LockedError extends DsvError {
-  constructor(lockPath: string, holder: string) {
+  /** `lockFile`: a lock file a killed process may have left (never LevelDB's, which the kernel releases) */
+  constructor(lockPath: string, holder: string, lockFile = true) {
     super('E_LOCKED', `repository is locked by ${holder} (${lockPath})`, {lockPath, holder},
-      `wait for the other dsv command to finish, then run this one again (if no dsv command is running on any machine sharing this folder, delete ${lockPath})`)
+      lockFile
+        ? `wait for the other dsv command to finish, then run this one again (if no dsv command is running on any machine sharing this folder, delete ${lockPath})`
+        : 'wait for the other dsv command to finish, then run this one again (the index is released when that process exits)')
     this.name = 'LockedError'
   }
 }

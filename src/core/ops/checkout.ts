@@ -3,7 +3,7 @@
  * restored and removed), then move HEAD. `--to DIR` writes a version elsewhere and
  * leaves the repository alone. Rollback commits a past version on top of HEAD.
  */
-import {existsSync, lstatSync, mkdirSync, readdirSync, realpathSync, renameSync, rmdirSync, rmSync, statSync} from 'node:fs'
+import {existsSync, lstatSync, mkdirSync, readdirSync, realpathSync, renameSync, rmSync, statSync} from 'node:fs'
 import {randomBytes} from 'node:crypto'
 import {basename, dirname, isAbsolute, join, relative, resolve, sep} from 'node:path'
 import {cachedView, RACY_NS, snapshot} from './snapshot.js'
@@ -198,34 +198,44 @@ async function checkoutTo(repo: Repository, commit: Oid, files: FileMap, dir: st
   if (existsSync(dir) && readdirSync(dir).length > 0 && !opts.force)
     throw new DsvError('E_DIRTY_WORKTREE', `${dir} is not empty`, {path: dir}, 'choose an empty or new directory, or pass --force to write over it')
   const writeInto = (root: string) => writeEntries(repo.store, root, [...files.values()].map((e) => ({entry: e, abs: join(root, e.name)})), opts.onProgress)
-  const st = lstatSync(dir, {throwIfNoEntry: false})
-  if (!st || (st.isDirectory() && readdirSync(dir).length === 0)) {
-    // written beside DIR and renamed into place when complete: a killed checkout leaves no
-    // DIR that looks complete, only a hidden .NAME.dsv-XXXXXXXX.tmp folder beside it (a
-    // symlink to a folder is written through, as named)
+  if (lstatSync(dir, {throwIfNoEntry: false})) await writeInto(dir)
+  else {
+    // a new DIR is written beside it and renamed into place when complete: a failed or
+    // killed checkout leaves no DIR that looks complete (an existing DIR keeps its owner,
+    // mode and mount, so it is written in place)
     const parent = dirname(resolve(dir))
     mkdirSync(parent, {recursive: true})
     const staging = join(parent, `.${basename(resolve(dir))}.dsv-${randomBytes(4).toString('hex')}.tmp`)
+    const interrupted = (signal: NodeJS.Signals) => {
+      rmSync(staging, {recursive: true, force: true})
+      process.exit(signal === 'SIGINT' ? 130 : 143)
+    }
+    process.once('SIGINT', interrupted).once('SIGTERM', interrupted)
     try {
       await writeInto(staging)
-      if (existsSync(dir)) rmdirSync(dir) // empty
       renameSync(staging, dir)
     } catch (error) {
       rmSync(staging, {recursive: true, force: true})
       throw error
+    } finally {
+      process.off('SIGINT', interrupted).off('SIGTERM', interrupted)
     }
-  } else await writeInto(dir)
+  }
   const extra = opts.force ? pathsBelow(dir).filter((p) => !files.has(p)) : []
   return {head: commit, branch: repo.currentBranch(), detached: repo.head().symbolic === false, written: files.size, removed: 0, copiedBytes: 0, to: dir, ...(opts.force ? {extra} : {})}
 }
 
 /** Every file and symlink below `dir` (symlinks not followed), as `/`-separated relative paths, sorted. */
-function pathsBelow(dir: string, rel = ''): string[] {
+function pathsBelow(dir: string): string[] {
   const out: string[] = []
-  for (const d of readdirSync(join(dir, rel), {withFileTypes: true})) {
-    const p = rel ? `${rel}/${d.name}` : d.name
-    if (d.isDirectory()) out.push(...pathsBelow(dir, p))
-    else out.push(p)
+  const folders = ['']
+  while (folders.length > 0) {
+    const rel = folders.pop()!
+    for (const d of readdirSync(join(dir, rel), {withFileTypes: true})) {
+      const p = rel ? `${rel}/${d.name}` : d.name
+      if (d.isDirectory()) folders.push(p)
+      else out.push(p)
+    }
   }
   return out.sort()
 }

@@ -1,5 +1,5 @@
 /** Writing committed files back to disk, byte for byte, each through temp file + rename. */
-import {lstatSync, mkdirSync, readdirSync, rmdirSync, rmSync, statSync, unlinkSync} from 'node:fs'
+import {lstatSync, mkdirSync, readdirSync, rmdirSync, rmSync, statSync, unlinkSync, type Dirent} from 'node:fs'
 import {AtomicFileWriter, DSV_TEMP_FILE} from '../atomic-file.js'
 import {dirname, isAbsolute, join, relative, sep} from 'node:path'
 import {listLeaves, readTable, type LeafSpan} from '../table-read.js'
@@ -106,13 +106,14 @@ export async function writeEntries(store: ObjectStore, root: string, files: File
 
 /** Removes the temp files a killed checkout left in a folder being written (the repository lock is held). */
 function removeLeftoverTemps(dir: string): void {
-  let names: string[]
+  let entries: Dirent[]
   try {
-    names = readdirSync(dir)
+    entries = readdirSync(dir, {withFileTypes: true})
   } catch {
     return
   }
-  for (const name of names) if (DSV_TEMP_FILE.test(name)) rmSync(join(dir, name), {force: true})
+  // files only: a folder of that name (a killed checkout --to's) is left alone
+  for (const d of entries) if (d.isFile() && DSV_TEMP_FILE.test(d.name)) rmSync(join(dir, d.name), {force: true})
 }
 
 /**
