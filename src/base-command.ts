@@ -70,6 +70,7 @@ export abstract class DsvCommand extends Command {
     this.reporter?.done()
     let payload: Record<string, unknown>
     let exitCode: number
+    let io: DsvError | undefined
     if (err instanceof DsvError) {
       payload = err.toJSON()
       exitCode = err.exitCode
@@ -77,8 +78,7 @@ export abstract class DsvCommand extends Command {
       if (err.oclif?.exit === 0) return
       payload = {code: 'E_USAGE', message: err.message}
       exitCode = err.oclif?.exit ?? 2
-    } else if (ioError(err)) {
-      const io = ioError(err)!
+    } else if ((io = ioError(err))) {
       payload = io.toJSON()
       exitCode = io.exitCode
     } else {

@@ -1,7 +1,8 @@
 import {Flags} from '@oclif/core'
 import {DsvCommand} from '../base-command.js'
 import {Repository} from '../core/repository.js'
-import {HASH_MISMATCH, NOT_INDEXED} from '../core/object-store.js'
+import {NOT_INDEXED} from '../core/object-store.js'
+import {HASH_MISMATCH} from '../core/object-kinds.js'
 import type {FsckResult} from '../core/ops/fsck.js'
 import type {ReindexResult} from '../core/ops/reindex.js'
 

@@ -1,8 +1,10 @@
 /**
  * Crash-safe file writes: write a temp file beside the target, fsync it, rename it over
  * the target, fsync the directory. Readers see the old file or the new one, never half.
+ * Working-directory files (AtomicFileWriter) are not fsynced and replace an old file in
+ * two renames (see replaceFile).
  */
-import {closeSync, fsyncSync, openSync, readSync, renameSync, unlinkSync, writeSync} from 'node:fs'
+import {closeSync, fsyncSync, lstatSync, openSync, readSync, renameSync, unlinkSync, writeSync} from 'node:fs'
 import {dirname} from 'node:path'
 import {randomBytes} from 'node:crypto'
 
@@ -44,20 +46,23 @@ export function writeAll(fd: number, b: Uint8Array, start: number, end: number, 
   }
 }
 
-/**
- * A file written in pieces that appears only when complete: buffered writes to a temp
- * file beside `path`, renamed over it by `commit()`; `abort()` leaves nothing behind.
- * Not fsynced: for working-directory files, which the store can always write again.
- */
 /** The temp files AtomicFileWriter makes: a killed checkout can leave one behind. */
 export const DSV_TEMP_FILE = /\.dsv-[0-9a-f]{8}\.tmp$/
+
+function tempBeside(path: string): string {
+  return `${path}.dsv-${randomBytes(4).toString('hex')}.tmp`
+}
 
 /**
  * Write buffers of finished writers, for the next file written on this thread: a fresh
  * 4 MiB buffer per file cost a thousand page faults (a checkout writes a table per file).
  */
 const spareBuffers: Buffer[] = []
-
+/**
+ * A file written in pieces that appears only when complete: buffered writes to a temp
+ * file beside `path`, put in place by `commit()`; `abort()` leaves nothing behind.
+ * Not fsynced: for working-directory files, which the store can always write again.
+ */
 export class AtomicFileWriter {
   private readonly tmp: string
   private readonly fd: number
@@ -66,7 +71,7 @@ export class AtomicFileWriter {
   private pending = 0
 
   constructor(readonly path: string, private readonly bufferSize = 4 << 20) {
-    this.tmp = `${path}.dsv-${randomBytes(4).toString('hex')}.tmp`
+    this.tmp = tempBeside(path)
     this.fd = openSync(this.tmp, 'wx')
   }
 
@@ -120,7 +125,7 @@ export class AtomicFileWriter {
     this.flush()
     this.releaseBuffer()
     closeSync(this.fd)
-    renameSync(this.tmp, this.path)
+    replaceFile(this.tmp, this.path)
   }
 
   abort(): void {
@@ -133,4 +138,27 @@ export class AtomicFileWriter {
       unlinkSync(this.tmp)
     } catch {}
   }
+}
+
+/**
+ * Renames `tmp` to `path`. A file already at `path` is first renamed aside, and unlinked
+ * once the new one stands: renaming over an existing file makes ext4 (auto_da_alloc)
+ * start writing the new file to disk inside the rename, which cost a 1M-example checkout
+ * a quarter of its time (git's checkout unlinks first for the same reason). Readers never
+ * see a partial file; for the instant between the two renames `path` is missing, and a
+ * crash there leaves the old content under a temp name (swept by the next checkout of that
+ * folder; a checked-out file's content is in the store).
+ */
+function replaceFile(tmp: string, path: string): void {
+  const aside = tempBeside(path)
+  // a folder is left where it is: renaming the file over it fails, as it should
+  const moved = lstatSync(path, {throwIfNoEntry: false})?.isDirectory() === false
+  if (moved) renameSync(path, aside)
+  try {
+    renameSync(tmp, path)
+  } catch (error) {
+    if (moved) renameSync(aside, path)
+    throw error
+  }
+  if (moved) unlinkSync(aside)
 }

@@ -3,7 +3,7 @@
  * pid. A lock left by a process that died (SIGKILL, power loss) is detected by its pid
  * and taken over, so a crash never wedges the repository.
  */
-import {closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync} from 'node:fs'
+import {closeSync, fstatSync, openSync, readFileSync, rmSync, unlinkSync, writeSync} from 'node:fs'
 import {hostname} from 'node:os'
 import {LockedError} from '../errors/index.js'
 
@@ -38,41 +38,103 @@ function exited(pid: number): boolean {
   }
 }
 
-/** An empty lock file old enough to have been left by a process killed while creating it. */
-function emptyAndStale(path: string): boolean {
+/** A lock file as found: who holds it, and which file it is (a lock replaced meanwhile is another file). */
+interface FoundLock {
+  content: string
+  ino: number
+  mtimeMs: number
+}
+
+function inspectLock(path: string): FoundLock | undefined {
+  let fd: number
   try {
-    return Date.now() - statSync(path).mtimeMs > EMPTY_LOCK_STALE_MS
+    fd = openSync(path, 'r')
   } catch {
+    return undefined // released meanwhile
+  }
+  try {
+    const st = fstatSync(fd)
+    return {content: readFileSync(fd, 'utf8'), ino: st.ino, mtimeMs: st.mtimeMs}
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/** Whether the lock's holder is gone: a dead pid, or an empty file too old to be filled still. */
+function isStale(lock: FoundLock): boolean {
+  return lock.content === '' ? Date.now() - lock.mtimeMs > EMPTY_LOCK_STALE_MS : !holderAlive(lock.content)
+}
+
+function sameLock(a: FoundLock, b: FoundLock | undefined): boolean {
+  return b !== undefined && a.ino === b.ino && a.mtimeMs === b.mtimeMs && a.content === b.content
+}
+
+/** Blocks this thread for `ms` (lock waits are short and every caller is synchronous here). */
+function pause(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
+}
+
+/** How long a process waits for another's takeover of the same stale lock (microseconds of work). */
+const TAKEOVER_WAIT_MS = 2_000
+
+/**
+ * Removes the stale lock `found` unless it was replaced meanwhile; returns whether this
+ * process may go on (false: another one is taking it over, try again shortly). Takeovers
+ * go one at a time under `<path>.takeover`, created exclusively: two processes that both
+ * judged the same lock stale would otherwise each unlink "it", the second removing the
+ * lock the first had just created, and both would hold the lock.
+ */
+function removeStaleLock(path: string, found: FoundLock): boolean {
+  const guardPath = `${path}.takeover`
+  let guard: number
+  try {
+    guard = openSync(guardPath, 'wx')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+    // a guard outlives its takeover only if its process was killed inside it
+    const left = inspectLock(guardPath)
+    if (left && isStale(left)) rmSync(guardPath, {force: true})
     return false
+  }
+  try {
+    writeSync(guard, `${process.pid} ${hostname()}\n`)
+    if (sameLock(found, inspectLock(path))) unlinkSync(path)
+    return true
+  } finally {
+    closeSync(guard)
+    rmSync(guardPath, {force: true})
   }
 }
 
 /** Creates `path` exclusively; returns its fd. Throws LockedError if a live process holds it. */
 export function acquireLockFile(path: string): number {
-  for (let attempt = 0; attempt < 3; attempt++) {
+  const deadline = Date.now() + TAKEOVER_WAIT_MS
+  for (let attempt = 0; ; attempt++) {
+    if (attempt > 1_000) throw new LockedError(path, 'another process') // never spins for good
     try {
       const fd = openSync(path, 'wx')
       writeSync(fd, `${process.pid} ${hostname()}\n`)
       return fd
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
-      let content = ''
-      try {
-        content = readFileSync(path, 'utf8')
-      } catch {
-        continue // released meanwhile
+    }
+    const found = inspectLock(path)
+    if (!found) {
+      if (attempt < 3) continue // released meanwhile: try again
+      throw new LockedError(path, 'another process')
+    }
+    if (!isStale(found)) {
+      if (found.content === '' && attempt < 3) {
+        pause(1) // being written right now
+        continue
       }
-      const stale = content === '' ? emptyAndStale(path) : !holderAlive(content)
-      if (!stale) {
-        if (content === '' && attempt < 2) continue // being written right now
-        throw new LockedError(path, content ? `process ${content.split(/\s+/)[0]}` : 'another process')
-      }
-      try {
-        unlinkSync(path) // stale: its owner is gone
-      } catch {}
+      throw new LockedError(path, found.content ? `process ${found.content.split(/\s+/)[0]}` : 'another process')
+    }
+    if (!removeStaleLock(path, found)) {
+      if (Date.now() > deadline) throw new LockedError(path, 'another process taking over a stale lock')
+      pause(2)
     }
   }
-  throw new LockedError(path, 'another process')
 }
 
 export class RepoLock {

@@ -29,6 +29,9 @@ export function objectId(kind: ObjectKind, content: Uint8Array): Oid {
 
 export const OID_HEX = /^[0-9a-f]{64}$/
 
+/** What every read says of an object whose bytes do not match its id (bit rot, a bad disk); fsck's hint looks for it. */
+export const HASH_MISMATCH = 'content does not match its SHA-256 id'
+
 export interface StoredObject {
   kind: ObjectKind
   content: Buffer

@@ -7,15 +7,13 @@ import {readdirSync, rmSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 import {applyDelta, computeDelta, type Span} from './delta.js'
 import {IndexDb, type IndexEntry} from './index-db.js'
-import {objectIdBytes, type ObjectKind, type StoredObject} from './object-kinds.js'
+import {HASH_MISMATCH, objectIdBytes, type ObjectKind, type StoredObject} from './object-kinds.js'
 import {DEFAULT_COMPRESSION, packLocationOf, PackReader, PackWriter, type PackEntryInfo, type PackLocation} from './pack.js'
 import type {Oid} from './bytes.js'
 import {CorruptObjectError} from '../errors/index.js'
 
 /** An object the index does not know: lost, or the index lost its entry (fsck hints at --reindex). */
 export const NOT_INDEXED = 'not in the index (.dsv/index): missing from the packs, or the index is damaged'
-/** What a read says of an object whose bytes do not match its id (bit rot, a bad disk). */
-export const HASH_MISMATCH = 'content does not match its SHA-256 id'
 
 /** A delta is kept only when it is at most this share of the full object. */
 const DELTA_WORTH_IT = 0.5

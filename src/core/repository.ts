@@ -164,6 +164,7 @@ export class Repository {
     if (this.lock) return fn()
     this.lock = RepoLock.acquire(join(this.dsvDir, 'lock'))
     try {
+      // every locked operation may write packs (status too: it stores what it hashes)
       this.store.removeAbandonedPacks()
       return await fn()
     } catch (error) {

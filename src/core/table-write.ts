@@ -9,7 +9,7 @@ import {closeSync, constants, fstatSync, mkdirSync, openSync, type BigIntStats} 
 import {dirname} from 'node:path'
 import {applyDelta} from './delta.js'
 import {AtomicFileWriter} from './atomic-file.js'
-import {objectIdBytes} from './object-kinds.js'
+import {HASH_MISMATCH, objectIdBytes} from './object-kinds.js'
 import {reusableAllocator} from './bytes.js'
 import {forEachLeafRecord} from './table-nodes.js'
 import {CorruptObjectError, DsvError} from '../errors/index.js'
@@ -91,7 +91,7 @@ export function readLeafAt(reader: PackReader, leaf: LeafLocation, alloc?: (size
   } catch (error) {
     throw new CorruptObjectError(leaf.oid, `cannot be read: ${(error as Error).message}`)
   }
-  if (!objectIdBytes('leaf', content).equals(Buffer.from(leaf.oid, 'hex'))) throw new CorruptObjectError(leaf.oid, 'content does not match its SHA-256 id')
+  if (!objectIdBytes('leaf', content).equals(Buffer.from(leaf.oid, 'hex'))) throw new CorruptObjectError(leaf.oid, HASH_MISMATCH)
   return content
 }
 

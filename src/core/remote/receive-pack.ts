@@ -10,7 +10,7 @@ import {createReadStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync
 import {createHash} from 'node:crypto'
 import {join} from 'node:path'
 import {applyDelta} from '../delta.js'
-import {objectIdBytes, type ObjectKind} from '../object-kinds.js'
+import {HASH_MISMATCH, objectIdBytes, type ObjectKind} from '../object-kinds.js'
 import {isTerminal, objectLinks} from '../object-links.js'
 import {PackReader, PackWriter, packPath, type PackEntryInfo, type PackLocation} from '../pack.js'
 import {blockJobs, runVerifyJobs} from './verify-objects.js'
@@ -92,7 +92,7 @@ export async function receiveObjects(repo: Repository, transport: Transport, rem
       const baseContent = (await repo.store.has(base)) ? (await repo.store.get(base)).content : (await readRemote(base, depth + 1)).content
       content = applyDelta(baseContent, e.data)
     }
-    if (!objectIdBytes(e.kind, content).equals(e.oid)) throw new CorruptObjectError(oid, `received content does not match its SHA-256 id (pack ${loc.pack})`)
+    if (!objectIdBytes(e.kind, content).equals(e.oid)) throw new CorruptObjectError(oid, `received ${HASH_MISMATCH} (pack ${loc.pack})`)
     return {kind: e.kind, content}
   }
 

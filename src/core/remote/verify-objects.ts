@@ -6,7 +6,7 @@
  * store or the received packs) and must be stored whole there.
  */
 import {applyDelta} from '../delta.js'
-import {objectIdBytes, type ObjectKind} from '../object-kinds.js'
+import {HASH_MISMATCH, objectIdBytes, type ObjectKind} from '../object-kinds.js'
 import {BLOCK_TARGET, PackReader, parseEntry, type PackLocation} from '../pack.js'
 import {runOnWorkers, workerCount, worthWorkers} from '../worker-pool.js'
 import {CorruptObjectError} from '../../errors/index.js'
@@ -43,7 +43,7 @@ export function verifyBlock(readerFor: ReaderFor, job: VerifyJob): number {
       if (base.base || base.oid.toString('hex') !== e.base.oid || !objectIdBytes(base.kind, base.data).equals(base.oid)) throw new CorruptObjectError(e.base.oid, 'damaged delta base')
       content = applyDelta(base.data, entry.data)
     }
-    if (!objectIdBytes(entry.kind, content).equals(entry.oid)) throw new CorruptObjectError(e.oid, 'content does not match its SHA-256 id')
+    if (!objectIdBytes(entry.kind, content).equals(entry.oid)) throw new CorruptObjectError(e.oid, HASH_MISMATCH)
   }
   return job.entries.length
 }
