@@ -15,7 +15,7 @@ export default class Show extends DsvCommand {
     // an annotated tag comes first, as git shows it
     if (shown.tag) for (const line of [`tag ${printable(shown.tag.name)}`, `Tagger: ${personText(shown.tag.tagger)}`, `Date:   ${shown.tag.date}`, '', ...messageLines(shown.tag.message), '']) this.say(line)
     for (const line of commitLines(shown, repo.currentBranch())) this.say(line)
-    for (const f of shown.contents) this.say(`  ${f.type.padEnd(5)} ${String(f.size).padStart(10)}  ${printable(f.path)}${f.examples !== undefined ? `  (${f.examples} example${f.examples === 1 ? '' : 's'})` : ''}`)
+    for (const f of shown.contents) this.say(`  ${f.type.padEnd(5)} ${String(f.size).padStart(10)}  ${printable(f.path)}${f.examples !== undefined ? `  (${f.examples} example${f.examples === 1 ? '' : 's'})` : ''}${f.executable ? '  (executable)' : ''}`)
     const {tree: _t, contents, ...rest} = shown
     return {...rest, tree: shown.tree, contents: contents.map(({name: _n, ...c}) => c)}
   }

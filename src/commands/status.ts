@@ -1,7 +1,7 @@
 import {DsvCommand} from '../base-command.js'
 import type {Repository} from '../core/repository.js'
 import type {StatusResult} from '../core/ops/status.js'
-import {formatCounts, printable, upstreamLine} from '../ui/format.js'
+import {formatCounts, modeNote, printable, upstreamLine} from '../ui/format.js'
 
 export default class Status extends DsvCommand {
   static override summary = 'Show files and examples changed since the last commit.'
@@ -22,7 +22,7 @@ export default class Status extends DsvCommand {
     if (result.clean) this.say('nothing to commit, working tree clean')
     else {
       this.say('Changes not committed:')
-      for (const f of result.files) this.say(`  ${f.status.padEnd(9)} ${printable(f.path)}${f.examples ? `  (${formatCounts(f.examples)})` : ''}${f.ignored ? '  (now in .dsvignore: still on disk, left out of the next commit)' : ''}`)
+      for (const f of result.files) this.say(`  ${f.status.padEnd(9)} ${printable(f.path)}${f.examples ? `  (${formatCounts(f.examples)})` : ''}${f.executable ? `  (${modeNote(f.executable)})` : ''}${f.ignored ? '  (now in .dsvignore: still on disk, left out of the next commit)' : ''}`)
       this.say(`examples: ${formatCounts(result.examples)}`)
     }
     for (const s of result.skipped) this.say(`  not versioned (not a regular file): ${printable(s)}`)

@@ -70,9 +70,10 @@ export class AtomicFileWriter {
   private buffer?: Buffer
   private pending = 0
 
-  constructor(readonly path: string, private readonly bufferSize = 4 << 20) {
+  /** `executable`: made with mode 0777 instead of 0666, less the umask (as git does) */
+  constructor(readonly path: string, executable = false, private readonly bufferSize = 4 << 20) {
     this.tmp = tempBeside(path)
-    this.fd = openSync(this.tmp, 'wx')
+    this.fd = openSync(this.tmp, 'wx', executable ? 0o777 : 0o666)
   }
 
   private writeBuffer(): Buffer {

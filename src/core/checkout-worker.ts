@@ -8,7 +8,7 @@ import {serialiseError} from './worker-pool.js'
 const reader = new PackReader((workerData as {packDir: string}).packDir, WORKER_BLOCK_CACHE, true) // each leaf is written at once
 
 /**
- * The last close of a file that a rename replaced frees its pages and blocks: 50-170 ms
+ * The last close of a replaced (unlinked) file frees its pages and blocks: 50-170 ms
  * for a 54 MB file on ext4, which this thread would spend waiting instead of writing the
  * next table. The closes run on libuv's thread pool; `finish` waits for them.
  */

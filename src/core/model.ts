@@ -14,6 +14,8 @@ export interface TreeEntry {
   size: number
   /** examples in a table */
   examples?: number
+  /** the file is executable (see file-mode.ts); absent when it is not */
+  executable?: boolean
 }
 
 export interface Tree {
@@ -87,7 +89,7 @@ export interface AnnotatedTag {
 
 export function encodeTree(tree: Tree): Buffer {
   const entries = [...tree.entries].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-  return Buffer.from(JSON.stringify({entries: entries.map((e) => ({name: e.name, type: e.type, oid: e.oid, size: e.size, ...(e.examples === undefined ? {} : {examples: e.examples})}))}))
+  return Buffer.from(JSON.stringify({entries: entries.map((e) => ({name: e.name, type: e.type, oid: e.oid, size: e.size, ...(e.examples === undefined ? {} : {examples: e.examples}), ...(e.executable === true ? {executable: true} : {})}))}))
 }
 
 export function encodeTable(t: Table): Buffer {

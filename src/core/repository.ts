@@ -32,6 +32,7 @@ import type {PushOptions, PushResult} from './ops/push.js'
 import type {FetchResult, PullOptions, PullResult} from './ops/fetch.js'
 import type {CloneResult} from './ops/clone.js'
 import type {TreeEntry} from './model.js'
+import {probeFileMode} from './file-mode.js'
 
 /** 2: pack blocks may be zstd. Format 1 stores (brotli blocks only) open and are upgraded in place. */
 export const FORMAT_VERSION = 2
@@ -42,7 +43,8 @@ const PATTERN_SECTIONS = ['keys', 'labels']
 
 export interface RepoConfig {
   user?: {name?: string; email?: string}
-  core?: {compression?: number}
+  /** fileMode: whether the working directory's executable bits count (see file-mode.ts; unset: found out by trying) */
+  core?: {compression?: number; fileMode?: boolean}
   /** example keys per file pattern (gitignore syntax): "golden/*.jsonl": "id" */
   keys?: Record<string, string>
   /** label fields per file pattern, for the label summary of `dsv diff`: "*.jsonl": "expected_output.tier" */
@@ -206,9 +208,13 @@ export class Repository {
         if (!Number.isInteger(n) || n < 0 || n > MAX_COMPRESSION) throw new DsvError('E_CONFIG', `core.compression must be a whole number from 0 (none) to ${MAX_COMPRESSION}, not '${v}'`)
         return n
       },
+      'core.fileMode': (v) => {
+        if (v !== 'true' && v !== 'false') throw new DsvError('E_CONFIG', `core.fileMode must be true or false, not '${v}'`)
+        return v === 'true'
+      },
     }
     if (!name || (!PATTERN_SECTIONS.includes(section) && !known[key]))
-      throw new DsvError('E_CONFIG', `unknown config key '${key}'`, {key}, 'known keys: user.name, user.email, core.compression, keys.<file pattern>, labels.<file pattern>')
+      throw new DsvError('E_CONFIG', `unknown config key '${key}'`, {key}, 'known keys: user.name, user.email, core.compression, core.fileMode, keys.<file pattern>, labels.<file pattern>')
     if (value === null && cfg[section]?.[name] === undefined)
       throw new DsvError('E_CONFIG', `${key} is not set: nothing to unset`, {key}, 'see the settings in .dsv/config.json')
     if (value !== null && PATTERN_SECTIONS.includes(section)) {
@@ -228,6 +234,18 @@ export class Repository {
     change(cfg)
     writeFileAtomic(join(this.dsvDir, 'config.json'), `${JSON.stringify(cfg, null, 2)}\n`)
     this.config = cfg
+  }
+
+  private fileModeKept?: boolean
+
+  /**
+   * Whether the working directory's executable bits are versioned as found on disk:
+   * `core.fileMode` when set, else whether this file system keeps the bit (tried once).
+   */
+  fileMode(): boolean {
+    const set = this.config.core?.fileMode
+    if (typeof set === 'boolean') return set
+    return (this.fileModeKept ??= probeFileMode(this.dsvDir))
   }
 
   getConfig(key: string): unknown {

@@ -52,6 +52,8 @@ export interface TableWriteJob {
   size: number
   /** with ranges to copy: the identity of the file at `abs` when they were planned */
   current?: FileIdentity
+  /** the file is made executable */
+  executable?: boolean
 }
 
 /**
@@ -107,7 +109,7 @@ export function writeTableFile(job: TableWriteJob, reader: PackReader, closeRepl
   let ranges = false
   for (let i = 0; i < job.parts.length && !ranges; i += 2) ranges = job.parts[i] >= 0
   const current = ranges ? openSync(job.abs, 'r') : undefined
-  const out = new AtomicFileWriter(job.abs)
+  const out = new AtomicFileWriter(job.abs, job.executable === true)
   let copied = 0
   let replaced: number | undefined
   try {

@@ -5,7 +5,7 @@
 import {styleText} from 'node:util'
 import {showChange, showValue, type FieldChange} from '../core/field-diff.js'
 import type {DatasetDiff, ExampleDiff, FileDiff} from '../core/ops/dataset-diff.js'
-import {formatBytes, printable} from './format.js'
+import {formatBytes, modeNote, printable} from './format.js'
 
 type Style = 'green' | 'red' | 'yellow' | 'cyan' | 'bold' | 'dim'
 export type Paint = (style: Style, text: string) => string
@@ -39,6 +39,12 @@ function fileStatusText(f: FileDiff): string {
 }
 
 function fileCountsText(f: FileDiff): string {
+  if (f.modeOnly) return modeNote(f.executable!)
+  const counts = contentCountsText(f)
+  return f.executable ? `${counts}  (${modeNote(f.executable)})` : counts
+}
+
+function contentCountsText(f: FileDiff): string {
   if (!f.examples) {
     if (f.status === 'modified') return `${formatSize(f.oldSize)} → ${formatSize(f.newSize)}`
     return formatSize(f.newSize ?? f.oldSize)

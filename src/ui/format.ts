@@ -79,3 +79,9 @@ export function decorationText(e: {head: boolean; refs: string[]; tags: string[]
   // ref names are checked when made, but a ref file can be written by hand
   return deco.length > 0 ? ` (${printable(deco.join(', '))})` : ''
 }
+
+/** A change of the executable bit, as git shows it (old mode => new mode). */
+export function modeNote(executable: {from: boolean; to: boolean}): string {
+  const mode = (x: boolean) => (x ? '100755' : '100644')
+  return `mode ${mode(executable.from)} => ${mode(executable.to)}`
+}

@@ -3,7 +3,7 @@
  * restored and removed), then move HEAD. `--to DIR` writes a version elsewhere and
  * leaves the repository alone. Rollback commits a past version on top of HEAD.
  */
-import {existsSync, lstatSync, mkdirSync, readdirSync, realpathSync, renameSync, rmSync, statSync} from 'node:fs'
+import {chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, realpathSync, renameSync, rmSync, statSync} from 'node:fs'
 import {randomBytes} from 'node:crypto'
 import {basename, dirname, isAbsolute, join, relative, resolve, sep} from 'node:path'
 import {cachedView, RACY_NS, snapshot} from './snapshot.js'
@@ -13,6 +13,7 @@ import {recordCommit, type CommitResult} from './commit.js'
 import {resolveAuthor} from './author.js'
 import {removeFileAndEmptyDirs, writeEntries} from './materialize.js'
 import {flattenTree, type FileMap} from '../tree-ops.js'
+import {modeOnlyChange, sameFile, sameOrBothAbsent, withExecutable} from '../file-mode.js'
 import {loadIgnore, withoutNestedRepositories} from '../worktree.js'
 import {refNameProblem} from '../refs.js'
 import {DsvError, InvalidDataError} from '../../errors/index.js'
@@ -48,10 +49,10 @@ async function versionFiles(repo: Repository, tree: Oid | null): Promise<FileMap
 function dirtyPaths(base: FileMap, current: FileMap, target: FileMap): string[] {
   const paths = new Set([...base.keys(), ...current.keys()])
   return [...paths].filter((p) => {
-    const now = current.get(p)?.oid
+    const now = current.get(p)
     // a file that already holds what the target has loses nothing (e.g. an interrupted pull, re-run)
-    if (now === target.get(p)?.oid) return false
-    if (base.has(p)) return base.get(p)!.oid !== now
+    if (sameOrBothAbsent(now, target.get(p))) return false
+    if (base.has(p)) return !sameFile(base.get(p), now) // an edit, or a change of its mode
     return target.has(p)
   }).sort()
 }
@@ -117,6 +118,8 @@ function dirtyError(paths: string[]): DsvError {
  */
 async function syncWorktree(repo: Repository, current: FileMap, tracked: FileMap, target: FileMap, force: boolean, onProgress?: ProgressFn): Promise<{written: number; removed: number; copiedBytes: number}> {
   const toWrite = [...target.values()].filter((e) => current.get(e.name)?.oid !== e.oid)
+  // the same content, another mode: only chmod (where the file system keeps the bit)
+  const toChmod = repo.fileMode() ? [...target.values()].filter((e) => modeOnlyChange(current.get(e.name), e)) : []
   const onDisk = (p: string) => current.has(p) || (force && removableFile(repo.root, p))
   const toRemove = [...tracked.keys()].filter((p) => !target.has(p) && onDisk(p))
   let done = 0
@@ -132,7 +135,11 @@ async function syncWorktree(repo: Repository, current: FileMap, tracked: FileMap
     return {entry: e, abs: join(repo.root, e.name), current: e.type === 'table' && now?.type === 'table' ? now.oid : undefined}
   })
   const {copiedBytes} = await writeEntries(repo.store, repo.root, files, (p) => onProgress?.({...p, loaded: done + p.loaded, total}))
-  for (const e of toWrite) {
+  for (const e of toChmod) {
+    const abs = join(repo.root, e.name)
+    chmodSync(abs, withExecutable(statSync(abs).mode, e.executable === true))
+  }
+  for (const e of [...toWrite, ...toChmod]) {
     const st = statSync(join(repo.root, e.name), {bigint: true})
     const entry: StatEntry = {size: Number(st.size), mtimeNs: String(st.mtimeNs), ctimeNs: String(st.ctimeNs), ino: Number(st.ino), recordedNs: '0', type: e.type as 'table' | 'file', oid: e.oid, examples: e.examples}
     written.push(entry)
@@ -143,7 +150,7 @@ async function syncWorktree(repo: Repository, current: FileMap, tracked: FileMap
   const recordedNs = String(BigInt(Date.now()) * 1_000_000n)
   for (const e of written) e.recordedNs = recordedNs
   await repo.db.putStats(stats)
-  return {written: toWrite.length, removed: toRemove.length, copiedBytes}
+  return {written: toWrite.length + toChmod.length, removed: toRemove.length, copiedBytes}
 }
 
 /**

@@ -12,6 +12,7 @@ import {readTable} from '../table-read.js'
 import {chooseKeyOfVersions, getPath, recordParser} from '../example-key.js'
 import {fieldChanges, type FieldChange} from '../field-diff.js'
 import {flattenTree, type FileMap} from '../tree-ops.js'
+import {modeOnlyChange, sameFile} from '../file-mode.js'
 import {readCommit} from './history.js'
 import {snapshot} from './snapshot.js'
 import {DsvError, InvalidDataError} from '../../errors/index.js'
@@ -72,6 +73,10 @@ export interface FileDiff {
   from?: string
   /** the path was a data table in one version and a plain file in the other */
   typeChanged?: {from: 'table' | 'file'; to: 'table' | 'file'}
+  /** the file became executable or stopped being so */
+  executable?: {from: boolean; to: boolean}
+  /** only the executable bit changed: the content is the same (no examples to compare) */
+  modeOnly?: true
   oldSize: number | null
   newSize: number | null
   /** tables: the fields that identify an example (null: keyless) */
@@ -275,7 +280,7 @@ type TablePair = {file: FileDiff; before: Table | null; after: Table | null; key
 async function tablesOf(repo: Repository, files: FileDiff[], before: FileMap, after: FileMap): Promise<TablePair[]> {
   const out: TablePair[] = []
   for (const f of files) {
-    if (f.status === 'renamed') continue
+    if (f.status === 'renamed' || f.modeOnly) continue
     const ea = before.get(f.path)
     const eb = after.get(f.path)
     if (ea?.type !== 'table' && eb?.type !== 'table') continue
@@ -356,9 +361,11 @@ function pairFiles(before: FileMap, after: FileMap): FileDiff[] {
   for (const [path, e] of after) {
     const a = before.get(path)
     if (a) {
-      if (a.oid === e.oid) continue
+      if (sameFile(a, e)) continue
       const file: FileDiff = {path, status: 'modified', kind: 'blob', oldSize: a.size, newSize: e.size}
       if ((a.type === 'table') !== (e.type === 'table')) file.typeChanged = {from: a.type === 'table' ? 'table' : 'file', to: e.type === 'table' ? 'table' : 'file'}
+      if ((a.executable === true) !== (e.executable === true)) file.executable = {from: a.executable === true, to: e.executable === true}
+      if (modeOnlyChange(a, e)) (file.modeOnly = true), (file.kind = e.type === 'table' ? 'table' : 'blob')
       out.push(file)
       continue
     }

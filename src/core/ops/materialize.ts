@@ -38,7 +38,7 @@ async function planTable(store: ObjectStore, f: FileToWrite): Promise<TableWrite
   const skip = held ? Buffer.byteLength(held.table.header) : 0 // ranges count from the first record
   const where = await store.locateForReading(plan.flatMap((p) => ('oid' in p ? [p.oid] : [])))
   const parts = plan.map((p) => ('oid' in p ? p : {from: p.from + skip, length: p.length}))
-  return {abs: f.abs, header: table.header, ...tableParts(parts, where), size: table.bytes, current: held?.identity}
+  return {abs: f.abs, header: table.header, ...tableParts(parts, where), size: table.bytes, current: held?.identity, executable: f.entry.executable === true}
 }
 
 /**
@@ -167,7 +167,7 @@ class RealFolders {
 
 /** Writes one binary file (a blob or a chunked blob); its folder is ready (RealFolders). */
 async function writeEntry(store: ObjectStore, entry: TreeEntry, abs: string): Promise<void> {
-  const out = new AtomicFileWriter(abs)
+  const out = new AtomicFileWriter(abs, entry.executable === true)
   try {
     const obj = await store.get(entry.oid)
     if (obj.kind === 'blob') out.write(obj.content)

@@ -9,6 +9,7 @@ import {diffFileMaps} from './tree-diff.js'
 import {gitProvenance} from './author.js'
 import {buildTree, flattenTree, type FileMap} from '../tree-ops.js'
 import {encodeCommit, type Commit, type Person} from '../model.js'
+import {sameOrBothAbsent} from '../file-mode.js'
 import type {Oid} from '../bytes.js'
 import type {Repository} from '../repository.js'
 
@@ -41,7 +42,9 @@ export async function mergeFiles(repo: Repository, base: Oid | null, ours: Oid, 
   const conflicts: string[] = []
   for (const path of [...new Set([...b.keys(), ...o.keys(), ...t.keys()])].sort()) {
     const [was, mine, other] = [b.get(path), o.get(path), t.get(path)]
-    const pick = mine?.oid === other?.oid ? mine : mine?.oid === was?.oid ? other : other?.oid === was?.oid ? mine : 'conflict'
+    // a file is its content and its mode
+    const same = sameOrBothAbsent
+    const pick = same(mine, other) ? mine : same(mine, was) ? other : same(other, was) ? mine : 'conflict'
     if (pick === 'conflict') conflicts.push(path)
     else if (pick) files.set(path, pick)
   }

@@ -9,6 +9,7 @@ import {chunkFile, CHUNK_THRESHOLD, encodeChunks, type ChunkRef} from '../blob.j
 import {scanWorktree, type WorkFile} from '../worktree.js'
 import {tableFormatOf} from '../table-format.js'
 import {buildTree, flattenTree, type FileMap} from '../tree-ops.js'
+import {isExecutable, withMode} from '../file-mode.js'
 import {readFileSync} from 'node:fs'
 import type {StatEntry} from '../index-db.js'
 import type {ProgressFn, Repository} from '../repository.js'
@@ -46,12 +47,23 @@ function statMatches(f: WorkFile, c: StatEntry | undefined): boolean {
 export async function cachedView(repo: Repository): Promise<FileMap> {
   const {files} = scanWorktree(repo.root)
   const cached = await repo.db.getStats(files.map((f) => f.path))
+  const executable = await executableOf(repo)
   const out: FileMap = new Map()
   files.forEach((f, i) => {
     const c = cached[i]
-    if (statMatches(f, c)) out.set(f.path, {name: f.path, type: c!.type, oid: c!.oid, size: c!.size})
+    if (statMatches(f, c)) out.set(f.path, withMode({name: f.path, type: c!.type, oid: c!.oid, size: c!.size}, executable(f)))
   })
   return out
+}
+
+/**
+ * Whether a working file counts as executable: as the disk says, or, where the file system
+ * cannot keep the bit (core.fileMode false), as HEAD has it.
+ */
+async function executableOf(repo: Repository): Promise<(f: WorkFile) => boolean> {
+  if (repo.fileMode()) return (f) => isExecutable(f.stat.mode)
+  const head = await flattenTree(repo.store, await headTree(repo))
+  return (f) => head.get(f.path)?.executable === true
 }
 
 /**
@@ -64,12 +76,13 @@ export async function snapshot(repo: Repository, onProgress?: ProgressFn, only?:
   const files = only ? scan.files.filter((f) => only(f.path)) : scan.files
   const skipped = only ? scan.skipped.filter(only) : scan.skipped
   const cached = await repo.db.getStats(files.map((f) => f.path))
+  const executable = await executableOf(repo)
   const out: FileMap = new Map()
   const tables: WorkFile[] = []
   const blobs: WorkFile[] = []
   files.forEach((f, i) => {
     const c = cached[i]
-    if (statMatches(f, c)) out.set(f.path, {name: f.path, type: c!.type, oid: c!.oid, size: c!.size, ...(c!.type === 'table' ? {examples: c!.examples} : {})})
+    if (statMatches(f, c)) out.set(f.path, withMode({name: f.path, type: c!.type, oid: c!.oid, size: c!.size, ...(c!.type === 'table' ? {examples: c!.examples} : {})}, executable(f)))
     else if (tableFormatOf(f.path)) tables.push(f)
     else blobs.push(f)
   })
@@ -81,14 +94,15 @@ export async function snapshot(repo: Repository, onProgress?: ProgressFn, only?:
   if (tables.length > 0) {
     const previous = await flattenTree(repo.store, await headTree(repo))
     const ingested = await ingestTableJobs(repo, tables, previous, tick)
+    const byPath = new Map(tables.map((f) => [f.path, f]))
     for (const e of ingested.entries) {
-      out.set(e.name, e)
+      out.set(e.name, withMode(e, executable(byPath.get(e.name)!)))
       const counts = ingested.changes.get(e.name)
       if (counts) changes.set(e.name, {before: previous.get(e.name)!.oid, after: e.oid, counts})
     }
   }
   for (const f of blobs) {
-    out.set(f.path, {name: f.path, type: 'file', oid: await storeBlob(repo, f), size: Number(f.stat.size)})
+    out.set(f.path, withMode({name: f.path, type: 'file', oid: await storeBlob(repo, f), size: Number(f.stat.size)}, executable(f)))
     tick()
   }
   const tree = await buildTree(repo.store, out)

@@ -16,7 +16,7 @@ export interface StatusResult {
   head: Oid | null
   clean: boolean
   /** `ignored`: a removed file still on disk, which .dsvignore now names (the next commit drops it) */
-  files: Array<{path: string; status: FileChange['status']; kind: FileChange['kind']; examples?: ChangeCounts; ignored?: true}>
+  files: Array<{path: string; status: FileChange['status']; kind: FileChange['kind']; examples?: ChangeCounts; ignored?: true; executable?: FileChange['executable']}>
   examples: ChangeCounts
   /** paths that are not versioned: symlinks and special files */
   skipped: string[]
@@ -34,7 +34,7 @@ export async function status(repo: Repository, onProgress?: ProgressFn): Promise
       branch: repo.currentBranch(),
       head: repo.headCommit(),
       clean: changes.files.length === 0,
-      files: changes.files.map((f) => ({path: f.path, status: f.status, kind: f.kind, ...(f.examples ? {examples: f.examples} : {}), ...(f.status === 'removed' && ignoredOnDisk(f.path) ? {ignored: true as const} : {})})),
+      files: changes.files.map((f) => ({path: f.path, status: f.status, kind: f.kind, ...(f.examples ? {examples: f.examples} : {}), ...(f.executable ? {executable: f.executable} : {}), ...(f.status === 'removed' && ignoredOnDisk(f.path) ? {ignored: true as const} : {})})),
       examples: changes.examples,
       skipped: snap.skipped,
     }

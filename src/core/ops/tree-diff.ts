@@ -3,6 +3,7 @@ import {diffManyTables, type TableDiff} from '../table-diff.js'
 import {readTable} from '../table-read.js'
 import {chooseKeyOfVersions} from '../example-key.js'
 import type {ChangeCounts, Table, TreeEntry} from '../model.js'
+import {modeOnlyChange, sameFile} from '../file-mode.js'
 import type {Oid} from '../bytes.js'
 import type {FileMap} from '../tree-ops.js'
 import type {Repository} from '../repository.js'
@@ -15,6 +16,8 @@ export interface FileChange {
   after?: TreeEntry
   examples?: ChangeCounts
   diff?: TableDiff
+  /** the file became executable or stopped being so (its content may be unchanged) */
+  executable?: {from: boolean; to: boolean}
 }
 
 /**
@@ -38,10 +41,16 @@ export async function diffFileMaps(repo: Repository, before: FileMap, after: Fil
   for (const path of paths) {
     const a = before.get(path)
     const b = after.get(path)
-    if (a && b && a.oid === b.oid) continue
+    if (sameFile(a, b)) continue
     const status = !a ? 'added' : !b ? 'removed' : 'modified'
     const change: FileChange = {path, status, kind: 'blob', before: a, after: b}
     files.push(change)
+    if (a && b && (a.executable === true) !== (b.executable === true)) change.executable = {from: a.executable === true, to: b.executable === true}
+    if (modeOnlyChange(a, b)) {
+      // the same content: no example changed
+      if (a!.type === 'table') (change.kind = 'table'), (change.examples = {added: 0, removed: 0, modified: 0})
+      continue
+    }
     const counted = known.get(path)
     if (!keepDetails && counted && a?.type === 'table' && b?.type === 'table' && counted.before === a.oid && counted.after === b.oid) {
       change.kind = 'table'
