@@ -390,7 +390,11 @@ describe('bit rot in a pack: fsck --reindex leaves the damaged objects out, and 
     const f1 = dsv(dir, 'fsck')
     assertExit(f1, 8)
     assert.match(f1.stderr, /content does not match its SHA-256 id/)
+    // the damaged leaf is named with the file and the commit that hold it: what to put back
+    assert.match(f1.stderr, new RegExp(`object [0-9a-f]{64} \\(in a\\.jsonl, commit ${v1.slice(0, 12)}\\): content does not match`))
     assert.match(f1.stderr, /hint: `dsv fsck --reindex` leaves damaged objects out/)
+    const damaged = (dsvJson<Fsck>(dir, 8, 'fsck').problems as Array<{path?: string; commit?: string}>).filter((p) => p.path)
+    assert.deepEqual(damaged.map((p) => [p.path, p.commit]), [['a.jsonl', v1]])
 
     const r = dsv(dir, 'fsck', '--reindex', '--json')
     assertExit(r, 8)

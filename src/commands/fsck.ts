@@ -3,7 +3,8 @@ import {DsvCommand} from '../base-command.js'
 import {Repository} from '../core/repository.js'
 import {NOT_INDEXED} from '../core/object-store.js'
 import {HASH_MISMATCH} from '../core/object-kinds.js'
-import type {FsckResult} from '../core/ops/fsck.js'
+import type {FsckProblem, FsckResult} from '../core/ops/fsck.js'
+import {printable} from '../ui/format.js'
 import type {ReindexResult} from '../core/ops/reindex.js'
 
 export default class Fsck extends DsvCommand {
@@ -26,16 +27,22 @@ export default class Fsck extends DsvCommand {
     if (reindexed) r.problems.unshift(...reindexed.problems.map((p) => ({kind: 'pack' as const, pack: p.pack, message: p.message})))
     r.ok = r.problems.length === 0
     for (const w of r.warnings) process.stderr.write(`warning: ${w.ref}: ${w.message}\n`)
-    for (const p of r.problems) process.stderr.write(`${p.kind === 'ref' ? `ref ${p.ref}` : p.kind === 'pack' ? `pack ${p.pack}` : `object ${p.oid}`}: ${p.message}\n`)
+    for (const p of r.problems) process.stderr.write(`${p.kind === 'ref' ? `ref ${p.ref}` : p.kind === 'pack' ? `pack ${p.pack}` : `object ${p.oid}${objectPlace(p)}`}: ${printable(p.message)}\n`)
     if (!reindexed && r.problems.some((p) => p.message.includes(NOT_INDEXED)))
       process.stderr.write('hint: if the packs hold these objects, `dsv fsck --reindex` rebuilds the index from them\n')
     // bit rot: the data itself, committed again, repairs every version that holds it
     if (!reindexed && r.problems.some((p) => p.message.includes(HASH_MISMATCH)))
-      process.stderr.write('hint: `dsv fsck --reindex` leaves damaged objects out of the index; put the files they came from back, then `dsv commit --allow-empty -m "store damaged objects again"`\n')
+      process.stderr.write('hint: `dsv fsck --reindex` leaves damaged objects out of the index; put the files named above back as they were in those commits, then `dsv commit --allow-empty -m "store damaged objects again"`\n')
     if (reindexed?.problems.some((p) => p.message.includes('is damaged')))
       process.stderr.write('hint: put the files the damaged objects came from back in the working directory, then `dsv commit --allow-empty -m "store damaged objects again"`: every version holding them checks out again\n')
     this.say(r.ok ? `ok: ${r.objects} objects verified` : `${r.problems.length} problem${r.problems.length === 1 ? '' : 's'} found (${r.objects} objects checked)`)
     if (!r.ok) process.exitCode = 8
     return reindexed ? {...r, reindexed: {packs: reindexed.packs, objects: reindexed.objects}} : r
   }
+}
+
+/** Where fsck found a damaged object: " (in data/train.jsonl, commit 3d74456f9bfc)". */
+function objectPlace(p: FsckProblem): string {
+  const parts = [...(p.path ? [`in ${printable(p.path)}`] : []), ...(p.commit ? [`commit ${p.commit.slice(0, 12)}`] : [])]
+  return parts.length ? ` (${parts.join(', ')})` : ''
 }

@@ -5,6 +5,7 @@
  */
 import {decodeLeaf} from '../table-nodes.js'
 import {objectLinks} from '../object-links.js'
+import {decodeJson, type Tree} from '../model.js'
 import type {ProgressFn, Repository} from '../repository.js'
 import type {Oid} from '../bytes.js'
 import type {Link} from '../object-links.js'
@@ -17,8 +18,14 @@ export interface FsckProblem {
   ref?: string
   /** a pack `--reindex` could not read to the end */
   pack?: string
+  /** a damaged object: the file that holds it and the commit where the walk first met it (what to put back to repair it) */
+  path?: string
+  commit?: Oid
   message: string
 }
+
+/** An object to check, and where the walk found it. */
+type Found = Link & {commit?: Oid; path?: string}
 
 export interface FsckResult {
   ok: boolean
@@ -51,7 +58,7 @@ export async function fsck(repo: Repository, onProgress?: ProgressFn): Promise<F
   if (head?.symbolic && !branches.some((r) => r.ref === head.ref) && !broken.some((b) => b.ref === head.ref) && roots.length > 0)
     warnings.push({ref: 'HEAD', message: `points at ${head.ref}, which does not exist, while commits do (\`dsv checkout REV\` moves HEAD to one of them)`})
 
-  const stack: Link[] = []
+  const stack: Found[] = []
   for (const r of roots) {
     try {
       const obj = await repo.store.get(r.oid)
@@ -62,25 +69,31 @@ export async function fsck(repo: Repository, onProgress?: ProgressFn): Promise<F
     }
   }
   while (stack.length > 0) {
-    const {oid, expect, records} = stack.pop()!
+    const {oid, expect, records, ...at} = stack.pop()!
     if (seen.has(oid)) continue
     seen.add(oid)
     if (seen.size % 1000 === 0) onProgress?.({phase: 'checking objects', loaded: seen.size})
     try {
       const obj = await repo.store.get(oid)
       if (expect && obj.kind !== expect) throw new Error(`expected a ${expect}, found a ${obj.kind}`)
+      const links = objectLinks(obj)
       if (obj.kind === 'node') {
-        const links = objectLinks(obj)
         const total = links.reduce((sum, l) => sum + (l.records ?? 0), 0)
         if (records !== undefined && total !== records) throw new Error(`holds ${total} records, its parent says ${records}`)
-        stack.push(...links)
       } else if (obj.kind === 'leaf') {
         const n = decodeLeaf(obj.content).length
         if (records !== undefined && n !== records) throw new Error(`holds ${n} records, its parent says ${records}`)
-      } else stack.push(...objectLinks(obj))
+      }
+      // what is below a commit is in that commit; below a tree entry, in that file or folder
+      const commit = obj.kind === 'commit' ? oid : at.commit
+      const names = obj.kind === 'tree' ? decodeJson<Tree>(obj.content).entries.map((e) => e.name) : undefined
+      for (const [i, l] of links.entries()) {
+        if (l.expect === 'commit' || obj.kind === 'tag') stack.push(l) // a commit is its own place
+        else stack.push({...l, commit, path: names ? (at.path ? `${at.path}/${names[i]}` : names[i]) : at.path})
+      }
     } catch (error) {
       // the problem names the object: its own error need not name it again
-      problems.push({kind: 'object', oid, message: error instanceof CorruptObjectError && error.oid === oid ? error.reason : (error as Error).message})
+      problems.push({kind: 'object', oid, ...(at.path ? {path: at.path} : {}), ...(at.commit ? {commit: at.commit} : {}), message: error instanceof CorruptObjectError && error.oid === oid ? error.reason : (error as Error).message})
     }
   }
   return {ok: problems.length === 0, objects: seen.size, problems, warnings}
