@@ -76,7 +76,9 @@ export abstract class DsvCommand extends Command {
       exitCode = err.exitCode
     } else if (err.oclif?.exit !== undefined || err.name === 'CLIError' || /Parse|Flag|Arg/i.test(err.constructor?.name ?? '')) {
       if (err.oclif?.exit === 0) return
-      payload = {code: 'E_USAGE', message: err.message}
+      // oclif's parse errors run on over lines ("...\nSee more help with --help"): the first is the error, the rest a hint
+      const [first, ...more] = String(err.message).split('\n').map((l: string) => l.trim()).filter(Boolean)
+      payload = {code: 'E_USAGE', message: first ?? 'bad usage', ...(more.length ? {hint: more.join(' ')} : {})}
       exitCode = err.oclif?.exit ?? 2
     } else if ((io = ioError(err))) {
       payload = io.toJSON()

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import {spawnSync} from 'node:child_process'
 import {
@@ -98,7 +99,7 @@ describe('dsv fsck', () => {
       assert.ok(p.kind === 'object' || p.kind === 'ref')
       assert.equal(typeof p.message, 'string')
     }
-    assert.match(r.stderr, /object [0-9a-f]{64}: /, 'each problem is also reported on stderr')
+    assert.match(r.stderr, /object [0-9a-f]{64}( \(in .+, commit [0-9a-f]{12}\))?: /, 'each problem is also reported on stderr, with the file and commit that hold it')
     // reading the damaged version fails loudly with E_CORRUPT rather than writing wrong bytes
     const out = path.join(tmp.make('dsv-export-'), 'copy')
     assertJsonError(dsv(packRepo, 'checkout', 'HEAD', '--to', out, '--json'), 8, 'E_CORRUPT')
@@ -230,7 +231,7 @@ describe('invalid data in the working tree: exit 5, nothing committed, store int
     assert.equal(f.json<Fsck>().ok, true)
   })
 
-  it('a store the user cannot write: log and status say so (exit 12, E_IO), not that the index is damaged', function () {
+  it('a store the user may only read: log, show, diff, checkout --to and fsck work (from a private copy of the index); status and commit say the lock cannot be taken (exit 12, E_IO)', function () {
     const {dir} = makeRepoFrom(tmp, [], {commit: false})
     fs.writeFileSync(path.join(dir, 'a.jsonl'), '{"id":"a"}\n')
     assertExit(dsv(dir, 'commit', '-m', 'v1', '--quiet'), 0)
@@ -248,15 +249,27 @@ describe('invalid data in the working tree: exit 5, nothing committed, store int
     if (isRoot && dsvAsUser(dir, env, 65534, '--version').code !== 0) this.skip() // cannot run as another user here
     fs.chmodSync(dir, 0o755) // readable by that user (a temp folder is private)
     setWritable(false)
+    const out = path.join(tmp.make('dsv-ro-'), 'v1')
+    fs.chmodSync(path.dirname(out), 0o777)
+    const tempsBefore = fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith('dsv-index-')).length
     try {
-      for (const cmd of [['log'], ['status']]) {
+      const log = run('log', '--json')
+      assertExit(log, 0)
+      assert.deepEqual(log.json<Array<{message: string}>>().map((e) => e.message), ['v1'])
+      assertExit(run('show', 'HEAD', '--json'), 0)
+      assertExit(run('diff', 'HEAD', 'HEAD', '--json'), 0)
+      assertExit(run('checkout', 'HEAD', '--to', out, '--quiet'), 0)
+      assert.equal(fs.readFileSync(path.join(out, 'a.jsonl'), 'utf8'), '{"id":"a"}\n')
+      assert.equal(run('fsck', '--json').json<{ok: boolean}>().ok, true)
+      for (const cmd of [['status'], ['commit', '-m', 'x']]) {
         const err = assertJsonError(run(...cmd, '--json'), 12, 'E_IO')
-        assert.match(err.message, /^cannot open the index .*: permission denied$/)
-        assert.match(err.hint, /write access to \.dsv/)
+        assert.match(err.message, /^cannot open .*\.dsv[/\\]lock: permission denied$/)
       }
     } finally {
       setWritable(true)
     }
+    // the copies are removed when each command ends
+    assert.equal(fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith('dsv-index-')).length, tempsBefore)
   })
 
   it('a checkout that cannot write a folder: exit 12, E_IO naming the file and the reason; run again once fixed, it finishes', function () {

@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import path from 'node:path'
-import {TempDirs, assertExit, assertJsonError, cleanEnv, dsv, dsvEnv, dsvJson, AUTHOR, type RunResult} from './helpers.js'
+import Ajv from 'ajv'
+import {TempDirs, assertExit, assertJsonError, cleanEnv, dsv, dsvAsUser, dsvEnv, dsvJson, isRoot, repoRoot, AUTHOR, type RunResult} from './helpers.js'
 import {encodeTree} from '../src/core/model.js'
 
 const SCRIPT = 'scripts/prepare.sh'
@@ -17,6 +18,8 @@ function ok(r: RunResult): RunResult {
   assertExit(r, 0)
   return r
 }
+
+const validateDiff = new Ajv({allErrors: true}).compile(JSON.parse(fs.readFileSync(path.join(repoRoot, 'docs', 'diff.schema.json'), 'utf8')))
 
 function executable(file: string): boolean {
   return (fs.statSync(file).mode & 0o100) !== 0
@@ -73,6 +76,7 @@ describe('the executable bit', () => {
     assert.equal(dsvJson(dir, 0, 'status', '--json').clean, true)
 
     const d = dsvJson(dir, 0, 'diff', 'v1', 'HEAD', '--json')
+    assert.ok(validateDiff(d), JSON.stringify(validateDiff.errors))
     const df = (p: string) => d.files.find((f: {path: string}) => f.path === p)
     assert.equal(df(SCRIPT).modeOnly, true)
     assert.deepEqual(df(SCRIPT).executable, {from: true, to: false})
@@ -122,7 +126,7 @@ describe('the executable bit', () => {
     assert.equal(executable(path.join(dir, SCRIPT)), true)
   })
 
-  it('core.fileMode false: the disk\'s bits are ignored and HEAD\'s kept; the setting takes true or false only', () => {
+  it('core.fileMode false: the disk\'s bits are ignored and HEAD\'s kept; the setting takes git\'s booleans only', () => {
     const dir = repoWithScript()
     ok(dsv(dir, 'config', 'core.fileMode', 'false'))
     fs.chmodSync(path.join(dir, TABLE), 0o755)
@@ -134,7 +138,93 @@ describe('the executable bit', () => {
     const entry = (p: string) => shown.contents.find((x: {path: string}) => x.path === p)
     assert.equal(entry('new.sh').executable, undefined)
     assert.equal(entry(SCRIPT).executable, true, 'HEAD\'s bit is kept')
-    assertExit(dsv(dir, 'config', 'core.fileMode', 'yes'), 2)
-    assertJsonError(dsv(dir, 'config', 'core.fileMode', '1', '--json'), 2, 'E_CONFIG')
+    assertExit(dsv(dir, 'config', 'core.fileMode', 'maybe'), 2)
+    assertJsonError(dsv(dir, 'config', 'core.fileMode', '2', '--json'), 2, 'E_CONFIG')
+  })
+
+  it('a file renamed and made executable: diff shows both', () => {
+    const dir = repoWithScript()
+    fs.renameSync(path.join(dir, TABLE), path.join(dir, 'data/all.jsonl'))
+    fs.chmodSync(path.join(dir, 'data/all.jsonl'), 0o755)
+    ok(dsv(dir, 'commit', '-m', 'renamed'))
+    const d = dsvJson(dir, 0, 'diff', 'v1', 'HEAD', '--json')
+    assert.ok(validateDiff(d), JSON.stringify(validateDiff.errors))
+    assert.deepEqual(d.files.map((f: {path: string; status: string; from?: string; executable?: unknown}) => [f.path, f.status, f.from, f.executable]),
+      [['data/all.jsonl', 'renamed', TABLE, {from: false, to: true}]])
+    assert.match(ok(dsv(dir, 'diff', 'v1', 'HEAD')).stdout, /data\/all\.jsonl\s+renamed from data\/train\.jsonl.*\(mode 100644 => 100755\)/)
+  })
+
+  it('pull merges a content change on one side with a mode change on the other, as git does', () => {
+    const up = repoWithScript()
+    const remote = path.join(tmp.make('remote'), 'r')
+    ok(dsv(up, 'remote', 'add', 'origin', remote))
+    ok(dsv(up, 'push', 'origin'))
+    const parent = tmp.make('clones')
+    ok(dsv(parent, 'clone', remote, 'down'))
+    const down = path.join(parent, 'down')
+    assert.equal(executable(path.join(down, SCRIPT)), true, 'clone writes the mode')
+    fs.writeFileSync(path.join(up, SCRIPT), '#!/bin/sh\necho preparing more\n')
+    ok(dsv(up, 'commit', '-m', 'script edited'))
+    ok(dsv(up, 'push'))
+    fs.chmodSync(path.join(down, TABLE), 0o755)
+    ok(dsv(down, 'commit', '-m', 'table executable'))
+    fs.chmodSync(path.join(down, SCRIPT), 0o644)
+    ok(dsv(down, 'commit', '-m', 'script not executable'))
+    ok(dsv(down, 'pull'))
+    assert.equal(fs.readFileSync(path.join(down, SCRIPT), 'utf8'), '#!/bin/sh\necho preparing more\n')
+    assert.equal(executable(path.join(down, SCRIPT)), false, 'their content, our mode')
+    assert.equal(executable(path.join(down, TABLE)), true)
+    assert.equal(dsvJson(down, 0, 'status', '--json').clean, true)
+  })
+
+  it('a checkout killed between moving the old file aside and putting the new one in place: the next scan puts the old one back, and the checkout run again finishes', () => {
+    const dir = repoWithScript()
+    fs.writeFileSync(path.join(dir, TABLE), '{"id":1,"text":"a"}\n{"id":2,"text":"v2"}\n')
+    ok(dsv(dir, 'commit', '-m', 'v2'))
+    // what the kill leaves: the old file aside, the new one still under its temp name
+    const old = fs.readFileSync(path.join(dir, TABLE))
+    fs.renameSync(path.join(dir, TABLE), path.join(dir, `${TABLE}.dsv-0a1b2c3d.old`))
+    fs.writeFileSync(path.join(dir, `${TABLE}.dsv-4e5f6a7b.tmp`), '{"id":1,"text":"a"}\n{"id":2,"text":"b"}\n')
+    assert.equal(dsvJson(dir, 0, 'status', '--json').clean, true, 'the old file is back: nothing is lost or changed')
+    assert.deepEqual(fs.readFileSync(path.join(dir, TABLE)), old)
+    ok(dsv(dir, 'checkout', 'v1'))
+    assert.equal(fs.readFileSync(path.join(dir, TABLE), 'utf8'), '{"id":1,"text":"a"}\n{"id":2,"text":"b"}\n')
+    assert.deepEqual(fs.readdirSync(path.join(dir, 'data')), ['train.jsonl'], 'the leftover temp file is swept')
+    assert.equal(dsvJson(dir, 0, 'status', '--json').clean, true)
+  })
+
+  it('core.fileMode false: a checkout cut short between writing a file and its mode runs again without --force', () => {
+    const dir = repoWithScript()
+    ok(dsv(dir, 'config', 'core.filemode', 'no')) // git's spelling of the key and of false
+    assert.equal(dsvJson(dir, 0, 'config', 'core.fileMode').value, false)
+    fs.writeFileSync(path.join(dir, SCRIPT), '#!/bin/sh\necho two\n')
+    ok(dsv(dir, 'commit', '-m', 'v2'))
+    ok(dsv(dir, 'checkout', 'v1'))
+    fs.writeFileSync(path.join(dir, SCRIPT), '#!/bin/sh\necho two\n') // v2's content, the mode not yet
+    fs.chmodSync(path.join(dir, SCRIPT), 0o644)
+    ok(dsv(dir, 'checkout', 'main'))
+    assert.equal(dsvJson(dir, 0, 'status', '--json').clean, true)
+  })
+
+  it('a mode change of a file this user does not own is made by rewriting the file (git does the same)', function () {
+    if (!isRoot) this.skip() // needs a file of another owner
+    const dir = tmp.make('owned')
+    fs.chmodSync(dir, 0o777)
+    const env = cleanEnv({DSV_AUTHOR_NAME: AUTHOR.name, DSV_AUTHOR_EMAIL: AUTHOR.email}, dir)
+    const run = (...args: string[]) => dsvAsUser(dir, env, 65534, ...args)
+    if (run('--version').code !== 0) this.skip() // cannot run as another user here
+    ok(run('init'))
+    fs.writeFileSync(path.join(dir, 'run.sh'), 'echo\n')
+    fs.chmodSync(path.join(dir, 'run.sh'), 0o755)
+    fs.chownSync(path.join(dir, 'run.sh'), 65534, 65534)
+    ok(run('commit', '-m', 'v1'))
+    fs.chmodSync(path.join(dir, 'run.sh'), 0o644)
+    ok(run('commit', '-m', 'v2'))
+    fs.chownSync(path.join(dir, 'run.sh'), 0, 0) // now root's: that user may not chmod it
+    fs.chmodSync(path.join(dir, 'run.sh'), 0o644)
+    ok(run('checkout', 'HEAD~1'))
+    assert.equal(executable(path.join(dir, 'run.sh')), true)
+    assert.equal(fs.readFileSync(path.join(dir, 'run.sh'), 'utf8'), 'echo\n')
+    assert.equal(run('status', '--json').json<{clean: boolean}>().clean, true)
   })
 })

@@ -47,10 +47,13 @@ export function writeAll(fd: number, b: Uint8Array, start: number, end: number, 
 }
 
 /** The temp files AtomicFileWriter makes: a killed checkout can leave one behind. */
-export const DSV_TEMP_FILE = /\.dsv-[0-9a-f]{8}\.tmp$/
+export const DSV_TEMP_FILE = /\.dsv-[0-9a-f]{8}\.(tmp|old)$/
 
-function tempBeside(path: string): string {
-  return `${path}.dsv-${randomBytes(4).toString('hex')}.tmp`
+/** An old file moved aside while its replacement is renamed into place (see replaceFile): `name` is what it replaces. */
+export const DSV_ASIDE_FILE = /^(?<name>.+)\.dsv-[0-9a-f]{8}\.old$/
+
+function tempBeside(path: string, suffix = 'tmp'): string {
+  return `${path}.dsv-${randomBytes(4).toString('hex')}.${suffix}`
 }
 
 /**
@@ -66,13 +69,19 @@ const spareBuffers: Buffer[] = []
 export class AtomicFileWriter {
   private readonly tmp: string
   private readonly fd: number
+  private readonly aside: boolean
   /** small writes are copied into one reusable buffer: a table is a million small records */
   private buffer?: Buffer
   private pending = 0
 
-  /** `executable`: made with mode 0777 instead of 0666, less the umask (as git does) */
-  constructor(readonly path: string, executable = false, private readonly bufferSize = 4 << 20) {
+  /**
+   * `executable`: made with mode 0777 instead of 0666, less the umask (as git does).
+   * `aside`: an existing file is moved aside first (working files; see replaceFile), else
+   * renamed over (outputs, such as exports, that nothing would put back after a crash).
+   */
+  constructor(readonly path: string, {executable = false, aside = true}: {executable?: boolean; aside?: boolean} = {}, private readonly bufferSize = 4 << 20) {
     this.tmp = tempBeside(path)
+    this.aside = aside
     this.fd = openSync(this.tmp, 'wx', executable ? 0o777 : 0o666)
   }
 
@@ -126,7 +135,8 @@ export class AtomicFileWriter {
     this.flush()
     this.releaseBuffer()
     closeSync(this.fd)
-    replaceFile(this.tmp, this.path)
+    if (this.aside) replaceFile(this.tmp, this.path)
+    else renameSync(this.tmp, this.path)
   }
 
   abort(): void {
@@ -142,24 +152,34 @@ export class AtomicFileWriter {
 }
 
 /**
- * Renames `tmp` to `path`. A file already at `path` is first renamed aside, and unlinked
- * once the new one stands: renaming over an existing file makes ext4 (auto_da_alloc)
- * start writing the new file to disk inside the rename, which cost a 1M-example checkout
- * a quarter of its time (git's checkout unlinks first for the same reason). Readers never
- * see a partial file; for the instant between the two renames `path` is missing, and a
- * crash there leaves the old content under a temp name (swept by the next checkout of that
- * folder; a checked-out file's content is in the store).
+ * Renames `tmp` to `path`. A file already at `path` is first renamed aside (NAME.dsv-
+ * XXXXXXXX.old), and unlinked once the new one stands: renaming over an existing file
+ * makes ext4 (auto_da_alloc) start writing the new file to disk inside the rename, which
+ * cost a 1M-example checkout a quarter of its time (git's checkout unlinks first, for the
+ * same reason). Readers never see a partial file. For the instant between the two renames
+ * `path` is missing: a crash there leaves the old file aside, and the next scan of the
+ * working directory puts it back (scanWorktree), so every path holds the old file or the
+ * new one, and the checkout run again finishes. As with git, a power cut soon after can
+ * leave new files empty (nothing in the working directory is fsynced; the store is).
  */
 function replaceFile(tmp: string, path: string): void {
-  const aside = tempBeside(path)
+  const aside = tempBeside(path, 'old')
   // a folder is left where it is: renaming the file over it fails, as it should
   const moved = lstatSync(path, {throwIfNoEntry: false})?.isDirectory() === false
   if (moved) renameSync(path, aside)
   try {
     renameSync(tmp, path)
   } catch (error) {
-    if (moved) renameSync(aside, path)
+    if (moved) {
+      try {
+        renameSync(aside, path)
+      } catch {} // the scan puts it back
+    }
     throw error
   }
-  if (moved) unlinkSync(aside)
+  if (moved) {
+    try {
+      unlinkSync(aside)
+    } catch {} // the next checkout of this folder removes it
+  }
 }

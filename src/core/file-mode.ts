@@ -45,18 +45,23 @@ export function withMode<E extends TreeEntry>(entry: E, executable: boolean): E 
 
 /**
  * Whether files made in `dir` keep the executable bit as set: a file is made, marked
- * executable, then not, and read back each time. Any failure counts as "cannot keep it".
+ * executable, then not, and read back each time. Undefined when the trial itself failed
+ * (no room, no write access): the caller keeps its default rather than guess.
  */
-export function probeFileMode(dir: string): boolean {
+export function probeFileMode(dir: string): boolean | undefined {
   const path = join(dir, `filemode-probe-${randomBytes(4).toString('hex')}.tmp`)
   try {
     closeSync(openSync(path, 'wx', 0o644))
+  } catch {
+    return undefined
+  }
+  try {
     chmodSync(path, 0o755)
     const set = isExecutable(statSync(path).mode)
     chmodSync(path, 0o644)
     return set && !isExecutable(statSync(path).mode)
   } catch {
-    return false
+    return false // the file system refuses modes
   } finally {
     try {
       unlinkSync(path)

@@ -5,6 +5,9 @@
  * and refs are the truth (pack entries carry their own ids, so `dsv fsck --reindex`
  * rebuilds this index from the packs: see ops/reindex.ts).
  */
+import {copyFileSync, mkdtempSync, readdirSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 import {Level} from 'level'
 import {ByteReader, ByteWriter} from './bytes.js'
 import {kindCode, kindFromCode, type ObjectKind} from './object-kinds.js'
@@ -63,7 +66,12 @@ export function decodeIndexEntry(value: Buffer): IndexEntry {
 }
 
 export class IndexDb {
-  private constructor(private readonly db: Level<Buffer, Buffer>) {}
+  /**
+   * `copy`: the private copy of an index this process could not open in place (a store it
+   * may only read: another user's, a read-only mount); removed on close. Writes to it are
+   * lost, but every writing command stops first at the repository lock, which it cannot take.
+   */
+  private constructor(private readonly db: Level<Buffer, Buffer>, readonly copy?: string) {}
 
   /**
    * Opens the index, waiting up to `waitMs` while another dsv process holds it. Only a new
@@ -83,6 +91,7 @@ export class IndexDb {
           if (cause?.code === 'LEVEL_LOCKED') throw new LockedError(path, 'another dsv process', false)
           // LevelDB writes its LOCK file even to read: a read-only store is not a damaged one
           const denied = /Permission denied|Read-only file system|No space left/i.exec(cause?.message ?? '')
+          if (denied && !/No space/i.test(denied[0]) && !create) return IndexDb.openCopy(path, denied[0].toLowerCase())
           if (denied)
             throw new DsvError('E_IO', `cannot open the index ${path}: ${denied[0].toLowerCase()}`, {path},
               'every dsv command, even log, needs write access to .dsv (LevelDB locks the index); copy the repository, or fix the permissions or the free space')
@@ -95,8 +104,31 @@ export class IndexDb {
     }
   }
 
+  /**
+   * Opens a copy of the index at `path` made in the temp folder: LevelDB takes a lock (a
+   * write) even to read, so a store this process may not write is read through a copy
+   * (an index is ~5 MB per million examples). A writer changing the index meanwhile can
+   * leave the copy inconsistent; every object read is still verified against its id.
+   */
+  private static async openCopy(path: string, why: string): Promise<IndexDb> {
+    const copy = mkdtempSync(join(tmpdir(), 'dsv-index-'))
+    const remove = () => rmSync(copy, {recursive: true, force: true})
+    process.once('exit', remove) // also when the command ends by an error
+    try {
+      for (const name of readdirSync(path)) if (name !== 'LOCK') copyFileSync(join(path, name), join(copy, name))
+      const db = new Level<Buffer, Buffer>(copy, {keyEncoding: 'buffer', valueEncoding: 'buffer', createIfMissing: false})
+      await db.open()
+      return new IndexDb(db, copy)
+    } catch (error) {
+      remove()
+      throw new DsvError('E_IO', `cannot open the index ${path}: ${why}, and it cannot be read either (${(error as Error).message})`, {path},
+        'fix the permissions of .dsv, or copy the repository to a folder you can write')
+    }
+  }
+
   async close(): Promise<void> {
     await this.db.close()
+    if (this.copy) rmSync(this.copy, {recursive: true, force: true})
   }
 
   async getObject(oid: Buffer): Promise<IndexEntry | undefined> {

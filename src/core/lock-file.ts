@@ -60,7 +60,12 @@ function inspectLock(path: string): FoundLock | undefined {
   }
 }
 
-/** Whether the lock's holder is gone: a dead pid, or an empty file too old to be filled still. */
+/**
+ * Whether the lock's holder is gone: a dead pid, or an empty file too old to be filled
+ * still. A ref's lock that already holds the ref's new value (written just before the
+ * rename) names no process and counts as left by a killed one: only processes holding the
+ * repository lock write refs (push's update of its remote-tracking ref is the exception).
+ */
 function isStale(lock: FoundLock): boolean {
   return lock.content === '' ? Date.now() - lock.mtimeMs > EMPTY_LOCK_STALE_MS : !holderAlive(lock.content)
 }
@@ -80,20 +85,21 @@ const TAKEOVER_WAIT_MS = 2_000
 /**
  * Removes the stale lock `found` unless it was replaced meanwhile; returns whether this
  * process may go on (false: another one is taking it over, try again shortly). Takeovers
- * go one at a time under `<path>.takeover`, created exclusively: two processes that both
+ * go one at a time under `<path>~takeover`, created exclusively: two processes that both
  * judged the same lock stale would otherwise each unlink "it", the second removing the
  * lock the first had just created, and both would hold the lock.
  */
 function removeStaleLock(path: string, found: FoundLock): boolean {
-  const guardPath = `${path}.takeover`
+  const guardPath = takeoverGuard(path)
   let guard: number
   try {
     guard = openSync(guardPath, 'wx')
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
-    // a guard outlives its takeover only if its process was killed inside it
+    // a guard outlives its takeover only if its process was killed inside it (microseconds);
+    // looked at twice, so that a guard just made by a live process is not the one removed
     const left = inspectLock(guardPath)
-    if (left && isStale(left)) rmSync(guardPath, {force: true})
+    if (left && isStale(left) && sameLock(left, inspectLock(guardPath))) rmSync(guardPath, {force: true})
     return false
   }
   try {
@@ -104,6 +110,14 @@ function removeStaleLock(path: string, found: FoundLock): boolean {
     closeSync(guard)
     rmSync(guardPath, {force: true})
   }
+}
+
+/**
+ * The guard of takeovers of the lock `path`: "~" cannot occur in a ref name, so no ref
+ * (`refs/tags/a.lock~takeover`) can be mistaken for one, nor one for a ref.
+ */
+export function takeoverGuard(path: string): string {
+  return `${path}~takeover`
 }
 
 /** Creates `path` exclusively; returns its fd. Throws LockedError if a live process holds it. */
@@ -128,7 +142,7 @@ export function acquireLockFile(path: string): number {
         pause(1) // being written right now
         continue
       }
-      throw new LockedError(path, found.content ? `process ${found.content.split(/\s+/)[0]}` : 'another process')
+      throw new LockedError(path, /^\d+ /.test(found.content) ? `process ${found.content.split(/\s+/)[0]}` : 'another process')
     }
     if (!removeStaleLock(path, found)) {
       if (Date.now() > deadline) throw new LockedError(path, 'another process taking over a stale lock')

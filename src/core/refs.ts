@@ -118,7 +118,7 @@ export class Refs {
         return
       }
       for (const n of names.sort()) {
-        if (n.endsWith('.lock') || n.endsWith('.tmp') || n.endsWith('.lock.takeover')) continue
+        if (n.endsWith('.lock') || n.endsWith('.tmp') || n.includes('~')) continue // "~": a lock's takeover guard, never a ref name
         const p = join(dir, n)
         const r = rel ? `${rel}/${n}` : n
         if (existsSync(p) && readdirSafe(p)) walk(p, r)

@@ -109,7 +109,8 @@ export class Repository {
     try {
       for (const sub of ['packs', 'refs/heads', 'refs/tags', 'logs']) mkdirSync(join(tmp, sub), {recursive: true})
       writeFileSync(join(tmp, 'HEAD'), 'ref: refs/heads/main\n')
-      writeFileSync(join(tmp, 'config.json'), '{}\n')
+      // as git records core.filemode: where the file system cannot keep the executable bit
+      writeFileSync(join(tmp, 'config.json'), probeFileMode(tmp) === false ? `${JSON.stringify({core: {fileMode: false}}, null, 2)}\n` : '{}\n')
       const db = await IndexDb.open(join(tmp, 'index'), undefined, true)
       await db.close()
       writeFileSync(join(tmp, 'format'), `${JSON.stringify({formatVersion: FORMAT_VERSION})}\n`)
@@ -196,6 +197,7 @@ export class Repository {
   }
 
   setConfig(key: string, value: string | null): void {
+    key = canonicalKey(key)
     const cfg = readConfig(this.dsvDir) as Record<string, Record<string, unknown>>
     const [section, ...rest] = key.split('.')
     const name = rest.join('.')
@@ -209,8 +211,10 @@ export class Repository {
         return n
       },
       'core.fileMode': (v) => {
-        if (v !== 'true' && v !== 'false') throw new DsvError('E_CONFIG', `core.fileMode must be true or false, not '${v}'`)
-        return v === 'true'
+        // git's spellings of a boolean
+        const on = ['true', 'yes', 'on', '1'].includes(v.toLowerCase())
+        if (!on && !['false', 'no', 'off', '0'].includes(v.toLowerCase())) throw new DsvError('E_CONFIG', `core.fileMode must be true or false, not '${v}'`)
+        return on
       },
     }
     if (!name || (!PATTERN_SECTIONS.includes(section) && !known[key]))
@@ -240,16 +244,17 @@ export class Repository {
 
   /**
    * Whether the working directory's executable bits are versioned as found on disk:
-   * `core.fileMode` when set, else whether this file system keeps the bit (tried once).
+   * `core.fileMode` when set (init sets it false where the bit does not stick), else
+   * whether this file system keeps the bit (tried once per process; true if it cannot tell).
    */
   fileMode(): boolean {
     const set = this.config.core?.fileMode
     if (typeof set === 'boolean') return set
-    return (this.fileModeKept ??= probeFileMode(this.dsvDir))
+    return (this.fileModeKept ??= probeFileMode(this.dsvDir) ?? true)
   }
 
   getConfig(key: string): unknown {
-    const [section, ...rest] = key.split('.')
+    const [section, ...rest] = canonicalKey(key).split('.')
     return (this.config as Record<string, Record<string, unknown> | undefined>)[section]?.[rest.join('.')]
   }
 
@@ -440,4 +445,9 @@ function readConfig(dsvDir: string): RepoConfig {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {}
     throw new DsvError('E_CONFIG', `${join(dsvDir, 'config.json')} is not valid JSON: ${(error as Error).message}`)
   }
+}
+
+/** A setting's name as stored: git spells core.fileMode in lower case too. */
+function canonicalKey(key: string): string {
+  return key.toLowerCase() === 'core.filemode' ? 'core.fileMode' : key
 }

@@ -109,7 +109,7 @@ export function writeTableFile(job: TableWriteJob, reader: PackReader, closeRepl
   let ranges = false
   for (let i = 0; i < job.parts.length && !ranges; i += 2) ranges = job.parts[i] >= 0
   const current = ranges ? openSync(job.abs, 'r') : undefined
-  const out = new AtomicFileWriter(job.abs, job.executable === true)
+  const out = new AtomicFileWriter(job.abs, {executable: job.executable === true})
   let copied = 0
   let replaced: number | undefined
   try {

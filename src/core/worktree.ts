@@ -5,10 +5,10 @@
  * separators. A file name that is not UTF-8 is refused (unless ignored): the store keeps
  * names as text, and such a name would not come back byte for byte.
  */
-import {readdirSync, readFileSync, statSync, type BigIntStats} from 'node:fs'
+import {readdirSync, readFileSync, renameSync, statSync, type BigIntStats} from 'node:fs'
 import {join} from 'node:path'
 import ignore, {type Ignore} from 'ignore'
-import {DSV_TEMP_FILE} from './atomic-file.js'
+import {DSV_ASIDE_FILE, DSV_TEMP_FILE} from './atomic-file.js'
 import {DsvError} from '../errors/index.js'
 
 export interface WorkFile {
@@ -38,6 +38,7 @@ export function scanWorktree(root: string): {files: WorkFile[]; skipped: string[
     const dirents = listed
       .map((d) => ({d, name: d.name.toString('utf8')}))
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    const names = new Set(dirents.map((x) => x.name))
     for (const {d, name} of dirents) {
       if (ALWAYS_SKIPPED.has(name)) continue // at any depth: a repository nested in the dataset keeps its own history
       const path = rel ? `${rel}/${name}` : name
@@ -52,7 +53,19 @@ export function scanWorktree(root: string): {files: WorkFile[]; skipped: string[
         if (ig.ignores(`${path}/`) || DSV_TEMP_FILE.test(name)) continue // a killed checkout --to's folder is not data
         walk(abs, path)
       } else if (d.isFile()) {
-        if (ig.ignores(path) || DSV_TEMP_FILE.test(name)) continue // a half-written file of a killed checkout is not data
+        if (DSV_TEMP_FILE.test(name)) {
+          // a half-written file of a killed checkout is not data; an old file it had moved
+          // aside, with nothing in its place yet, goes back (see replaceFile)
+          const base = DSV_ASIDE_FILE.exec(name)?.groups!.name
+          if (base === undefined || names.has(base)) continue
+          renameSync(abs, join(dir, base))
+          names.add(base)
+          const basePath = rel ? `${rel}/${base}` : base
+          const stat = ig.ignores(basePath) ? undefined : unreadableAs(basePath, 'file', () => statSync(join(dir, base), {bigint: true}))
+          if (stat) files.push({path: basePath, abs: join(dir, base), stat})
+          continue
+        }
+        if (ig.ignores(path)) continue
         const stat = unreadableAs(path, 'file', () => statSync(abs, {bigint: true}))
         if (stat) files.push({path, abs, stat})
       } else if (!ig.ignores(path)) skipped.push(path) // symlinks, sockets: not versioned

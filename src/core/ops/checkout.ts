@@ -13,7 +13,8 @@ import {recordCommit, type CommitResult} from './commit.js'
 import {resolveAuthor} from './author.js'
 import {removeFileAndEmptyDirs, writeEntries} from './materialize.js'
 import {flattenTree, type FileMap} from '../tree-ops.js'
-import {modeOnlyChange, sameFile, sameOrBothAbsent, withExecutable} from '../file-mode.js'
+import {modeOnlyChange, sameFile, withExecutable} from '../file-mode.js'
+import type {TreeEntry} from '../model.js'
 import {loadIgnore, withoutNestedRepositories} from '../worktree.js'
 import {refNameProblem} from '../refs.js'
 import {DsvError, InvalidDataError} from '../../errors/index.js'
@@ -46,13 +47,15 @@ async function versionFiles(repo: Repository, tree: Oid | null): Promise<FileMap
  * untracked files that `target` would overwrite, unless they already hold the target's
  * content. Other untracked files are left alone.
  */
-function dirtyPaths(base: FileMap, current: FileMap, target: FileMap): string[] {
+function dirtyPaths(base: FileMap, current: FileMap, target: FileMap, fileMode: boolean): string[] {
   const paths = new Set([...base.keys(), ...current.keys()])
+  // without core.fileMode the disk's modes are unknown (taken from HEAD): content alone counts
+  const same = (a: TreeEntry | undefined, b: TreeEntry | undefined) => (a === undefined && b === undefined) || (fileMode ? sameFile(a, b) : a?.oid === b?.oid)
   return [...paths].filter((p) => {
     const now = current.get(p)
     // a file that already holds what the target has loses nothing (e.g. an interrupted pull, re-run)
-    if (sameOrBothAbsent(now, target.get(p))) return false
-    if (base.has(p)) return !sameFile(base.get(p), now) // an edit, or a change of its mode
+    if (same(now, target.get(p))) return false
+    if (base.has(p)) return !same(base.get(p), now) // an edit, or a change of its mode
     return target.has(p)
   }).sort()
 }
@@ -93,7 +96,7 @@ async function currentFiles(repo: Repository, base: FileMap, target: FileMap, fo
     if (error instanceof InvalidDataError) throw dirtyError([String(error.data.file)])
     throw error
   }
-  const dirty = dirtyPaths(base, snap.files, target)
+  const dirty = dirtyPaths(base, snap.files, target, repo.fileMode())
   const inTheWay = pathsInTheWay(base, snap.files, snap.skipped, target)
   if (dirty.length > 0) throw dirtyError([...new Set([...dirty, ...inTheWay])].sort())
   if (inTheWay.length > 0) {
@@ -134,11 +137,17 @@ async function syncWorktree(repo: Repository, current: FileMap, tracked: FileMap
     const now = current.get(e.name)
     return {entry: e, abs: join(repo.root, e.name), current: e.type === 'table' && now?.type === 'table' ? now.oid : undefined}
   })
-  const {copiedBytes} = await writeEntries(repo.store, repo.root, files, (p) => onProgress?.({...p, loaded: done + p.loaded, total}))
   for (const e of toChmod) {
     const abs = join(repo.root, e.name)
-    chmodSync(abs, withExecutable(statSync(abs).mode, e.executable === true))
+    try {
+      chmodSync(abs, withExecutable(statSync(abs).mode, e.executable === true))
+    } catch (error) {
+      // a file of another owner in a folder this user may write: rewritten instead, as git does
+      if ((error as NodeJS.ErrnoException).code !== 'EPERM') throw error
+      files.push({entry: e, abs, current: undefined})
+    }
   }
+  const {copiedBytes} = await writeEntries(repo.store, repo.root, files, (p) => onProgress?.({...p, loaded: done + p.loaded, total}))
   for (const e of [...toWrite, ...toChmod]) {
     const st = statSync(join(repo.root, e.name), {bigint: true})
     const entry: StatEntry = {size: Number(st.size), mtimeNs: String(st.mtimeNs), ctimeNs: String(st.ctimeNs), ino: Number(st.ino), recordedNs: '0', type: e.type as 'table' | 'file', oid: e.oid, examples: e.examples}

@@ -372,7 +372,9 @@ function pairFiles(before: FileMap, after: FileMap): FileDiff[] {
     const from = removed.get(e.oid)?.shift()
     if (from !== undefined) {
       renamedFrom.add(from)
-      out.push({path, status: 'renamed', from, kind: e.type === 'table' ? 'table' : 'blob', oldSize: e.size, newSize: e.size})
+      const was = before.get(from)!
+      out.push({path, status: 'renamed', from, kind: e.type === 'table' ? 'table' : 'blob', oldSize: e.size, newSize: e.size,
+        ...((was.executable === true) !== (e.executable === true) ? {executable: {from: was.executable === true, to: e.executable === true}} : {})})
     } else out.push({path, status: 'added', kind: 'blob', oldSize: null, newSize: e.size})
   }
   for (const [path, e] of before) {

@@ -303,14 +303,14 @@ export async function publish(layout: OutputLayout, writers: ExportWriter[], fil
     for (const w of writers) files.push(...(await w.finish()))
     // files made from the whole export (a dataset card), listed with the data files (0 rows)
     for (const x of extra?.() ?? []) {
-      const f = new AtomicFileWriter(join(layout.folder!, x.name))
+      const f = new AtomicFileWriter(join(layout.folder!, x.name), {aside: false})
       f.write(x.content)
       extras.push(f)
       files.push({name: x.name, rows: 0, bytes: x.content.length, sha256: createHash('sha256').update(x.content).digest('hex')})
     }
     const result = manifestOf(files)
     const manifestPath = layout.folder ? join(layout.folder, 'manifest.json') : `${layout.file}.manifest.json`
-    manifest = new AtomicFileWriter(manifestPath)
+    manifest = new AtomicFileWriter(manifestPath, {aside: false})
     manifest.write(Buffer.from(`${JSON.stringify(result, null, 2)}\n`))
     for (const w of writers) w.commit()
     for (const f of extras) f.commit()

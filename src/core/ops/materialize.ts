@@ -167,7 +167,7 @@ class RealFolders {
 
 /** Writes one binary file (a blob or a chunked blob); its folder is ready (RealFolders). */
 async function writeEntry(store: ObjectStore, entry: TreeEntry, abs: string): Promise<void> {
-  const out = new AtomicFileWriter(abs, entry.executable === true)
+  const out = new AtomicFileWriter(abs, {executable: entry.executable === true})
   try {
     const obj = await store.get(entry.oid)
     if (obj.kind === 'blob') out.write(obj.content)

@@ -8,8 +8,8 @@ import {ancestors, readCommit} from './history.js'
 import {diffFileMaps} from './tree-diff.js'
 import {gitProvenance} from './author.js'
 import {buildTree, flattenTree, type FileMap} from '../tree-ops.js'
-import {encodeCommit, type Commit, type Person} from '../model.js'
-import {sameOrBothAbsent} from '../file-mode.js'
+import {encodeCommit, type Commit, type Person, type TreeEntry} from '../model.js'
+import {sameOrBothAbsent, withMode} from '../file-mode.js'
 import type {Oid} from '../bytes.js'
 import type {Repository} from '../repository.js'
 
@@ -42,13 +42,31 @@ export async function mergeFiles(repo: Repository, base: Oid | null, ours: Oid, 
   const conflicts: string[] = []
   for (const path of [...new Set([...b.keys(), ...o.keys(), ...t.keys()])].sort()) {
     const [was, mine, other] = [b.get(path), o.get(path), t.get(path)]
-    // a file is its content and its mode
-    const same = sameOrBothAbsent
-    const pick = same(mine, other) ? mine : same(mine, was) ? other : same(other, was) ? mine : 'conflict'
+    const pick = mergeEntry(was, mine, other)
     if (pick === 'conflict') conflicts.push(path)
     else if (pick) files.set(path, pick)
   }
   return {files, conflicts}
+}
+
+/**
+ * One path's three-way merge, as git does it: content (the object id) and mode (the
+ * executable bit) each taken from the side that changed it; both sides changing one of
+ * them differently, or one side deleting what the other changed, is a conflict.
+ */
+function mergeEntry(was: TreeEntry | undefined, mine: TreeEntry | undefined, other: TreeEntry | undefined): TreeEntry | undefined | 'conflict' {
+  if (!mine || !other) {
+    // a deletion wins only over a side that left the file exactly as it was
+    if (sameOrBothAbsent(mine, other)) return mine
+    if (sameOrBothAbsent(mine, was)) return other
+    if (sameOrBothAbsent(other, was)) return mine
+    return 'conflict'
+  }
+  const pick = <T>(base: T | undefined, a: T, b: T): T | 'conflict' => (a === b ? a : a === base ? b : b === base ? a : 'conflict')
+  const content = pick(was?.oid, mine.oid, other.oid)
+  const executable = pick(was ? was.executable === true : undefined, mine.executable === true, other.executable === true)
+  if (content === 'conflict' || executable === 'conflict') return 'conflict'
+  return withMode(content === mine.oid ? mine : other, executable)
 }
 
 /** Writes the merge commit (parents: ours, then theirs); the caller moves the branch. */
