@@ -22,9 +22,16 @@ export function withExecutable(mode: number, executable: boolean): number {
   return executable ? perms | ((perms & 0o444) >> 2) : perms & ~0o111
 }
 
+/** A change of the executable bit between two entries of a path, as status and diff report it (undefined: none). */
+export function modeChange(a: TreeEntry | undefined, b: TreeEntry | undefined): {from: boolean; to: boolean} | undefined {
+  if (a === undefined || b === undefined) return undefined
+  const [from, to] = [a.executable === true, b.executable === true]
+  return from === to ? undefined : {from, to}
+}
+
 /** Two entries hold the same file: the same content and the same mode. */
 export function sameFile(a: TreeEntry | undefined, b: TreeEntry | undefined): boolean {
-  return a !== undefined && b !== undefined && a.oid === b.oid && a.executable === true === (b.executable === true)
+  return a !== undefined && b !== undefined && a.oid === b.oid && !modeChange(a, b)
 }
 
 /** Both absent, or the same file (sameFile): what three-way comparisons need. */
@@ -34,7 +41,7 @@ export function sameOrBothAbsent(a: TreeEntry | undefined, b: TreeEntry | undefi
 
 /** Only the mode differs between the two entries. */
 export function modeOnlyChange(a: TreeEntry | undefined, b: TreeEntry | undefined): boolean {
-  return a !== undefined && b !== undefined && a.oid === b.oid && (a.executable === true) !== (b.executable === true)
+  return a !== undefined && b !== undefined && a.oid === b.oid && modeChange(a, b) !== undefined
 }
 
 /** `entry` marked executable or not (the flag is left out when false). */

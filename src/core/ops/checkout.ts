@@ -13,7 +13,7 @@ import {recordCommit, type CommitResult} from './commit.js'
 import {resolveAuthor} from './author.js'
 import {removeFileAndEmptyDirs, writeEntries} from './materialize.js'
 import {flattenTree, type FileMap} from '../tree-ops.js'
-import {modeOnlyChange, sameFile, withExecutable} from '../file-mode.js'
+import {modeOnlyChange, sameOrBothAbsent, withExecutable} from '../file-mode.js'
 import type {TreeEntry} from '../model.js'
 import {loadIgnore, withoutNestedRepositories} from '../worktree.js'
 import {refNameProblem} from '../refs.js'
@@ -50,7 +50,7 @@ async function versionFiles(repo: Repository, tree: Oid | null): Promise<FileMap
 function dirtyPaths(base: FileMap, current: FileMap, target: FileMap, fileMode: boolean): string[] {
   const paths = new Set([...base.keys(), ...current.keys()])
   // without core.fileMode the disk's modes are unknown (taken from HEAD): content alone counts
-  const same = (a: TreeEntry | undefined, b: TreeEntry | undefined) => (a === undefined && b === undefined) || (fileMode ? sameFile(a, b) : a?.oid === b?.oid)
+  const same = fileMode ? sameOrBothAbsent : (a: TreeEntry | undefined, b: TreeEntry | undefined) => a?.oid === b?.oid
   return [...paths].filter((p) => {
     const now = current.get(p)
     // a file that already holds what the target has loses nothing (e.g. an interrupted pull, re-run)

@@ -12,7 +12,7 @@ import {readTable} from '../table-read.js'
 import {chooseKeyOfVersions, getPath, recordParser} from '../example-key.js'
 import {fieldChanges, type FieldChange} from '../field-diff.js'
 import {flattenTree, type FileMap} from '../tree-ops.js'
-import {modeOnlyChange, sameFile} from '../file-mode.js'
+import {modeChange, modeOnlyChange, sameFile} from '../file-mode.js'
 import {readCommit} from './history.js'
 import {snapshot} from './snapshot.js'
 import {DsvError, InvalidDataError} from '../../errors/index.js'
@@ -364,7 +364,8 @@ function pairFiles(before: FileMap, after: FileMap): FileDiff[] {
       if (sameFile(a, e)) continue
       const file: FileDiff = {path, status: 'modified', kind: 'blob', oldSize: a.size, newSize: e.size}
       if ((a.type === 'table') !== (e.type === 'table')) file.typeChanged = {from: a.type === 'table' ? 'table' : 'file', to: e.type === 'table' ? 'table' : 'file'}
-      if ((a.executable === true) !== (e.executable === true)) file.executable = {from: a.executable === true, to: e.executable === true}
+      const mode = modeChange(a, e)
+      if (mode) file.executable = mode
       if (modeOnlyChange(a, e)) (file.modeOnly = true), (file.kind = e.type === 'table' ? 'table' : 'blob')
       out.push(file)
       continue
@@ -372,9 +373,8 @@ function pairFiles(before: FileMap, after: FileMap): FileDiff[] {
     const from = removed.get(e.oid)?.shift()
     if (from !== undefined) {
       renamedFrom.add(from)
-      const was = before.get(from)!
-      out.push({path, status: 'renamed', from, kind: e.type === 'table' ? 'table' : 'blob', oldSize: e.size, newSize: e.size,
-        ...((was.executable === true) !== (e.executable === true) ? {executable: {from: was.executable === true, to: e.executable === true}} : {})})
+      const mode = modeChange(before.get(from), e)
+      out.push({path, status: 'renamed', from, kind: e.type === 'table' ? 'table' : 'blob', oldSize: e.size, newSize: e.size, ...(mode ? {executable: mode} : {})})
     } else out.push({path, status: 'added', kind: 'blob', oldSize: null, newSize: e.size})
   }
   for (const [path, e] of before) {

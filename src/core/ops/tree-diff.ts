@@ -3,7 +3,7 @@ import {diffManyTables, type TableDiff} from '../table-diff.js'
 import {readTable} from '../table-read.js'
 import {chooseKeyOfVersions} from '../example-key.js'
 import type {ChangeCounts, Table, TreeEntry} from '../model.js'
-import {modeOnlyChange, sameFile} from '../file-mode.js'
+import {modeChange, modeOnlyChange, sameFile} from '../file-mode.js'
 import type {Oid} from '../bytes.js'
 import type {FileMap} from '../tree-ops.js'
 import type {Repository} from '../repository.js'
@@ -45,7 +45,8 @@ export async function diffFileMaps(repo: Repository, before: FileMap, after: Fil
     const status = !a ? 'added' : !b ? 'removed' : 'modified'
     const change: FileChange = {path, status, kind: 'blob', before: a, after: b}
     files.push(change)
-    if (a && b && (a.executable === true) !== (b.executable === true)) change.executable = {from: a.executable === true, to: b.executable === true}
+    const mode = modeChange(a, b)
+    if (mode) change.executable = mode
     if (modeOnlyChange(a, b)) {
       // the same content: no example changed
       if (a!.type === 'table') (change.kind = 'table'), (change.examples = {added: 0, removed: 0, modified: 0})
